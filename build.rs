@@ -1,0 +1,5 @@
+fn main() {
+    for dir in ["migrations", "templates", "static", "seeds"] {
+        println!("cargo:rerun-if-changed={dir}");
+    }
+}

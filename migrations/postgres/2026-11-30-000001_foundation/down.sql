@@ -1,0 +1,9 @@
+DROP TABLE audit_log;
+DROP TABLE sessions;
+DROP TABLE expert_assignments;
+DROP TABLE users;
+DROP TABLE memberships;
+DROP TABLE alliances;
+DROP TABLE enterprises;
+DROP TABLE industries;
+DROP TABLE regions;

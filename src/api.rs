@@ -1,0 +1,55 @@
+//! Shapes shared by every JSON list: pagination in, `{items, total, page, per_page}` out.
+
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::error::{AppResult, Validator};
+
+pub const MAX_PER_PAGE: i64 = 100;
+pub const DEFAULT_PER_PAGE: i64 = 20;
+
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Paginated<T> {
+    pub items: Vec<T>,
+    /// How many records match the filters, over all pages.
+    pub total: i64,
+    pub page: i64,
+    pub per_page: i64,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PageRequest {
+    pub page: i64,
+    pub per_page: i64,
+}
+
+impl PageRequest {
+    /// Checks `page` ≥ 1 and 1 ≤ `per_page` ≤ 100; defaults 1 and 20.
+    pub fn new(page: Option<i64>, per_page: Option<i64>) -> AppResult<Self> {
+        let page = page.unwrap_or(1);
+        let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
+        let mut v = Validator::new();
+        v.check(page >= 1 && page <= 1_000_000, "page", "must be between 1 and 1000000");
+        v.check(
+            (1..=MAX_PER_PAGE).contains(&per_page),
+            "per_page",
+            format!("must be between 1 and {MAX_PER_PAGE}"),
+        );
+        v.finish()?;
+        Ok(Self { page, per_page })
+    }
+
+    pub fn offset(self) -> i64 {
+        (self.page - 1) * self.per_page
+    }
+
+    pub fn wrap<T>(self, items: Vec<T>, total: i64) -> Paginated<T> {
+        Paginated {
+            items,
+            total,
+            page: self.page,
+            per_page: self.per_page,
+        }
+    }
+}

@@ -1,0 +1,180 @@
+//! Who is calling: `ApiUser` (Bearer access token) for the JSON API, `WebUser` (session cookie)
+//! for pages. Both reload the user on every request, so a deactivated user or a revoked session
+//! loses access at once.
+
+use std::future::Future;
+use std::pin::Pin;
+
+use actix_web::http::header;
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+
+use crate::auth::token::{Purpose, TokenKeys};
+use crate::auth::{session, user, Role, UserRow};
+use crate::db::ids::{EnterpriseId, IndustryId, RegionId, UserId};
+use crate::db::Db;
+use crate::error::AppError;
+
+pub const SESSION_COOKIE: &str = "sa_session";
+
+/// The authenticated caller, as the access policy needs it.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub region_id: Option<RegionId>,
+    pub industry_id: Option<IndustryId>,
+    pub enterprise_id: Option<EnterpriseId>,
+    pub session_id: i64,
+}
+
+impl Actor {
+    fn from_row(row: UserRow, session_id: i64) -> Self {
+        Self {
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            role: row.role,
+            region_id: row.region_id,
+            industry_id: row.industry_id,
+            enterprise_id: row.enterprise_id,
+            session_id,
+        }
+    }
+}
+
+/// Parses `Authorization: Bearer <token>` strictly: one scheme, one space, a token of JWT
+/// characters.
+pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
+    let value = req.headers().get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    let valid = scheme.eq_ignore_ascii_case("bearer")
+        && !token.is_empty()
+        && token
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'));
+    valid.then_some(token)
+}
+
+/// Loads the actor behind a verified token: the user must be active and the session live.
+pub async fn load_actor(db: &Db, user_id: UserId, session_id: i64) -> Result<Actor, AppError> {
+    db.run(move |conn| {
+        let row = user::find(conn, user_id)?.filter(|u| u.active);
+        match row {
+            Some(row) if session::is_live(conn, session_id, user_id)? => {
+                Ok(Actor::from_row(row, session_id))
+            }
+            _ => Err(AppError::Unauthorized("The session has ended; log in again.")),
+        }
+    })
+    .await
+}
+
+fn app_parts(req: &HttpRequest) -> Result<(Db, web::Data<TokenKeys>), AppError> {
+    let db = req
+        .app_data::<web::Data<Db>>()
+        .ok_or_else(|| AppError::internal("Db missing from app data"))?;
+    let keys = req
+        .app_data::<web::Data<TokenKeys>>()
+        .ok_or_else(|| AppError::internal("TokenKeys missing from app data"))?;
+    Ok((db.get_ref().clone(), keys.clone()))
+}
+
+/// The caller of a JSON API endpoint.
+pub struct ApiUser(pub Actor);
+
+impl FromRequest for ApiUser {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let parts = app_parts(req);
+        let token = bearer_token(req).map(str::to_owned);
+        let has_header = req.headers().contains_key(header::AUTHORIZATION);
+        Box::pin(async move {
+            let (db, keys) = parts?;
+            let Some(token) = token else {
+                return Err(AppError::Unauthorized(if has_header {
+                    "Malformed Authorization header; expected `Bearer <token>`."
+                } else {
+                    "An access token is required (Authorization: Bearer <token>)."
+                }));
+            };
+            let (user, session) = keys
+                .verify(Purpose::Api, &token)
+                .ok_or(AppError::Unauthorized("The access token is invalid or expired."))?;
+            load_actor(&db, user, session).await.map(ApiUser)
+        })
+    }
+}
+
+/// The signed-in user of a page. Without a valid session cookie the page redirects to the login
+/// page, coming back afterwards.
+pub struct WebUser(pub Actor);
+
+#[derive(Debug)]
+pub enum WebAuthError {
+    Login { next: String },
+    App(AppError),
+}
+
+impl std::fmt::Display for WebAuthError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Login { .. } => f.write_str("login required"),
+            Self::App(e) => e.fmt(f),
+        }
+    }
+}
+
+impl ResponseError for WebAuthError {
+    fn status_code(&self) -> actix_web::http::StatusCode {
+        match self {
+            Self::Login { .. } => actix_web::http::StatusCode::SEE_OTHER,
+            Self::App(e) => e.status_code(),
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        match self {
+            Self::Login { next } => {
+                let target = format!(
+                    "/login?next={}",
+                    form_urlencoded::byte_serialize(next.as_bytes()).collect::<String>()
+                );
+                HttpResponse::SeeOther()
+                    .insert_header((header::LOCATION, target))
+                    .finish()
+            }
+            Self::App(e) => e.error_response(),
+        }
+    }
+}
+
+impl FromRequest for WebUser {
+    type Error = WebAuthError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, WebAuthError>>>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let parts = app_parts(req);
+        let cookie = req.cookie(SESSION_COOKIE).map(|c| c.value().to_owned());
+        let next = match req.uri().path_and_query() {
+            Some(pq) if req.method() == actix_web::http::Method::GET => pq.as_str().to_owned(),
+            _ => "/".to_owned(),
+        };
+        Box::pin(async move {
+            let (db, keys) = parts.map_err(WebAuthError::App)?;
+            let login = || WebAuthError::Login { next: next.clone() };
+            let (user, session) = cookie
+                .as_deref()
+                .and_then(|c| keys.verify(Purpose::Web, c))
+                .ok_or_else(login)?;
+            match load_actor(&db, user, session).await {
+                Ok(actor) => Ok(WebUser(actor)),
+                Err(AppError::Unauthorized(_)) => Err(login()),
+                Err(e) => Err(WebAuthError::App(e)),
+            }
+        })
+    }
+}

@@ -1,0 +1,13 @@
+//! Identity: users, passwords, tokens, sessions, and the extractors that say who is calling.
+//! What a caller may see and do is decided in [`crate::access`], not here.
+
+pub mod extract;
+pub mod password;
+pub mod routes;
+pub mod session;
+pub mod token;
+pub mod user;
+
+pub use crate::db::ids::UserId;
+pub use extract::{Actor, ApiUser, WebUser};
+pub use user::{Role, UserRow};

@@ -1,0 +1,193 @@
+//! `/api/v1/auth/*` and `/api/v1/me`.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::auth::token::{Purpose, TokenKeys};
+use crate::auth::{password, session, user, ApiUser, Role, UserId};
+use crate::db::ids::{EnterpriseId, IndustryId, RegionId};
+use crate::db::Db;
+use crate::error::{AppError, AppResult, Problem};
+use crate::extract::JsonBody;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(login).service(refresh).service(logout).service(me);
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    pub email: String,
+    pub password: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenPair {
+    pub access_token: String,
+    pub refresh_token: String,
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+pub struct LogoutRequest {
+    /// Ends the session this refresh token belongs to (when no access token is sent).
+    pub refresh_token: Option<String>,
+}
+
+/// The signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Me {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub role: Role,
+    pub region_id: Option<RegionId>,
+    pub industry_id: Option<IndustryId>,
+    pub enterprise_id: Option<EnterpriseId>,
+    pub active: bool,
+}
+
+/// Verifies email and password on the blocking pool and starts a session. Unknown email and
+/// wrong password answer the same error after the same work.
+pub async fn authenticate(
+    db: &Db,
+    email: String,
+    password_text: String,
+    ttl: std::time::Duration,
+) -> AppResult<(UserId, i64, String)> {
+    db.run(move |conn| {
+        let found = user::find_by_email(conn, &email)?;
+        let ok = password::verify(&password_text, found.as_ref().map(|u| u.password_hash.as_str()));
+        match found {
+            Some(u) if ok && u.active => {
+                let (sid, refresh_token) = session::start(conn, u.id, ttl)?;
+                tracing::info!(user = u.id.0, email = %user::mask_email(&u.email), "login");
+                Ok((u.id, sid, refresh_token))
+            }
+            _ => {
+                tracing::info!(email = %user::mask_email(&email), "login failed");
+                Err(AppError::Unauthorized("Wrong email or password."))
+            }
+        }
+    })
+    .await
+}
+
+/// Logs in with email and password.
+#[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 422, body = Problem), (status = 429, body = Problem)))]
+#[actix_web::post("/auth/login")]
+async fn login(
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    body: JsonBody<LoginRequest>,
+) -> AppResult<HttpResponse> {
+    let LoginRequest { email, password } = body.0;
+    if email.len() > 254 || password.len() > password::MAX_LENGTH {
+        return Err(AppError::Unauthorized("Wrong email or password."));
+    }
+    let (user, sid, refresh_token) = authenticate(&db, email, password, keys.refresh_ttl).await?;
+    Ok(HttpResponse::Ok()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(TokenPair {
+            access_token: keys.issue(Purpose::Api, user, sid),
+            refresh_token,
+            token_type: "Bearer",
+            expires_in: keys.access_ttl.as_secs(),
+        }))
+}
+
+/// Exchanges a refresh token for a new pair. Each refresh token works once.
+#[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+#[actix_web::post("/auth/refresh")]
+async fn refresh(
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    body: JsonBody<RefreshRequest>,
+) -> AppResult<HttpResponse> {
+    let token = body.0.refresh_token;
+    let rotated = db
+        .write(move |conn| {
+            let rotation = session::rotate(conn, &token)?;
+            if let session::Rotation::Rotated { user: id, .. } = &rotation {
+                if !user::find(conn, *id)?.is_some_and(|u| u.active) {
+                    return Ok(session::Rotation::Invalid);
+                }
+            }
+            Ok(rotation)
+        })
+        .await?;
+    match rotated {
+        session::Rotation::Rotated { session, user, refresh: refresh_token } => Ok(HttpResponse::Ok()
+            .insert_header(("Cache-Control", "no-store"))
+            .json(TokenPair {
+                access_token: keys.issue(Purpose::Api, user, session),
+                refresh_token,
+                token_type: "Bearer",
+                expires_in: keys.access_ttl.as_secs(),
+            })),
+        session::Rotation::Invalid => Err(AppError::Unauthorized(
+            "The refresh token is invalid, expired or already used.",
+        )),
+    }
+}
+
+/// Ends the session of the access token sent (or of the refresh token in the body).
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
+    responses((status = 204, description = "Logged out"), (status = 401, body = Problem)),
+    security(("bearer" = []), ()))]
+#[actix_web::post("/auth/logout")]
+async fn logout(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    body: web::Bytes,
+) -> AppResult<HttpResponse> {
+    let from_header = crate::auth::extract::bearer_token(&req)
+        .and_then(|t| keys.verify(Purpose::Api, t))
+        .map(|(_, sid)| sid);
+    let body: LogoutRequest = if body.is_empty() {
+        LogoutRequest::default()
+    } else {
+        crate::extract::parse_json(&body)?
+    };
+    let done = db
+        .write(move |conn| match (from_header, body.refresh_token) {
+            (Some(sid), _) => session::revoke(conn, sid).map(|_| true),
+            (None, Some(token)) => session::revoke_by_refresh(conn, &token),
+            (None, None) => Ok(false),
+        })
+        .await?;
+    if done {
+        Ok(HttpResponse::NoContent().finish())
+    } else {
+        Err(AppError::Unauthorized("No valid access or refresh token was sent."))
+    }
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/api/v1/me", tag = "auth",
+    responses((status = 200, body = Me), (status = 401, body = Problem)),
+    security(("bearer" = [])))]
+#[actix_web::get("/me")]
+async fn me(ApiUser(actor): ApiUser) -> HttpResponse {
+    HttpResponse::Ok().json(Me {
+        id: actor.id,
+        email: actor.email,
+        name: actor.name,
+        role: actor.role,
+        region_id: actor.region_id,
+        industry_id: actor.industry_id,
+        enterprise_id: actor.enterprise_id,
+        active: true,
+    })
+}

@@ -1,0 +1,135 @@
+//! Sessions: one row per login. API clients hold a rotating refresh token for it; the web holds a
+//! cookie. Revoking the session (logout, deactivation, password reset) ends both at once.
+
+use chrono::NaiveDateTime;
+use diesel::prelude::*;
+
+use crate::auth::token::{digest, random_token};
+use crate::db::ids::UserId;
+use crate::db::schema::sessions;
+use crate::db::types::now;
+use crate::db::AnyConnection;
+use crate::error::AppResult;
+
+#[derive(Debug, Queryable, Selectable)]
+#[diesel(table_name = sessions)]
+pub struct SessionRow {
+    pub id: i64,
+    pub user_id: UserId,
+    pub refresh_hash: String,
+    pub previous_hash: Option<String>,
+    pub created_at: NaiveDateTime,
+    pub expires_at: NaiveDateTime,
+    pub revoked_at: Option<NaiveDateTime>,
+}
+
+/// Starts a session; returns its id and the refresh token (shown once, stored hashed).
+pub fn start(
+    conn: &mut AnyConnection,
+    user: UserId,
+    ttl: std::time::Duration,
+) -> AppResult<(i64, String)> {
+    let refresh = random_token(32);
+    let now = now();
+    let expires = now + chrono::Duration::seconds(ttl.as_secs() as i64);
+    let id = diesel::insert_into(sessions::table)
+        .values((
+            sessions::user_id.eq(user),
+            sessions::refresh_hash.eq(digest(&refresh)),
+            sessions::created_at.eq(now),
+            sessions::expires_at.eq(expires),
+        ))
+        .returning(sessions::id)
+        .get_result(conn)?;
+    Ok((id, refresh))
+}
+
+/// Whether the session is live (not revoked, not expired) and belongs to `user`.
+pub fn is_live(conn: &mut AnyConnection, id: i64, user: UserId) -> AppResult<bool> {
+    let found: Option<i64> = sessions::table
+        .filter(sessions::id.eq(id))
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::revoked_at.is_null())
+        .filter(sessions::expires_at.gt(now()))
+        .select(sessions::id)
+        .first(conn)
+        .optional()?;
+    Ok(found.is_some())
+}
+
+/// The outcome of presenting a refresh token.
+pub enum Rotation {
+    /// Valid: the session, its user, and the new refresh token.
+    Rotated {
+        session: i64,
+        user: UserId,
+        refresh: String,
+    },
+    /// Unknown, expired or revoked.
+    Invalid,
+}
+
+/// Exchanges a refresh token for a new one. A token that was already rotated away (a replay,
+/// e.g. by a thief) revokes the whole session.
+pub fn rotate(conn: &mut AnyConnection, refresh: &str) -> AppResult<Rotation> {
+    let hash = digest(refresh);
+    let now = now();
+    let current: Option<SessionRow> = sessions::table
+        .filter(sessions::refresh_hash.eq(&hash))
+        .select(SessionRow::as_select())
+        .first(conn)
+        .optional()?;
+    let Some(session) = current else {
+        let replayed = diesel::update(sessions::table)
+            .filter(sessions::previous_hash.eq(&hash))
+            .filter(sessions::revoked_at.is_null())
+            .set(sessions::revoked_at.eq(now))
+            .execute(conn)?;
+        if replayed > 0 {
+            tracing::warn!("a rotated refresh token was presented again; session revoked");
+        }
+        return Ok(Rotation::Invalid);
+    };
+    if session.revoked_at.is_some() || session.expires_at <= now {
+        return Ok(Rotation::Invalid);
+    }
+    let next = random_token(32);
+    diesel::update(sessions::table.find(session.id))
+        .set((
+            sessions::refresh_hash.eq(digest(&next)),
+            sessions::previous_hash.eq(&hash),
+        ))
+        .execute(conn)?;
+    Ok(Rotation::Rotated {
+        session: session.id,
+        user: session.user_id,
+        refresh: next,
+    })
+}
+
+pub fn revoke(conn: &mut AnyConnection, id: i64) -> AppResult<()> {
+    diesel::update(sessions::table.find(id))
+        .filter(sessions::revoked_at.is_null())
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Revokes the session a refresh token belongs to; true if there was one.
+pub fn revoke_by_refresh(conn: &mut AnyConnection, refresh: &str) -> AppResult<bool> {
+    let n = diesel::update(sessions::table)
+        .filter(sessions::refresh_hash.eq(digest(refresh)))
+        .filter(sessions::revoked_at.is_null())
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?;
+    Ok(n > 0)
+}
+
+/// Ends every session of a user (deactivation, password change or reset).
+pub fn revoke_all(conn: &mut AnyConnection, user: UserId) -> AppResult<usize> {
+    Ok(diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::revoked_at.is_null())
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+}

@@ -1,0 +1,165 @@
+//! Settings: environment variables with the `SA_` prefix, plus `DATABASE_URL`.
+//!
+//! Every setting has an embedded default so that `cargo run --release` needs nothing. The table in
+//! README.md ("Configuration") lists the same settings; keep the two in step.
+
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use clap::Args;
+
+/// A secret that never prints: `Debug` and `Display` show a placeholder.
+#[derive(Clone, Default)]
+pub struct Secret(String);
+
+impl Secret {
+    pub fn new(value: impl Into<String>) -> Self {
+        Self(value.into())
+    }
+    pub fn expose(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Debug for Secret {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("Secret(***)")
+    }
+}
+
+/// Settings shared by every subcommand. Read by clap from flags or environment variables.
+#[derive(Debug, Clone, Args)]
+pub struct Settings {
+    /// Address the HTTP server listens on.
+    #[arg(long, env = "SA_BIND", default_value = "127.0.0.1:8080", global = true)]
+    pub bind: SocketAddr,
+
+    /// Directory for the embedded database, the token secret, attachments and the mail outbox.
+    #[arg(long, env = "SA_DATA_DIR", default_value = "./data", global = true)]
+    pub data_dir: PathBuf,
+
+    /// Database: `postgres://…` / `postgresql://…` for PostgreSQL, `sqlite://PATH` for SQLite.
+    /// Default: `sqlite://<data dir>/safety-alliance.db`.
+    #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Secret that signs access tokens. Default: generated once into `<data dir>/token-secret`.
+    #[arg(long, env = "SA_TOKEN_SECRET", global = true, hide_env_values = true)]
+    pub token_secret: Option<String>,
+
+    /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `safety_alliance=debug`.
+    #[arg(long, env = "SA_LOG", default_value = "info", global = true)]
+    pub log: String,
+
+    /// Largest number of pooled database connections.
+    #[arg(long, env = "SA_DB_POOL_SIZE", default_value_t = 8, global = true)]
+    pub db_pool_size: u32,
+
+    /// SQLite `synchronous` setting: FULL (default; survives power loss) or NORMAL.
+    #[arg(long, env = "SA_SQLITE_SYNCHRONOUS", default_value = "FULL", global = true)]
+    pub sqlite_synchronous: SqliteSync,
+
+    /// Lifetime of an API access token, in seconds.
+    #[arg(long, env = "SA_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    pub access_token_ttl: u64,
+
+    /// Lifetime of a refresh token and of a web session, in seconds.
+    #[arg(long, env = "SA_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600, global = true)]
+    pub refresh_token_ttl: u64,
+
+    /// Set cookies with the `Secure` flag (enable when served over TLS).
+    #[arg(long, env = "SA_SECURE_COOKIES", default_value_t = false, global = true)]
+    pub secure_cookies: bool,
+
+    /// HTTP worker threads (default: one per core).
+    #[arg(long, env = "SA_WORKERS", global = true)]
+    pub workers: Option<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SqliteSync {
+    #[value(name = "FULL", alias = "full")]
+    Full,
+    #[value(name = "NORMAL", alias = "normal")]
+    Normal,
+}
+
+impl Settings {
+    /// Defaults for tests and embedding: everything under `data_dir`.
+    pub fn for_data_dir(data_dir: &Path) -> Self {
+        Self {
+            bind: "127.0.0.1:0".parse().expect("valid literal address"),
+            data_dir: data_dir.to_path_buf(),
+            database_url: None,
+            token_secret: None,
+            log: "info".into(),
+            db_pool_size: 8,
+            sqlite_synchronous: SqliteSync::Full,
+            access_token_ttl: 900,
+            refresh_token_ttl: 30 * 24 * 3600,
+            secure_cookies: false,
+            workers: None,
+        }
+    }
+
+    pub fn database_url(&self) -> String {
+        match &self.database_url {
+            Some(url) if !url.trim().is_empty() => url.trim().to_string(),
+            _ => format!(
+                "sqlite://{}",
+                self.data_dir.join("safety-alliance.db").display()
+            ),
+        }
+    }
+
+    pub fn access_ttl(&self) -> Duration {
+        Duration::from_secs(self.access_token_ttl)
+    }
+
+    pub fn refresh_ttl(&self) -> Duration {
+        Duration::from_secs(self.refresh_token_ttl)
+    }
+
+    /// The token secret: from the setting, else from `<data dir>/token-secret`, generated with
+    /// mode 0600 on first use.
+    pub fn load_token_secret(&self) -> std::io::Result<Secret> {
+        if let Some(secret) = self.token_secret.as_deref().filter(|s| !s.is_empty()) {
+            return Ok(Secret::new(secret));
+        }
+        let path = self.data_dir.join("token-secret");
+        match std::fs::read_to_string(&path) {
+            Ok(s) if s.trim().len() >= 32 => return Ok(Secret::new(s.trim())),
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
+            Err(e) => return Err(e),
+        }
+        let secret = crate::auth::token::random_token(48);
+        write_private_file(&path, secret.as_bytes())?;
+        Ok(Secret::new(secret))
+    }
+}
+
+/// Writes a file readable only by its owner (0600 on Unix).
+pub fn write_private_file(path: &Path, contents: &[u8]) -> std::io::Result<()> {
+    use std::io::Write;
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir)?;
+    }
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create(true).truncate(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    let mut file = options.open(path)?;
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::PermissionsExt;
+        file.set_permissions(std::fs::Permissions::from_mode(0o600))?;
+    }
+    file.write_all(contents)?;
+    file.sync_all()
+}

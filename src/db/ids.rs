@@ -1,0 +1,22 @@
+//! Typed ids of the records that several features refer to.
+
+crate::id_type!(
+    /// A region: the district, a street/town (街镇) or a functional zone (功能区).
+    RegionId
+);
+crate::id_type!(
+    /// An industry (行业领域).
+    IndustryId
+);
+crate::id_type!(
+    /// An enterprise.
+    EnterpriseId
+);
+crate::id_type!(
+    /// A safety alliance (安全联盟).
+    AllianceId
+);
+crate::id_type!(
+    /// A user account.
+    UserId
+);

@@ -1,0 +1,258 @@
+//! The database: one connection enum over SQLite and PostgreSQL, an r2d2 pool whose manager picks
+//! the backend from the URL scheme, embedded migrations per backend, and helpers to run diesel
+//! (synchronous) off the async workers.
+
+pub mod ids;
+pub mod schema;
+pub mod types;
+
+use std::path::Path;
+use std::time::Duration;
+
+use diesel::connection::SimpleConnection;
+use diesel::prelude::*;
+use diesel::r2d2::{CustomizeConnection, R2D2Connection};
+use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
+
+use crate::config::SqliteSync;
+use crate::error::AppResult;
+
+pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
+pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
+
+#[derive(diesel::MultiConnection)]
+pub enum AnyConnection {
+    Postgresql(diesel::PgConnection),
+    Sqlite(diesel::SqliteConnection),
+}
+
+impl AnyConnection {
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgresql(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Postgres,
+    Sqlite,
+}
+
+/// A database URL, parsed by scheme. Anything else is refused: a mistyped PostgreSQL URL must
+/// never turn into a new, empty SQLite file.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum DbUrl {
+    Postgres(String),
+    Sqlite(String),
+}
+
+impl DbUrl {
+    pub fn parse(url: &str) -> Result<Self, String> {
+        let url = url.trim();
+        if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+            Ok(Self::Postgres(url.to_string()))
+        } else if let Some(path) = url.strip_prefix("sqlite://") {
+            if path.is_empty() {
+                return Err("DATABASE_URL `sqlite://` needs a file path, e.g. sqlite://./data/sa.db".into());
+            }
+            Ok(Self::Sqlite(path.to_string()))
+        } else {
+            Err(format!(
+                "DATABASE_URL must start with postgres://, postgresql:// or sqlite:// (got `{}`)",
+                redact_url(url)
+            ))
+        }
+    }
+
+    pub fn backend(&self) -> Backend {
+        match self {
+            Self::Postgres(_) => Backend::Postgres,
+            Self::Sqlite(_) => Backend::Sqlite,
+        }
+    }
+}
+
+/// Hides a password in a URL for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            let user = userinfo.split(':').next().unwrap_or("");
+            format!("{}://{}:***@{}", &url[..scheme_end], user, &url[at + 1..])
+        }
+        _ => url.chars().take(60).collect(),
+    }
+}
+
+/// The r2d2 manager: connects to the backend the URL names, and reports that backend's own error.
+pub struct Manager {
+    url: DbUrl,
+}
+
+impl r2d2::ManageConnection for Manager {
+    type Connection = AnyConnection;
+    type Error = diesel::r2d2::Error;
+
+    fn connect(&self) -> Result<AnyConnection, Self::Error> {
+        match &self.url {
+            DbUrl::Postgres(url) => diesel::PgConnection::establish(url)
+                .map(AnyConnection::Postgresql)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+            DbUrl::Sqlite(path) => diesel::SqliteConnection::establish(path)
+                .map(AnyConnection::Sqlite)
+                .map_err(diesel::r2d2::Error::ConnectionError),
+        }
+    }
+
+    fn is_valid(&self, conn: &mut AnyConnection) -> Result<(), Self::Error> {
+        conn.ping().map_err(diesel::r2d2::Error::QueryError)
+    }
+
+    fn has_broken(&self, conn: &mut AnyConnection) -> bool {
+        std::thread::panicking() || conn.is_broken()
+    }
+}
+
+/// Per-connection SQLite settings: WAL, durability, foreign keys, busy timeout.
+#[derive(Debug)]
+struct SqlitePragmas {
+    synchronous: SqliteSync,
+}
+
+impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
+    fn on_acquire(&self, conn: &mut AnyConnection) -> Result<(), diesel::r2d2::Error> {
+        if let AnyConnection::Sqlite(conn) = conn {
+            let sync = match self.synchronous {
+                SqliteSync::Full => "FULL",
+                SqliteSync::Normal => "NORMAL",
+            };
+            conn.batch_execute(&format!(
+                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
+                 PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+            ))
+            .map_err(diesel::r2d2::Error::QueryError)?;
+        }
+        Ok(())
+    }
+}
+
+pub type Pool = r2d2::Pool<Manager>;
+pub type PooledConn = r2d2::PooledConnection<Manager>;
+
+/// The pool and the backend it talks to. Cheap to clone.
+#[derive(Clone)]
+pub struct Db {
+    pool: Pool,
+    backend: Backend,
+}
+
+impl Db {
+    /// Connects (creating the SQLite file's directory if needed) and checks one connection out,
+    /// so that a wrong URL or a server that is down fails here with its own message.
+    pub fn connect(url: &str, max_size: u32, synchronous: SqliteSync) -> Result<Self, String> {
+        let url = DbUrl::parse(url)?;
+        if let DbUrl::Sqlite(path) = &url {
+            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+                std::fs::create_dir_all(dir)
+                    .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
+            }
+        }
+        let backend = url.backend();
+        let shown = match &url {
+            DbUrl::Postgres(u) => redact_url(u),
+            DbUrl::Sqlite(p) => format!("sqlite://{p}"),
+        };
+        let pool = r2d2::Pool::builder()
+            .max_size(max_size.max(1))
+            .connection_timeout(Duration::from_secs(10))
+            .connection_customizer(Box::new(SqlitePragmas { synchronous }))
+            .build_unchecked(Manager { url });
+        pool.get()
+            .map_err(|e| format!("cannot connect to the database {shown}: {e}"))?;
+        Ok(Self { pool, backend })
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    pub fn conn(&self) -> AppResult<PooledConn> {
+        Ok(self.pool.get()?)
+    }
+
+    /// Runs `f` with a pooled connection on the blocking thread pool.
+    pub async fn run<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            let mut conn = pool.get()?;
+            f(&mut conn)
+        })
+        .await?
+    }
+
+    /// Runs `f` inside one write transaction (see [`write_tx`]) on the blocking thread pool.
+    pub async fn write<T, F>(&self, f: F) -> AppResult<T>
+    where
+        F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
+        T: Send + 'static,
+    {
+        self.run(move |conn| write_tx(conn, f)).await
+    }
+
+    pub fn run_migrations(&self) -> Result<Vec<String>, String> {
+        let mut conn = self.pool.get().map_err(|e| e.to_string())?;
+        run_migrations(&mut conn)
+    }
+}
+
+pub fn migrations_for(conn: &AnyConnection) -> EmbeddedMigrations {
+    match conn {
+        AnyConnection::Postgresql(_) => POSTGRES_MIGRATIONS,
+        AnyConnection::Sqlite(_) => SQLITE_MIGRATIONS,
+    }
+}
+
+/// Applies every pending migration; returns the versions applied.
+pub fn run_migrations(conn: &mut AnyConnection) -> Result<Vec<String>, String> {
+    let migrations = migrations_for(conn);
+    conn.run_pending_migrations(migrations)
+        .map(|versions| versions.iter().map(|v| v.to_string()).collect())
+        .map_err(|e| format!("migration failed: {e}"))
+}
+
+/// A write transaction. On SQLite it begins with `BEGIN IMMEDIATE`, taking the write lock up
+/// front, so that concurrent writers queue on the busy timeout instead of failing with
+/// SQLITE_BUSY when a read turns into a write. On PostgreSQL it is an ordinary transaction.
+pub fn write_tx<T, F>(conn: &mut AnyConnection, f: F) -> AppResult<T>
+where
+    F: FnOnce(&mut AnyConnection) -> AppResult<T>,
+{
+    use diesel::connection::{AnsiTransactionManager, TransactionManager};
+    match conn {
+        AnyConnection::Postgresql(_) => conn.transaction(f),
+        AnyConnection::Sqlite(inner) => {
+            AnsiTransactionManager::begin_transaction_sql(inner, "BEGIN IMMEDIATE")?;
+            let result = f(conn);
+            let AnyConnection::Sqlite(inner) = conn else {
+                unreachable!("the variant does not change inside a transaction")
+            };
+            match result {
+                Ok(value) => {
+                    AnsiTransactionManager::commit_transaction(inner)?;
+                    Ok(value)
+                }
+                Err(err) => {
+                    AnsiTransactionManager::rollback_transaction(inner)?;
+                    Err(err)
+                }
+            }
+        }
+    }
+}

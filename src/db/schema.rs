@@ -1,0 +1,132 @@
+// Kept by hand: the same types on both backends (ids are BigInt everywhere).
+
+diesel::table! {
+    regions (id) {
+        id -> BigInt,
+        parent_id -> Nullable<BigInt>,
+        level -> Text,
+        name -> Text,
+        code -> Text,
+    }
+}
+
+diesel::table! {
+    industries (id) {
+        id -> BigInt,
+        code -> Text,
+        name -> Text,
+        department -> Text,
+    }
+}
+
+diesel::table! {
+    enterprises (id) {
+        id -> BigInt,
+        name -> Text,
+        credit_code -> Text,
+        region_id -> BigInt,
+        industry_id -> BigInt,
+        scale -> Text,
+        address -> Text,
+        contact_name -> Text,
+        contact_phone -> Text,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    alliances (id) {
+        id -> BigInt,
+        name -> Text,
+        level -> Text,
+        region_id -> BigInt,
+        industry_id -> Nullable<BigInt>,
+        lead_enterprise_id -> BigInt,
+        founded_on -> Date,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    memberships (id) {
+        id -> BigInt,
+        alliance_id -> BigInt,
+        enterprise_id -> BigInt,
+        role -> Text,
+        joined_on -> Date,
+        left_on -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    users (id) {
+        id -> BigInt,
+        email -> Text,
+        name -> Text,
+        phone -> Text,
+        password_hash -> Text,
+        role -> Text,
+        region_id -> Nullable<BigInt>,
+        industry_id -> Nullable<BigInt>,
+        enterprise_id -> Nullable<BigInt>,
+        active -> Bool,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    expert_assignments (user_id, alliance_id) {
+        user_id -> BigInt,
+        alliance_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    sessions (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        refresh_hash -> Text,
+        previous_hash -> Nullable<Text>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        revoked_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    audit_log (id) {
+        id -> BigInt,
+        at -> Timestamp,
+        actor_id -> Nullable<BigInt>,
+        action -> Text,
+        entity -> Text,
+        entity_id -> Nullable<BigInt>,
+        changes -> Text,
+        prev_hash -> Text,
+        hash -> Text,
+    }
+}
+
+diesel::joinable!(enterprises -> regions (region_id));
+diesel::joinable!(enterprises -> industries (industry_id));
+diesel::joinable!(alliances -> regions (region_id));
+diesel::joinable!(memberships -> alliances (alliance_id));
+diesel::joinable!(memberships -> enterprises (enterprise_id));
+diesel::joinable!(sessions -> users (user_id));
+diesel::joinable!(expert_assignments -> users (user_id));
+diesel::joinable!(expert_assignments -> alliances (alliance_id));
+
+diesel::allow_tables_to_appear_in_same_query!(
+    regions,
+    industries,
+    enterprises,
+    alliances,
+    memberships,
+    users,
+    expert_assignments,
+    sessions,
+    audit_log,
+);

@@ -1,0 +1,339 @@
+//! One error type for the whole application, answered as `application/problem+json` (RFC 9457).
+//!
+//! Which variant to use:
+//! - [`AppError::NotFound`] for a missing record **and** for a record outside the caller's scope:
+//!   the two must be indistinguishable, or ids leak what exists.
+//! - [`AppError::Forbidden`] only when the caller may see the record but not do this to it.
+//! - [`AppError::Validation`] for bad input, naming every bad field (422).
+//! - [`AppError::Conflict`] when the input is fine but the current state forbids it (409).
+//! - [`AppError::Internal`] for everything unexpected: the client gets a generic body with the
+//!   request id, the log gets the detail.
+
+use actix_web::http::{header, StatusCode};
+use actix_web::{HttpResponse, ResponseError};
+use serde::Serialize;
+use utoipa::ToSchema;
+
+tokio::task_local! {
+    /// The id of the request being served, set by the request-id middleware.
+    pub static REQUEST_ID: String;
+}
+
+pub fn current_request_id() -> Option<String> {
+    REQUEST_ID.try_with(|id| id.clone()).ok()
+}
+
+/// One invalid input field.
+#[derive(Debug, Clone, Serialize, ToSchema, PartialEq, Eq)]
+pub struct FieldError {
+    /// The field's name as sent (JSON key or form field).
+    pub field: String,
+    /// What is wrong with it, in plain words.
+    pub message: String,
+}
+
+/// Collects field errors; `finish` turns them into a 422 if there are any.
+#[derive(Debug, Default)]
+pub struct Validator {
+    errors: Vec<FieldError>,
+}
+
+impl Validator {
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    /// Records an error for `field` unless `ok` holds.
+    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+        if !ok {
+            self.add(field, message);
+        }
+        self
+    }
+
+    pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
+        self.errors.push(FieldError {
+            field: field.to_string(),
+            message: message.into(),
+        });
+        self
+    }
+
+    /// Checks a required text field: not blank and at most `max` characters.
+    pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+        if value.trim().is_empty() {
+            self.add(field, "must not be empty")
+        } else {
+            self.max_len(field, value, max)
+        }
+    }
+
+    /// Checks an optional text field's length.
+    pub fn max_len(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+        let len = value.chars().count();
+        self.check(
+            len <= max,
+            field,
+            format!("must be at most {max} characters (got {len})"),
+        )
+    }
+
+    pub fn has_errors(&self) -> bool {
+        !self.errors.is_empty()
+    }
+
+    pub fn finish(self) -> Result<(), AppError> {
+        if self.errors.is_empty() {
+            Ok(())
+        } else {
+            Err(AppError::Validation(self.errors))
+        }
+    }
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum AppError {
+    #[error("not found")]
+    NotFound,
+    #[error("unauthorized: {0}")]
+    Unauthorized(&'static str),
+    #[error("forbidden: {0}")]
+    Forbidden(String),
+    #[error("validation failed")]
+    Validation(Vec<FieldError>),
+    #[error("conflict: {detail}")]
+    Conflict { kind: &'static str, detail: String },
+    #[error("bad request: {0}")]
+    BadRequest(String),
+    #[error("too many requests")]
+    TooManyRequests { retry_after_secs: u64 },
+    #[error("payload too large")]
+    PayloadTooLarge(String),
+    #[error("service unavailable: {0}")]
+    Unavailable(String),
+    #[error("internal error: {0}")]
+    Internal(String),
+}
+
+impl AppError {
+    pub fn internal(err: impl std::fmt::Display) -> Self {
+        Self::Internal(err.to_string())
+    }
+
+    pub fn conflict(kind: &'static str, detail: impl Into<String>) -> Self {
+        Self::Conflict {
+            kind,
+            detail: detail.into(),
+        }
+    }
+
+    pub fn field(field: &str, message: impl Into<String>) -> Self {
+        Self::Validation(vec![FieldError {
+            field: field.into(),
+            message: message.into(),
+        }])
+    }
+
+    fn kind(&self) -> &'static str {
+        match self {
+            Self::NotFound => "not-found",
+            Self::Unauthorized(_) => "unauthorized",
+            Self::Forbidden(_) => "forbidden",
+            Self::Validation(_) => "validation",
+            Self::Conflict { kind, .. } => kind,
+            Self::BadRequest(_) => "bad-request",
+            Self::TooManyRequests { .. } => "too-many-requests",
+            Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::Unavailable(_) => "unavailable",
+            Self::Internal(_) => "internal",
+        }
+    }
+
+    fn title(&self) -> &'static str {
+        match self {
+            Self::NotFound => "Not found",
+            Self::Unauthorized(_) => "Authentication required",
+            Self::Forbidden(_) => "Not allowed",
+            Self::Validation(_) => "Invalid input",
+            Self::Conflict { .. } => "Conflict",
+            Self::BadRequest(_) => "Bad request",
+            Self::TooManyRequests { .. } => "Too many requests",
+            Self::PayloadTooLarge(_) => "Payload too large",
+            Self::Unavailable(_) => "Service unavailable",
+            Self::Internal(_) => "Internal server error",
+        }
+    }
+
+    fn detail(&self) -> String {
+        match self {
+            Self::NotFound => "The record does not exist or is not visible to you.".into(),
+            Self::Unauthorized(why) => (*why).into(),
+            Self::Forbidden(why) | Self::BadRequest(why) | Self::PayloadTooLarge(why) => {
+                why.clone()
+            }
+            Self::Validation(errors) => {
+                let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+                format!("Invalid fields: {}", fields.join(", "))
+            }
+            Self::Conflict { detail, .. } => detail.clone(),
+            Self::TooManyRequests { retry_after_secs } => {
+                format!("Too many attempts; retry after {retry_after_secs} seconds.")
+            }
+            Self::Unavailable(_) => "The service is temporarily unavailable.".into(),
+            Self::Internal(_) => "An unexpected error occurred. Quote the request id when \
+                                  reporting it."
+                .into(),
+        }
+    }
+}
+
+/// The problem document (RFC 9457) every error answers with.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Problem {
+    /// Stable identifier of the kind of problem, e.g. `/problems/validation`.
+    #[serde(rename = "type")]
+    pub kind: String,
+    pub title: String,
+    pub status: u16,
+    pub detail: String,
+    /// Per-field errors (validation problems only).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub errors: Vec<FieldError>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
+}
+
+impl ResponseError for AppError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::NotFound => StatusCode::NOT_FOUND,
+            Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
+            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::BadRequest(_) => StatusCode::BAD_REQUEST,
+            Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        let request_id = current_request_id();
+        match self {
+            Self::Internal(detail) | Self::Unavailable(detail) => {
+                tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
+            }
+            _ => {}
+        }
+        let status = self.status_code();
+        let problem = Problem {
+            kind: format!("/problems/{}", self.kind()),
+            title: self.title().into(),
+            status: status.as_u16(),
+            detail: self.detail(),
+            errors: match self {
+                Self::Validation(errors) => errors.clone(),
+                _ => Vec::new(),
+            },
+            request_id,
+        };
+        let mut builder = HttpResponse::build(status);
+        builder.content_type("application/problem+json");
+        match self {
+            Self::Unauthorized(_) => {
+                builder.insert_header((header::WWW_AUTHENTICATE, "Bearer"));
+            }
+            Self::TooManyRequests { retry_after_secs } => {
+                builder.insert_header((header::RETRY_AFTER, retry_after_secs.to_string()));
+            }
+            _ => {}
+        }
+        builder.json(problem)
+    }
+}
+
+impl From<diesel::result::Error> for AppError {
+    fn from(err: diesel::result::Error) -> Self {
+        use diesel::result::{DatabaseErrorKind, Error};
+        match err {
+            Error::NotFound => Self::NotFound,
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
+                "duplicate",
+                format!("A record with the same unique value exists ({}).", info.message()),
+            ),
+            Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::conflict(
+                "reference",
+                "The record refers to, or is referred to by, another record.",
+            ),
+            other => Self::internal(other),
+        }
+    }
+}
+
+impl From<r2d2::Error> for AppError {
+    fn from(err: r2d2::Error) -> Self {
+        Self::Unavailable(format!("database pool: {err}"))
+    }
+}
+
+impl From<actix_web::error::BlockingError> for AppError {
+    fn from(err: actix_web::error::BlockingError) -> Self {
+        Self::internal(err)
+    }
+}
+
+pub type AppResult<T> = Result<T, AppError>;
+
+/// Turns actix's own extraction failures (forms, paths) into problem documents. JSON bodies and
+/// query strings go through [`crate::extract`], which names the failing field.
+pub fn path_error_handler(
+    _err: actix_web::error::PathError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    // A malformed id names nothing that exists.
+    AppError::NotFound.into()
+}
+
+pub fn form_error_handler(
+    err: actix_web::error::UrlencodedError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    AppError::BadRequest(format!("Unreadable form: {err}")).into()
+}
+
+pub fn json_error_handler(
+    err: actix_web::error::JsonPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    AppError::BadRequest(format!("Unreadable JSON body: {err}")).into()
+}
+
+pub fn query_error_handler(
+    err: actix_web::error::QueryPayloadError,
+    _req: &actix_web::HttpRequest,
+) -> actix_web::Error {
+    AppError::BadRequest(format!("Unreadable query string: {err}")).into()
+}
+
+/// Maps a serde error with its path to a field error: `grade: unknown variant…` names `grade`;
+/// "missing field `email`" names `email` (under its parent's path, if any).
+pub fn deserialize_problem(path: &str, message: &str) -> AppError {
+    let clean = message.split(" at line ").next().unwrap_or(message).to_string();
+    let parent = if path == "." { "" } else { path };
+    let field = match clean.strip_prefix("missing field `") {
+        Some(rest) => {
+            let name = rest.trim_end_matches('`');
+            let full = if parent.is_empty() {
+                name.to_string()
+            } else {
+                format!("{parent}.{name}")
+            };
+            return AppError::field(&full, "is required");
+        }
+        None if parent.is_empty() => "body".to_string(),
+        None => parent.to_string(),
+    };
+    AppError::field(&field, clean)
+}

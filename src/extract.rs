@@ -1,0 +1,82 @@
+//! Request extractors that answer bad input with a 422 naming the failing field.
+
+use actix_web::dev::Payload;
+use actix_web::{web, FromRequest, HttpRequest};
+use serde::de::DeserializeOwned;
+use std::future::Future;
+use std::pin::Pin;
+
+use crate::error::{deserialize_problem, AppError};
+
+/// Largest JSON body accepted by default.
+pub const JSON_LIMIT: usize = 256 * 1024;
+
+/// A JSON body. Unlike `web::Json`, a type error names the field (`grade`, `items[2].result`).
+pub struct JsonBody<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+    type Error = AppError;
+    type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
+
+    fn from_request(req: &HttpRequest, payload: &mut Payload) -> Self::Future {
+        let is_json = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
+            .map(|v| {
+                let essence = v.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+                essence == "application/json" || essence.ends_with("+json")
+            })
+            .unwrap_or(false);
+        let body = web::Bytes::from_request(req, payload);
+        Box::pin(async move {
+            if !is_json {
+                return Err(AppError::BadRequest(
+                    "Expected a JSON body (Content-Type: application/json).".into(),
+                ));
+            }
+            let bytes = body.await.map_err(|e| {
+                AppError::PayloadTooLarge(format!("The body could not be read: {e}"))
+            })?;
+            if bytes.len() > JSON_LIMIT {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The body is larger than {JSON_LIMIT} bytes."
+                )));
+            }
+            parse_json(&bytes).map(JsonBody)
+        })
+    }
+}
+
+pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    let de = &mut serde_json::Deserializer::from_slice(bytes);
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        let inner = e.into_inner();
+        if inner.is_syntax() || inner.is_eof() {
+            AppError::field("body", format!("not valid JSON: {inner}"))
+        } else {
+            deserialize_problem(&path, &inner.to_string())
+        }
+    })
+}
+
+/// A query string. A bad value answers 422 naming the parameter.
+pub struct QueryParams<T>(pub T);
+
+impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
+    type Error = AppError;
+    type Future = std::future::Ready<Result<Self, AppError>>;
+
+    fn from_request(req: &HttpRequest, _payload: &mut Payload) -> Self::Future {
+        std::future::ready(parse_query(req.query_string()).map(QueryParams))
+    }
+}
+
+pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
+    serde_path_to_error::deserialize(de).map_err(|e| {
+        let path = e.path().to_string();
+        deserialize_problem(&path, &e.into_inner().to_string())
+    })
+}

@@ -1,0 +1,185 @@
+//! The safety-alliance platform: builds the application that `main` serves and tests spawn.
+
+pub mod access;
+pub mod api;
+pub mod audit;
+pub mod auth;
+pub mod config;
+pub mod db;
+pub mod error;
+pub mod extract;
+pub mod health;
+pub mod openapi;
+pub mod org;
+pub mod seed;
+pub mod users;
+
+use std::net::TcpListener;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+
+use actix_web::body::MessageBody;
+use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
+use actix_web::http::header::{HeaderName, HeaderValue};
+use actix_web::middleware::{from_fn, Next};
+use actix_web::{web, App, HttpServer};
+use utoipa::OpenApi;
+
+use crate::auth::token::TokenKeys;
+use crate::config::Settings;
+use crate::db::{Backend, Db};
+use crate::error::AppError;
+
+/// Everything the server needs, prepared: database connected and migrated, secrets loaded.
+#[derive(Clone)]
+pub struct Platform {
+    pub settings: Settings,
+    pub db: Db,
+    pub keys: std::sync::Arc<TokenKeys>,
+}
+
+/// What preparing the platform did that the operator should know.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    pub migrations_applied: Vec<String>,
+    /// Demo logins when the demo district was loaded into a new embedded database.
+    pub demo_logins: Vec<seed::DemoLogin>,
+    pub demo_logins_file: Option<PathBuf>,
+}
+
+impl Platform {
+    /// Connects, migrates, loads or creates the token secret, and on a new embedded (SQLite)
+    /// database loads the demo district.
+    pub fn prepare(settings: Settings) -> Result<(Self, Prepared), String> {
+        std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
+            format!("cannot create data directory {}: {e}", settings.data_dir.display())
+        })?;
+        let db = Db::connect(
+            &settings.database_url(),
+            settings.db_pool_size,
+            settings.sqlite_synchronous,
+        )?;
+        let mut prepared = Prepared {
+            migrations_applied: db.run_migrations()?,
+            ..Default::default()
+        };
+        let secret = settings
+            .load_token_secret()
+            .map_err(|e| format!("cannot read or create the token secret: {e}"))?;
+        let keys = TokenKeys::new(&secret, settings.access_ttl(), settings.refresh_ttl());
+        if db.backend() == Backend::Sqlite {
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            if seed::is_empty(&mut conn).map_err(|e| e.to_string())? {
+                let logins = seed::load_demo(&mut conn).map_err(|e| format!("loading demo data: {e}"))?;
+                let path = settings.data_dir.join("demo-logins.txt");
+                seed::write_logins(&path, &logins)
+                    .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+                prepared.demo_logins = logins;
+                prepared.demo_logins_file = Some(path);
+            }
+        }
+        Ok((
+            Self {
+                settings,
+                db,
+                keys: std::sync::Arc::new(keys),
+            },
+            prepared,
+        ))
+    }
+
+    /// Builds the HTTP server on a bound listener.
+    pub fn server(&self, listener: TcpListener) -> std::io::Result<Server> {
+        let db = web::Data::new(self.db.clone());
+        let keys = web::Data::from(self.keys.clone());
+        let settings = web::Data::new(self.settings.clone());
+        let mut server = HttpServer::new(move || {
+            App::new()
+                .app_data(db.clone())
+                .app_data(keys.clone())
+                .app_data(settings.clone())
+                .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
+                .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(error::form_error_handler))
+                .app_data(web::JsonConfig::default().error_handler(error::json_error_handler))
+                .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
+                .app_data(web::PayloadConfig::new(extract::JSON_LIMIT))
+                .wrap(from_fn(request_context))
+                .configure(configure)
+        })
+        .client_request_timeout(Duration::from_secs(10))
+        .client_disconnect_timeout(Duration::from_secs(5))
+        .keep_alive(Duration::from_secs(30))
+        .shutdown_timeout(10);
+        if let Some(workers) = self.settings.workers {
+            server = server.workers(workers.max(1));
+        }
+        Ok(server.listen(listener)?.run())
+    }
+}
+
+/// Every route of the application.
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(health::healthz)
+        .service(health::readyz)
+        .route(
+            "/api/openapi.json",
+            web::get().to(|| async { actix_web::HttpResponse::Ok().json(openapi::ApiDoc::openapi()) }),
+        )
+        .service(
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", openapi::ApiDoc::openapi()),
+        )
+        .service(
+            web::scope("/api/v1")
+                .configure(auth::routes::configure)
+                .configure(users::routes::configure)
+                .configure(org::routes::configure)
+                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) })),
+        );
+}
+
+/// Gives each request an id (kept from a well-formed `X-Request-Id`), logs one line per request
+/// (method, path without query, status, time), and sets the browser-side security headers.
+async fn request_context(
+    req: ServiceRequest,
+    next: Next<impl MessageBody>,
+) -> Result<ServiceResponse<impl MessageBody>, actix_web::Error> {
+    let id = req
+        .headers()
+        .get("x-request-id")
+        .and_then(|v| v.to_str().ok())
+        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .map(str::to_owned)
+        .unwrap_or_else(|| auth::token::random_token(9));
+    let method = req.method().clone();
+    let path = req.path().to_owned();
+    let started = Instant::now();
+    let mut res = error::REQUEST_ID.scope(id.clone(), next.call(req)).await?;
+    let status = res.status().as_u16();
+    let headers = res.headers_mut();
+    if let Ok(value) = HeaderValue::from_str(&id) {
+        headers.insert(HeaderName::from_static("x-request-id"), value);
+    }
+    let csp = if path.starts_with("/api/docs") {
+        // Swagger UI (served locally) needs inline styles and data: images.
+        "default-src 'self'; img-src 'self' data:; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'"
+    } else {
+        "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
+    };
+    for (name, value) in [
+        ("content-security-policy", csp),
+        ("x-content-type-options", "nosniff"),
+        ("referrer-policy", "same-origin"),
+        ("x-frame-options", "DENY"),
+    ] {
+        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+    }
+    tracing::info!(
+        request_id = %id,
+        method = %method,
+        path = %path,
+        status,
+        ms = started.elapsed().as_millis() as u64,
+        "request"
+    );
+    Ok(res)
+}

@@ -1,0 +1,211 @@
+//! `safety-alliance`: serve (default), migrate, seed, user, audit.
+
+use std::io::Read;
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+use safety_alliance::auth::Role;
+use safety_alliance::config::Settings;
+use safety_alliance::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
+use safety_alliance::{audit, db, seed, users, Platform};
+
+#[derive(Parser)]
+#[command(name = "safety-alliance", version, about = "Federated safety-alliance platform (安全联盟)")]
+struct Cli {
+    #[command(flatten)]
+    settings: Settings,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Start the web server (the default).
+    Serve,
+    /// Apply pending database migrations and exit.
+    Migrate,
+    /// Load demo data.
+    Seed {
+        /// Load the demo district (only into a database without organizations).
+        #[arg(long)]
+        demo: bool,
+    },
+    /// Manage user accounts.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Inspect the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+enum UserCommand {
+    /// Create a user. The password is read from stdin with --password-stdin, else generated and
+    /// printed once.
+    Create {
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, regulator, enterprise or expert.
+        #[arg(long)]
+        role: String,
+        /// Scope of a regulator: region id (district or street).
+        #[arg(long)]
+        region_id: Option<i64>,
+        /// Scope of a regulator: industry id.
+        #[arg(long)]
+        industry_id: Option<i64>,
+        /// The enterprise of an enterprise user.
+        #[arg(long)]
+        enterprise_id: Option<i64>,
+        /// Alliances of an expert (repeatable).
+        #[arg(long = "alliance-id")]
+        alliance_ids: Vec<i64>,
+        #[arg(long, default_value = "")]
+        phone: String,
+        /// Read the password from standard input.
+        #[arg(long)]
+        password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum AuditCommand {
+    /// Walk the hash chain and name the first entry that was changed or removed.
+    Verify,
+}
+
+fn init_logging(filter: &str) {
+    let filter = tracing_subscriber::EnvFilter::try_new(filter)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging(&cli.settings.log);
+    match run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(message) => {
+            eprintln!("error: {message}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+fn run(cli: Cli) -> Result<(), String> {
+    let settings = cli.settings;
+    match cli.command.unwrap_or(Command::Serve) {
+        Command::Serve => serve(settings),
+        Command::Migrate => {
+            let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
+            let applied = db.run_migrations()?;
+            println!("{} migration(s) applied", applied.len());
+            Ok(())
+        }
+        Command::Seed { demo } => {
+            if !demo {
+                return Err("nothing to do: pass --demo to load the demo district".into());
+            }
+            let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
+            db.run_migrations()?;
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            let logins = seed::load_demo(&mut conn).map_err(|e| e.to_string())?;
+            let path = settings.data_dir.join("demo-logins.txt");
+            seed::write_logins(&path, &logins).map_err(|e| e.to_string())?;
+            print_logins(&logins, &path);
+            Ok(())
+        }
+        Command::User { command } => user_command(settings, command),
+        Command::Audit { command: AuditCommand::Verify } => {
+            let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            match audit::verify(&mut conn).map_err(|e| e.to_string())? {
+                audit::ChainCheck::Intact { entries } => {
+                    println!("audit log intact: {entries} entries");
+                    Ok(())
+                }
+                audit::ChainCheck::Broken { entry_id, reason } => {
+                    Err(format!("audit log broken at entry {entry_id}: {reason}"))
+                }
+            }
+        }
+    }
+}
+
+fn print_logins(logins: &[seed::DemoLogin], path: &std::path::Path) {
+    println!("Demo district loaded. Demo logins (also in {}):", path.display());
+    for l in logins {
+        println!("  {:<20} {:<40} {}", l.label, l.email, l.password);
+    }
+}
+
+fn serve(settings: Settings) -> Result<(), String> {
+    let bind = settings.bind;
+    let (platform, prepared) = Platform::prepare(settings)?;
+    if !prepared.migrations_applied.is_empty() {
+        tracing::info!(count = prepared.migrations_applied.len(), "migrations applied");
+    }
+    if let Some(path) = &prepared.demo_logins_file {
+        print_logins(&prepared.demo_logins, path);
+    }
+    let listener = std::net::TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    println!("Safety-alliance platform on http://{bind}/  (API docs: http://{bind}/api/docs/)");
+    actix_web::rt::System::new()
+        .block_on(async move { platform.server(listener)?.await })
+        .map_err(|e| e.to_string())
+}
+
+fn user_command(settings: Settings, command: UserCommand) -> Result<(), String> {
+    let UserCommand::Create {
+        email,
+        name,
+        role,
+        region_id,
+        industry_id,
+        enterprise_id,
+        alliance_ids,
+        phone,
+        password_stdin,
+    } = command;
+    let role: Role = role.parse()?;
+    let password = if password_stdin {
+        let mut text = String::new();
+        std::io::stdin().read_to_string(&mut text).map_err(|e| e.to_string())?;
+        Some(text.trim_end_matches(['\r', '\n']).to_string())
+    } else {
+        None
+    };
+    let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
+    db.run_migrations()?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let new = users::service::NewUser {
+        email,
+        name,
+        phone,
+        role,
+        region_id: region_id.map(RegionId),
+        industry_id: industry_id.map(IndustryId),
+        enterprise_id: enterprise_id.map(EnterpriseId),
+        alliance_ids: alliance_ids.into_iter().map(AllianceId).collect(),
+        password,
+    };
+    let created = db::write_tx(&mut conn, |conn| users::service::create(conn, None, new)).map_err(|e| match e {
+        safety_alliance::error::AppError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
+    println!("created user {} ({}, {})", created.user.id, created.user.email, created.user.role);
+    if let Some(pw) = created.generated_password {
+        println!("password: {pw}");
+    }
+    Ok(())
+}

@@ -1,0 +1,63 @@
+//! The OpenAPI document (`/api/openapi.json`) and its locally served docs page (`/api/docs`).
+
+use utoipa::openapi::security::{HttpAuthScheme, HttpBuilder, SecurityScheme};
+use utoipa::{Modify, OpenApi};
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Safety-alliance platform API",
+        description = "Alliances, enterprises, users and (as they land) inspections, hazards, events and oversight. \
+Errors are application/problem+json (RFC 9457). Lists answer {items, total, page, per_page}.",
+    ),
+    paths(
+        crate::auth::routes::login,
+        crate::auth::routes::refresh,
+        crate::auth::routes::logout,
+        crate::auth::routes::me,
+        crate::users::routes::list_users,
+        crate::users::routes::create_user,
+        crate::users::routes::get_user,
+        crate::users::routes::update_user,
+        crate::org::routes::list_regions,
+        crate::org::routes::list_industries,
+        crate::org::routes::list_enterprises,
+        crate::org::routes::create_enterprise,
+        crate::org::routes::get_enterprise,
+        crate::org::routes::update_enterprise,
+        crate::org::routes::list_alliances,
+        crate::org::routes::create_alliance,
+        crate::org::routes::get_alliance,
+        crate::org::routes::update_alliance,
+        crate::org::routes::list_members,
+        crate::org::routes::add_member,
+        crate::org::routes::remove_member,
+        crate::health::healthz,
+        crate::health::readyz,
+    ),
+    modifiers(&BearerAuth),
+    tags(
+        (name = "auth", description = "Login, tokens, the current user"),
+        (name = "users", description = "User accounts"),
+        (name = "organizations", description = "Regions, industries, enterprises, alliances"),
+        (name = "health", description = "Liveness and readiness"),
+    )
+)]
+pub struct ApiDoc;
+
+struct BearerAuth;
+
+impl Modify for BearerAuth {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "bearer",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .bearer_format("JWT")
+                    .build(),
+            ),
+        );
+    }
+}

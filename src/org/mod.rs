@@ -1,0 +1,7 @@
+//! Organizations: regions, industries, enterprises, alliances and their memberships.
+
+pub mod credit_code;
+pub mod model;
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -1,0 +1,4 @@
+//! User accounts: admins manage everyone, regulators the users of enterprises in their scope.
+
+pub mod routes;
+pub mod service;

@@ -1,0 +1,71 @@
+//! `/api/v1/users`.
+
+use actix_web::{web, HttpResponse};
+
+use crate::access;
+use crate::api::Paginated;
+use crate::auth::{ApiUser, UserId};
+use crate::db::Db;
+use crate::error::{AppResult, Problem};
+use crate::extract::{JsonBody, QueryParams};
+use crate::users::service::{self, CreatedUser, NewUser, User, UserPatch, UserQuery};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_users)
+        .service(create_user)
+        .service(get_user)
+        .service(update_user);
+}
+
+/// Users the caller may see: admins all; regulators the users of enterprises in scope.
+#[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
+    responses((status = 200, body = Paginated<User>), (status = 401, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[actix_web::get("/users")]
+async fn list_users(db: web::Data<Db>, ApiUser(actor): ApiUser, q: QueryParams<UserQuery>) -> AppResult<HttpResponse> {
+    let list = access::read(&db, actor, move |c, p| service::list(c, p, &q.0)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Creates a user. Without `password`, one is generated and returned once.
+#[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
+    responses((status = 201, body = CreatedUser), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[actix_web::post("/users")]
+async fn create_user(db: web::Data<Db>, ApiUser(actor): ApiUser, body: JsonBody<NewUser>) -> AppResult<HttpResponse> {
+    let created = access::write(&db, actor, move |c, p| service::create(c, Some(p), body.0)).await?;
+    Ok(HttpResponse::Created()
+        .insert_header(("Cache-Control", "no-store"))
+        .json(created))
+}
+
+/// One user.
+#[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = User), (status = 401, body = Problem), (status = 404, body = Problem)),
+    security(("bearer" = [])))]
+#[actix_web::get("/users/{id}")]
+async fn get_user(db: web::Data<Db>, ApiUser(actor): ApiUser, id: web::Path<UserId>) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let user = access::read(&db, actor, move |c, p| service::get(c, p, id)).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
+
+/// Edits, deactivates (`active: false`) or resets the password of a user.
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
+    params(("id" = i64, Path, description = "User id")),
+    responses((status = 200, body = User), (status = 400, body = Problem), (status = 401, body = Problem),
+        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    security(("bearer" = [])))]
+#[actix_web::patch("/users/{id}")]
+async fn update_user(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<UserId>,
+    body: JsonBody<UserPatch>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let user = access::write(&db, actor, move |c, p| service::update(c, p, id, body.0)).await?;
+    Ok(HttpResponse::Ok().json(user))
+}
