@@ -30,7 +30,11 @@ impl PageRequest {
         let page = page.unwrap_or(1);
         let per_page = per_page.unwrap_or(DEFAULT_PER_PAGE);
         let mut v = Validator::new();
-        v.check(page >= 1 && page <= 1_000_000, "page", "must be between 1 and 1000000");
+        v.check(
+            (1..=1_000_000).contains(&page),
+            "page",
+            "must be between 1 and 1000000",
+        );
         v.check(
             (1..=MAX_PER_PAGE).contains(&per_page),
             "per_page",

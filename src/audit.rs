@@ -17,7 +17,7 @@ use crate::error::AppResult;
 
 const GENESIS: &str = "0000000000000000000000000000000000000000000000000000000000000000";
 /// Key of the PostgreSQL advisory lock that serializes appends to the chain.
-const CHAIN_LOCK: i64 = 0x5341_4155_4449_54;
+const CHAIN_LOCK: i64 = 0x0053_4141_5544_4954;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = audit_log)]
@@ -106,7 +106,9 @@ pub fn record(
     let at = now();
     let actor_id = actor.map(|a| a.0);
     let changes = changes.to_string();
-    let hash = entry_hash(&prev_hash, at, actor_id, action, entity, entity_id, &changes);
+    let hash = entry_hash(
+        &prev_hash, at, actor_id, action, entity, entity_id, &changes,
+    );
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(at),
@@ -136,10 +138,15 @@ pub fn trail(conn: &mut AnyConnection, entity: &str, entity_id: i64) -> AppResul
 /// Outcome of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChainCheck {
-    Intact { entries: u64 },
+    Intact {
+        entries: u64,
+    },
     /// The first entry whose content no longer matches its hash, or whose predecessor is
     /// missing or changed.
-    Broken { entry_id: i64, reason: String },
+    Broken {
+        entry_id: i64,
+        reason: String,
+    },
 }
 
 pub fn verify(conn: &mut AnyConnection) -> AppResult<ChainCheck> {

@@ -58,11 +58,21 @@ pub struct Settings {
     pub db_pool_size: u32,
 
     /// SQLite `synchronous` setting: FULL (default; survives power loss) or NORMAL.
-    #[arg(long, env = "SA_SQLITE_SYNCHRONOUS", default_value = "FULL", global = true)]
+    #[arg(
+        long,
+        env = "SA_SQLITE_SYNCHRONOUS",
+        default_value = "FULL",
+        global = true
+    )]
     pub sqlite_synchronous: SqliteSync,
 
     /// Lifetime of an API access token, in seconds.
-    #[arg(long, env = "SA_ACCESS_TOKEN_TTL", default_value_t = 900, global = true)]
+    #[arg(
+        long,
+        env = "SA_ACCESS_TOKEN_TTL",
+        default_value_t = 900,
+        global = true
+    )]
     pub access_token_ttl: u64,
 
     /// Lifetime of a refresh token and of a web session, in seconds.
@@ -70,7 +80,12 @@ pub struct Settings {
     pub refresh_token_ttl: u64,
 
     /// Set cookies with the `Secure` flag (enable when served over TLS).
-    #[arg(long, env = "SA_SECURE_COOKIES", default_value_t = false, global = true)]
+    #[arg(
+        long,
+        env = "SA_SECURE_COOKIES",
+        default_value_t = false,
+        global = true
+    )]
     pub secure_cookies: bool,
 
     /// HTTP worker threads (default: one per core).

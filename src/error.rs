@@ -261,7 +261,10 @@ impl From<diesel::result::Error> for AppError {
             Error::NotFound => Self::NotFound,
             Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
                 "duplicate",
-                format!("A record with the same unique value exists ({}).", info.message()),
+                format!(
+                    "A record with the same unique value exists ({}).",
+                    info.message()
+                ),
             ),
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::conflict(
                 "reference",
@@ -320,7 +323,11 @@ pub fn query_error_handler(
 /// Maps a serde error with its path to a field error: `grade: unknown variant…` names `grade`;
 /// "missing field `email`" names `email` (under its parent's path, if any).
 pub fn deserialize_problem(path: &str, message: &str) -> AppError {
-    let clean = message.split(" at line ").next().unwrap_or(message).to_string();
+    let clean = message
+        .split(" at line ")
+        .next()
+        .unwrap_or(message)
+        .to_string();
     let parent = if path == "." { "" } else { path };
     let field = match clean.strip_prefix("missing field `") {
         Some(rest) => {

@@ -52,7 +52,10 @@ impl Platform {
     /// database loads the demo district.
     pub fn prepare(settings: Settings) -> Result<(Self, Prepared), String> {
         std::fs::create_dir_all(&settings.data_dir).map_err(|e| {
-            format!("cannot create data directory {}: {e}", settings.data_dir.display())
+            format!(
+                "cannot create data directory {}: {e}",
+                settings.data_dir.display()
+            )
         })?;
         let db = Db::connect(
             &settings.database_url(),
@@ -70,7 +73,8 @@ impl Platform {
         if db.backend() == Backend::Sqlite {
             let mut conn = db.conn().map_err(|e| e.to_string())?;
             if seed::is_empty(&mut conn).map_err(|e| e.to_string())? {
-                let logins = seed::load_demo(&mut conn).map_err(|e| format!("loading demo data: {e}"))?;
+                let logins =
+                    seed::load_demo(&mut conn).map_err(|e| format!("loading demo data: {e}"))?;
                 let path = settings.data_dir.join("demo-logins.txt");
                 seed::write_logins(&path, &logins)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -99,7 +103,11 @@ impl Platform {
                 .app_data(keys.clone())
                 .app_data(settings.clone())
                 .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
-                .app_data(web::FormConfig::default().limit(64 * 1024).error_handler(error::form_error_handler))
+                .app_data(
+                    web::FormConfig::default()
+                        .limit(64 * 1024)
+                        .error_handler(error::form_error_handler),
+                )
                 .app_data(web::JsonConfig::default().error_handler(error::json_error_handler))
                 .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(web::PayloadConfig::new(extract::JSON_LIMIT))
@@ -123,17 +131,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(health::readyz)
         .route(
             "/api/openapi.json",
-            web::get().to(|| async { actix_web::HttpResponse::Ok().json(openapi::ApiDoc::openapi()) }),
+            web::get()
+                .to(|| async { actix_web::HttpResponse::Ok().json(openapi::ApiDoc::openapi()) }),
         )
         .service(
-            utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}").url("/api/docs/openapi.json", openapi::ApiDoc::openapi()),
+            utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
+                .url("/api/docs/openapi.json", openapi::ApiDoc::openapi()),
         )
         .service(
             web::scope("/api/v1")
                 .configure(auth::routes::configure)
                 .configure(users::routes::configure)
                 .configure(org::routes::configure)
-                .default_service(web::to(|| async { Err::<actix_web::HttpResponse, _>(AppError::NotFound) })),
+                .default_service(web::to(|| async {
+                    Err::<actix_web::HttpResponse, _>(AppError::NotFound)
+                })),
         );
 }
 
@@ -147,7 +159,11 @@ async fn request_context(
         .headers()
         .get("x-request-id")
         .and_then(|v| v.to_str().ok())
-        .filter(|v| !v.is_empty() && v.len() <= 64 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-'))
+        .filter(|v| {
+            !v.is_empty()
+                && v.len() <= 64
+                && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
+        })
         .map(str::to_owned)
         .unwrap_or_else(|| auth::token::random_token(9));
     let method = req.method().clone();
@@ -171,7 +187,10 @@ async fn request_context(
         ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),
     ] {
-        headers.insert(HeaderName::from_static(name), HeaderValue::from_static(value));
+        headers.insert(
+            HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     }
     tracing::info!(
         request_id = %id,

@@ -10,7 +10,11 @@ use safety_alliance::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
 use safety_alliance::{audit, db, seed, users, Platform};
 
 #[derive(Parser)]
-#[command(name = "safety-alliance", version, about = "Federated safety-alliance platform (安全联盟)")]
+#[command(
+    name = "safety-alliance",
+    version,
+    about = "Federated safety-alliance platform (安全联盟)"
+)]
 struct Cli {
     #[command(flatten)]
     settings: Settings,
@@ -83,7 +87,10 @@ enum AuditCommand {
 fn init_logging(filter: &str) {
     let filter = tracing_subscriber::EnvFilter::try_new(filter)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt().with_env_filter(filter).with_target(false).init();
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_target(false)
+        .init();
 }
 
 fn main() -> ExitCode {
@@ -122,7 +129,9 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::User { command } => user_command(settings, command),
-        Command::Audit { command: AuditCommand::Verify } => {
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
             let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
             let mut conn = db.conn().map_err(|e| e.to_string())?;
             match audit::verify(&mut conn).map_err(|e| e.to_string())? {
@@ -139,7 +148,10 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn print_logins(logins: &[seed::DemoLogin], path: &std::path::Path) {
-    println!("Demo district loaded. Demo logins (also in {}):", path.display());
+    println!(
+        "Demo district loaded. Demo logins (also in {}):",
+        path.display()
+    );
     for l in logins {
         println!("  {:<20} {:<40} {}", l.label, l.email, l.password);
     }
@@ -149,12 +161,16 @@ fn serve(settings: Settings) -> Result<(), String> {
     let bind = settings.bind;
     let (platform, prepared) = Platform::prepare(settings)?;
     if !prepared.migrations_applied.is_empty() {
-        tracing::info!(count = prepared.migrations_applied.len(), "migrations applied");
+        tracing::info!(
+            count = prepared.migrations_applied.len(),
+            "migrations applied"
+        );
     }
     if let Some(path) = &prepared.demo_logins_file {
         print_logins(&prepared.demo_logins, path);
     }
-    let listener = std::net::TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    let listener =
+        std::net::TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
     println!("Safety-alliance platform on http://{bind}/  (API docs: http://{bind}/api/docs/)");
     actix_web::rt::System::new()
         .block_on(async move { platform.server(listener)?.await })
@@ -176,7 +192,9 @@ fn user_command(settings: Settings, command: UserCommand) -> Result<(), String> 
     let role: Role = role.parse()?;
     let password = if password_stdin {
         let mut text = String::new();
-        std::io::stdin().read_to_string(&mut text).map_err(|e| e.to_string())?;
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| e.to_string())?;
         Some(text.trim_end_matches(['\r', '\n']).to_string())
     } else {
         None
@@ -195,15 +213,20 @@ fn user_command(settings: Settings, command: UserCommand) -> Result<(), String> 
         alliance_ids: alliance_ids.into_iter().map(AllianceId).collect(),
         password,
     };
-    let created = db::write_tx(&mut conn, |conn| users::service::create(conn, None, new)).map_err(|e| match e {
-        safety_alliance::error::AppError::Validation(errors) => errors
-            .iter()
-            .map(|e| format!("{}: {}", e.field, e.message))
-            .collect::<Vec<_>>()
-            .join("; "),
-        other => other.to_string(),
-    })?;
-    println!("created user {} ({}, {})", created.user.id, created.user.email, created.user.role);
+    let created = db::write_tx(&mut conn, |conn| users::service::create(conn, None, new)).map_err(
+        |e| match e {
+            safety_alliance::error::AppError::Validation(errors) => errors
+                .iter()
+                .map(|e| format!("{}: {}", e.field, e.message))
+                .collect::<Vec<_>>()
+                .join("; "),
+            other => other.to_string(),
+        },
+    )?;
+    println!(
+        "created user {} ({}, {})",
+        created.user.id, created.user.email, created.user.role
+    );
     if let Some(pw) = created.generated_password {
         println!("password: {pw}");
     }

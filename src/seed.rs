@@ -93,7 +93,7 @@ pub fn is_empty(conn: &mut AnyConnection) -> AppResult<bool> {
     Ok(n == 0)
 }
 
-fn lookup<'a, T: Copy>(map: &'a HashMap<String, T>, key: &str, what: &str) -> AppResult<T> {
+fn lookup<T: Copy>(map: &HashMap<String, T>, key: &str, what: &str) -> AppResult<T> {
     map.get(key)
         .copied()
         .ok_or_else(|| AppError::internal(format!("seed refers to unknown {what} `{key}`")))
@@ -104,7 +104,10 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
     let demo: Demo = serde_json::from_str(DEMO).map_err(AppError::internal)?;
     crate::db::write_tx(conn, |conn| {
         if !is_empty(conn)? {
-            return Err(AppError::conflict("not-empty", "The database already holds organizations."));
+            return Err(AppError::conflict(
+                "not-empty",
+                "The database already holds organizations.",
+            ));
         }
         let mut region_ids = HashMap::new();
         for r in &demo.regions {
@@ -137,8 +140,9 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
         }
         let mut enterprise_ids = HashMap::new();
         for e in &demo.enterprises {
-            crate::org::credit_code::validate(&e.credit_code)
-                .map_err(|m| AppError::internal(format!("seed credit code {}: {m}", e.credit_code)))?;
+            crate::org::credit_code::validate(&e.credit_code).map_err(|m| {
+                AppError::internal(format!("seed credit code {}: {m}", e.credit_code))
+            })?;
             let row = store::insert_enterprise(
                 conn,
                 &NewEnterprise {

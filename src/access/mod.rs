@@ -15,7 +15,9 @@ use crate::auth::{Actor, Role, UserRow};
 use crate::db::schema::expert_assignments;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
-use crate::org::model::{AllianceId, AllianceRow, EnterpriseId, EnterpriseRow, IndustryId, MemberRole, RegionId};
+use crate::org::model::{
+    AllianceId, AllianceRow, EnterpriseId, EnterpriseRow, IndustryId, MemberRole, RegionId,
+};
 use crate::org::store::{self, AllianceFilter, EnterpriseFilter};
 
 /// What the caller's role and scope resolve to, loaded once per request.
@@ -267,16 +269,23 @@ impl Policy {
         })
     }
 
-    pub fn may_see_alliance(&self, conn: &mut AnyConnection, alliance: &AllianceRow) -> AppResult<bool> {
+    pub fn may_see_alliance(
+        &self,
+        conn: &mut AnyConnection,
+        alliance: &AllianceRow,
+    ) -> AppResult<bool> {
         Ok(match &self.scope {
             Scope::All => true,
             Scope::Regulator { regions, industry } => {
-                regions.as_ref().is_none_or(|r| r.contains(&alliance.region_id))
+                regions
+                    .as_ref()
+                    .is_none_or(|r| r.contains(&alliance.region_id))
                     && match industry {
                         None => true,
                         Some(i) => {
                             alliance.industry_id == Some(*i)
-                                || store::alliances_touching_industry(conn, *i)?.contains(&alliance.id)
+                                || store::alliances_touching_industry(conn, *i)?
+                                    .contains(&alliance.id)
                         }
                     }
             }
@@ -286,7 +295,11 @@ impl Policy {
     }
 
     /// Loads an alliance the caller may see, or 404.
-    pub fn visible_alliance(&self, conn: &mut AnyConnection, id: AllianceId) -> AppResult<AllianceRow> {
+    pub fn visible_alliance(
+        &self,
+        conn: &mut AnyConnection,
+        id: AllianceId,
+    ) -> AppResult<AllianceRow> {
         let row = store::alliance(conn, id)?.ok_or(AppError::NotFound)?;
         if self.may_see_alliance(conn, &row)? {
             Ok(row)
@@ -328,7 +341,11 @@ impl Policy {
     }
 
     /// May the caller create an enterprise user for this enterprise?
-    pub fn may_create_user_for(&self, conn: &mut AnyConnection, enterprise: EnterpriseId) -> AppResult<bool> {
+    pub fn may_create_user_for(
+        &self,
+        conn: &mut AnyConnection,
+        enterprise: EnterpriseId,
+    ) -> AppResult<bool> {
         if self.is_admin() {
             return Ok(true);
         }

@@ -65,7 +65,9 @@ pub async fn load_actor(db: &Db, user_id: UserId, session_id: i64) -> Result<Act
             Some(row) if session::is_live(conn, session_id, user_id)? => {
                 Ok(Actor::from_row(row, session_id))
             }
-            _ => Err(AppError::Unauthorized("The session has ended; log in again.")),
+            _ => Err(AppError::Unauthorized(
+                "The session has ended; log in again.",
+            )),
         }
     })
     .await
@@ -101,9 +103,11 @@ impl FromRequest for ApiUser {
                     "An access token is required (Authorization: Bearer <token>)."
                 }));
             };
-            let (user, session) = keys
-                .verify(Purpose::Api, &token)
-                .ok_or(AppError::Unauthorized("The access token is invalid or expired."))?;
+            let (user, session) =
+                keys.verify(Purpose::Api, &token)
+                    .ok_or(AppError::Unauthorized(
+                        "The access token is invalid or expired.",
+                    ))?;
             load_actor(&db, user, session).await.map(ApiUser)
         })
     }

@@ -12,7 +12,10 @@ use crate::error::{AppError, AppResult, Problem};
 use crate::extract::JsonBody;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.service(login).service(refresh).service(logout).service(me);
+    cfg.service(login)
+        .service(refresh)
+        .service(logout)
+        .service(me);
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -64,7 +67,10 @@ pub async fn authenticate(
 ) -> AppResult<(UserId, i64, String)> {
     db.run(move |conn| {
         let found = user::find_by_email(conn, &email)?;
-        let ok = password::verify(&password_text, found.as_ref().map(|u| u.password_hash.as_str()));
+        let ok = password::verify(
+            &password_text,
+            found.as_ref().map(|u| u.password_hash.as_str()),
+        );
         match found {
             Some(u) if ok && u.active => {
                 let (sid, refresh_token) = session::start(conn, u.id, ttl)?;
@@ -127,7 +133,11 @@ async fn refresh(
         })
         .await?;
     match rotated {
-        session::Rotation::Rotated { session, user, refresh: refresh_token } => Ok(HttpResponse::Ok()
+        session::Rotation::Rotated {
+            session,
+            user,
+            refresh: refresh_token,
+        } => Ok(HttpResponse::Ok()
             .insert_header(("Cache-Control", "no-store"))
             .json(TokenPair {
                 access_token: keys.issue(Purpose::Api, user, session),
@@ -170,7 +180,9 @@ async fn logout(
     if done {
         Ok(HttpResponse::NoContent().finish())
     } else {
-        Err(AppError::Unauthorized("No valid access or refresh token was sent."))
+        Err(AppError::Unauthorized(
+            "No valid access or refresh token was sent.",
+        ))
     }
 }
 

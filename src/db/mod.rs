@@ -56,7 +56,9 @@ impl DbUrl {
             Ok(Self::Postgres(url.to_string()))
         } else if let Some(path) = url.strip_prefix("sqlite://") {
             if path.is_empty() {
-                return Err("DATABASE_URL `sqlite://` needs a file path, e.g. sqlite://./data/sa.db".into());
+                return Err(
+                    "DATABASE_URL `sqlite://` needs a file path, e.g. sqlite://./data/sa.db".into(),
+                );
             }
             Ok(Self::Sqlite(path.to_string()))
         } else {
@@ -155,7 +157,10 @@ impl Db {
     pub fn connect(url: &str, max_size: u32, synchronous: SqliteSync) -> Result<Self, String> {
         let url = DbUrl::parse(url)?;
         if let DbUrl::Sqlite(path) = &url {
-            if let Some(dir) = Path::new(path).parent().filter(|d| !d.as_os_str().is_empty()) {
+            if let Some(dir) = Path::new(path)
+                .parent()
+                .filter(|d| !d.as_os_str().is_empty())
+            {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
             }

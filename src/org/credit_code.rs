@@ -3,7 +3,9 @@
 //! character computed from the first 17 with weights 3^i mod 31.
 
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-const WEIGHTS: [u32; 17] = [1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28];
+const WEIGHTS: [u32; 17] = [
+    1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
+];
 
 fn value(c: u8) -> Option<u32> {
     ALPHABET.iter().position(|&a| a == c).map(|p| p as u32)
@@ -40,7 +42,9 @@ pub fn validate(code: &str) -> Result<(), String> {
     }
     let expected = check_char(&code[..17]).expect("length and alphabet checked above");
     if !code.ends_with(expected) {
-        return Err("check character does not match (GB 32100-2015); please re-check the code".into());
+        return Err(
+            "check character does not match (GB 32100-2015); please re-check the code".into(),
+        );
     }
     Ok(())
 }
@@ -57,21 +61,31 @@ mod tests {
     #[test]
     fn accepts_published_codes() {
         // Codes printed on public business licences.
-        for code in ["91350100M000100Y43", "91110000600037341L", "9144030071526726XG"] {
+        for code in [
+            "91350100M000100Y43",
+            "91110000600037341L",
+            "9144030071526726XG",
+        ] {
             assert_eq!(validate(code), Ok(()), "{code}");
         }
     }
 
     #[test]
     fn rejects_a_wrong_check_character() {
-        assert!(validate("91350100M000100Y44").unwrap_err().contains("check character"));
+        assert!(validate("91350100M000100Y44")
+            .unwrap_err()
+            .contains("check character"));
     }
 
     #[test]
     fn rejects_bad_length_and_alphabet() {
-        assert!(validate("91350100M000100Y4").unwrap_err().contains("18 characters"));
+        assert!(validate("91350100M000100Y4")
+            .unwrap_err()
+            .contains("18 characters"));
         assert!(validate("91350100M0001O0Y43").unwrap_err().contains("`O`"));
-        assert!(validate("913501A0M000100Y43").unwrap_err().contains("administrative"));
+        assert!(validate("913501A0M000100Y43")
+            .unwrap_err()
+            .contains("administrative"));
     }
 
     #[test]

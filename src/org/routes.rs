@@ -51,7 +51,11 @@ fn page_of<T: Clone>(all: Vec<T>, page: PageRequest) -> Paginated<T> {
     responses((status = 200, body = Paginated<Region>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[actix_web::get("/regions")]
-async fn list_regions(db: web::Data<Db>, _user: ApiUser, q: QueryParams<PageQuery>) -> AppResult<HttpResponse> {
+async fn list_regions(
+    db: web::Data<Db>,
+    _user: ApiUser,
+    q: QueryParams<PageQuery>,
+) -> AppResult<HttpResponse> {
     let page = PageRequest::new(q.0.page, q.0.per_page)?;
     let all = db.run(store::regions).await?;
     Ok(HttpResponse::Ok().json(page_of(all, page)))
@@ -62,7 +66,11 @@ async fn list_regions(db: web::Data<Db>, _user: ApiUser, q: QueryParams<PageQuer
     responses((status = 200, body = Paginated<Industry>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[actix_web::get("/industries")]
-async fn list_industries(db: web::Data<Db>, _user: ApiUser, q: QueryParams<PageQuery>) -> AppResult<HttpResponse> {
+async fn list_industries(
+    db: web::Data<Db>,
+    _user: ApiUser,
+    q: QueryParams<PageQuery>,
+) -> AppResult<HttpResponse> {
     let page = PageRequest::new(q.0.page, q.0.per_page)?;
     let all = db.run(store::industries).await?;
     Ok(HttpResponse::Ok().json(page_of(all, page)))
@@ -78,7 +86,10 @@ async fn list_enterprises(
     ApiUser(actor): ApiUser,
     q: QueryParams<EnterpriseQuery>,
 ) -> AppResult<HttpResponse> {
-    let list = access::read(&db, actor, move |c, p| service::list_enterprises(c, p, &q.0)).await?;
+    let list = access::read(&db, actor, move |c, p| {
+        service::list_enterprises(c, p, &q.0)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -93,7 +104,10 @@ async fn create_enterprise(
     ApiUser(actor): ApiUser,
     body: JsonBody<NewEnterprise>,
 ) -> AppResult<HttpResponse> {
-    let e = access::write(&db, actor, move |c, p| service::create_enterprise(c, p, body.0)).await?;
+    let e = access::write(&db, actor, move |c, p| {
+        service::create_enterprise(c, p, body.0)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(e))
 }
 
@@ -127,7 +141,10 @@ async fn update_enterprise(
     body: JsonBody<EnterprisePatch>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let e = access::write(&db, actor, move |c, p| service::update_enterprise(c, p, id, body.0)).await?;
+    let e = access::write(&db, actor, move |c, p| {
+        service::update_enterprise(c, p, id, body.0)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(e))
 }
 
@@ -156,7 +173,10 @@ async fn create_alliance(
     ApiUser(actor): ApiUser,
     body: JsonBody<NewAlliance>,
 ) -> AppResult<HttpResponse> {
-    let a = access::write(&db, actor, move |c, p| service::create_alliance(c, p, body.0)).await?;
+    let a = access::write(&db, actor, move |c, p| {
+        service::create_alliance(c, p, body.0)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(a))
 }
 
@@ -190,7 +210,10 @@ async fn update_alliance(
     body: JsonBody<AlliancePatch>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let a = access::write(&db, actor, move |c, p| service::update_alliance(c, p, id, body.0)).await?;
+    let a = access::write(&db, actor, move |c, p| {
+        service::update_alliance(c, p, id, body.0)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(a))
 }
 
@@ -208,7 +231,10 @@ async fn list_members(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let page = PageRequest::new(q.0.page, q.0.per_page)?;
-    let list = access::read(&db, actor, move |c, p| service::list_members(c, p, id, page)).await?;
+    let list = access::read(&db, actor, move |c, p| {
+        service::list_members(c, p, id, page)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(list))
 }
 
@@ -226,7 +252,10 @@ async fn add_member(
     body: JsonBody<NewMember>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let m = access::write(&db, actor, move |c, p| service::add_member(c, p, id, body.0)).await?;
+    let m = access::write(&db, actor, move |c, p| {
+        service::add_member(c, p, id, body.0)
+    })
+    .await?;
     Ok(HttpResponse::Created().json(m))
 }
 
@@ -243,6 +272,9 @@ async fn remove_member(
     path: web::Path<(AllianceId, EnterpriseId)>,
 ) -> AppResult<HttpResponse> {
     let (id, enterprise) = path.into_inner();
-    access::write(&db, actor, move |c, p| service::remove_member(c, p, id, enterprise)).await?;
+    access::write(&db, actor, move |c, p| {
+        service::remove_member(c, p, id, enterprise)
+    })
+    .await?;
     Ok(HttpResponse::NoContent().finish())
 }

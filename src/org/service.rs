@@ -19,40 +19,47 @@ fn valid_phone(phone: &str) -> bool {
         .all(|c| c.is_ascii_digit() || matches!(c, '+' | '-' | ' ' | '(' | ')'))
 }
 
+/// Checks the fields present in `f` (a patch, or a new enterprise seen as a full patch).
 fn check_enterprise_fields(
     conn: &mut AnyConnection,
     v: &mut Validator,
-    name: Option<&str>,
-    code: Option<&str>,
-    region: Option<RegionId>,
-    industry: Option<IndustryId>,
-    address: Option<&str>,
-    contact_name: Option<&str>,
-    contact_phone: Option<&str>,
+    f: &EnterprisePatch,
 ) -> AppResult<()> {
-    if let Some(name) = name {
+    if let Some(name) = &f.name {
         v.text("name", name, 200);
     }
-    if let Some(code) = code {
+    if let Some(code) = &f.credit_code {
         if let Err(message) = credit_code::validate(code) {
             v.add("credit_code", message);
         }
     }
-    if let Some(region) = region {
-        v.check(store::region(conn, region)?.is_some(), "region_id", "no such region");
+    if let Some(region) = f.region_id {
+        v.check(
+            store::region(conn, region)?.is_some(),
+            "region_id",
+            "no such region",
+        );
     }
-    if let Some(industry) = industry {
-        v.check(store::industry(conn, industry)?.is_some(), "industry_id", "no such industry");
+    if let Some(industry) = f.industry_id {
+        v.check(
+            store::industry(conn, industry)?.is_some(),
+            "industry_id",
+            "no such industry",
+        );
     }
-    if let Some(address) = address {
+    if let Some(address) = &f.address {
         v.max_len("address", address, 300);
     }
-    if let Some(contact) = contact_name {
+    if let Some(contact) = &f.contact_name {
         v.max_len("contact_name", contact, 100);
     }
-    if let Some(phone) = contact_phone {
+    if let Some(phone) = &f.contact_phone {
         v.max_len("contact_phone", phone, 40);
-        v.check(valid_phone(phone), "contact_phone", "may contain only digits, spaces and + - ( )");
+        v.check(
+            valid_phone(phone),
+            "contact_phone",
+            "may contain only digits, spaces and + - ( )",
+        );
     }
     Ok(())
 }
@@ -73,7 +80,11 @@ pub fn list_enterprises(
     Ok(page.wrap(items, total))
 }
 
-pub fn get_enterprise(conn: &mut AnyConnection, policy: &Policy, id: EnterpriseId) -> AppResult<Enterprise> {
+pub fn get_enterprise(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: EnterpriseId,
+) -> AppResult<Enterprise> {
     let (row, sight) = policy.visible_enterprise(conn, id)?;
     Ok(Enterprise::from_row(row, sight == Sight::Full))
 }
@@ -84,21 +95,23 @@ pub fn create_enterprise(
     mut new: NewEnterprise,
 ) -> AppResult<Enterprise> {
     if !policy.is_authority() {
-        return Err(AppError::Forbidden("Only regulators register enterprises.".into()));
+        return Err(AppError::Forbidden(
+            "Only regulators register enterprises.".into(),
+        ));
     }
     new.credit_code = credit_code::normalize(&new.credit_code);
     let mut v = Validator::new();
-    check_enterprise_fields(
-        conn,
-        &mut v,
-        Some(&new.name),
-        Some(&new.credit_code),
-        Some(new.region_id),
-        Some(new.industry_id),
-        Some(&new.address),
-        Some(&new.contact_name),
-        Some(&new.contact_phone),
-    )?;
+    let fields = EnterprisePatch {
+        name: Some(new.name.clone()),
+        credit_code: Some(new.credit_code.clone()),
+        region_id: Some(new.region_id),
+        industry_id: Some(new.industry_id),
+        scale: Some(new.scale),
+        address: Some(new.address.clone()),
+        contact_name: Some(new.contact_name.clone()),
+        contact_phone: Some(new.contact_phone.clone()),
+    };
+    check_enterprise_fields(conn, &mut v, &fields)?;
     v.finish()?;
     if !policy.may_place_enterprise(new.region_id, new.industry_id) {
         return Err(AppError::Forbidden(
@@ -147,17 +160,7 @@ pub fn update_enterprise(
         patch.credit_code = Some(credit_code::normalize(code));
     }
     let mut v = Validator::new();
-    check_enterprise_fields(
-        conn,
-        &mut v,
-        patch.name.as_deref(),
-        patch.credit_code.as_deref(),
-        patch.region_id,
-        patch.industry_id,
-        patch.address.as_deref(),
-        patch.contact_name.as_deref(),
-        patch.contact_phone.as_deref(),
-    )?;
+    check_enterprise_fields(conn, &mut v, &patch)?;
     v.finish()?;
     let region = patch.region_id.unwrap_or(current.region_id);
     let industry = patch.industry_id.unwrap_or(current.industry_id);
@@ -215,7 +218,11 @@ pub fn list_alliances(
     Ok(page.wrap(alliance_views(conn, rows)?, total))
 }
 
-pub fn get_alliance(conn: &mut AnyConnection, policy: &Policy, id: AllianceId) -> AppResult<Alliance> {
+pub fn get_alliance(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AllianceId,
+) -> AppResult<Alliance> {
     let row = policy.visible_alliance(conn, id)?;
     Ok(alliance_views(conn, vec![row])?.remove(0))
 }
@@ -231,10 +238,18 @@ fn check_alliance_fields(
         v.text("name", name, 100);
     }
     if let Some(region) = region {
-        v.check(store::region(conn, region)?.is_some(), "region_id", "no such region");
+        v.check(
+            store::region(conn, region)?.is_some(),
+            "region_id",
+            "no such region",
+        );
     }
     if let Some(industry) = industry {
-        v.check(store::industry(conn, industry)?.is_some(), "industry_id", "no such industry");
+        v.check(
+            store::industry(conn, industry)?.is_some(),
+            "industry_id",
+            "no such industry",
+        );
     }
     Ok(())
 }
@@ -250,16 +265,32 @@ fn check_lead(
         Some(row) => policy.enterprise_sight(conn, &row)? == Sight::Full,
         None => false,
     };
-    v.check(visible, "lead_enterprise_id", "no such enterprise in your scope");
+    v.check(
+        visible,
+        "lead_enterprise_id",
+        "no such enterprise in your scope",
+    );
     Ok(())
 }
 
-pub fn create_alliance(conn: &mut AnyConnection, policy: &Policy, new: NewAlliance) -> AppResult<Alliance> {
+pub fn create_alliance(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    new: NewAlliance,
+) -> AppResult<Alliance> {
     if !policy.is_authority() {
-        return Err(AppError::Forbidden("Only regulators found alliances.".into()));
+        return Err(AppError::Forbidden(
+            "Only regulators found alliances.".into(),
+        ));
     }
     let mut v = Validator::new();
-    check_alliance_fields(conn, &mut v, Some(&new.name), Some(new.region_id), new.industry_id)?;
+    check_alliance_fields(
+        conn,
+        &mut v,
+        Some(&new.name),
+        Some(new.region_id),
+        new.industry_id,
+    )?;
     check_lead(conn, policy, &mut v, new.lead_enterprise_id)?;
     v.finish()?;
     if !policy.may_place_alliance(new.region_id, new.industry_id) {
@@ -292,7 +323,9 @@ pub fn update_alliance(
 ) -> AppResult<Alliance> {
     let current = policy.visible_alliance(conn, id)?;
     if !policy.may_manage_alliance(&current) {
-        return Err(AppError::Forbidden("You may not manage this alliance.".into()));
+        return Err(AppError::Forbidden(
+            "You may not manage this alliance.".into(),
+        ));
     }
     let mut v = Validator::new();
     check_alliance_fields(conn, &mut v, patch.name.as_deref(), None, None)?;
@@ -335,11 +368,18 @@ pub fn add_member(
 ) -> AppResult<Member> {
     let alliance = policy.visible_alliance(conn, id)?;
     if !policy.may_manage_alliance(&alliance) {
-        return Err(AppError::Forbidden("You may not manage this alliance.".into()));
+        return Err(AppError::Forbidden(
+            "You may not manage this alliance.".into(),
+        ));
     }
     let enterprise = match store::enterprise(conn, new.enterprise_id)? {
         Some(row) if policy.enterprise_sight(conn, &row)? == Sight::Full => row,
-        _ => return Err(AppError::field("enterprise_id", "no such enterprise in your scope")),
+        _ => {
+            return Err(AppError::field(
+                "enterprise_id",
+                "no such enterprise in your scope",
+            ))
+        }
     };
     if store::membership(conn, id, enterprise.id)?.is_some() {
         return Err(AppError::conflict(
@@ -373,7 +413,9 @@ pub fn remove_member(
 ) -> AppResult<()> {
     let alliance = policy.visible_alliance(conn, id)?;
     if !policy.may_manage_alliance(&alliance) {
-        return Err(AppError::Forbidden("You may not manage this alliance.".into()));
+        return Err(AppError::Forbidden(
+            "You may not manage this alliance.".into(),
+        ));
     }
     let membership = store::membership(conn, id, enterprise)?.ok_or(AppError::NotFound)?;
     if membership.role == MemberRole::Lead {

@@ -190,7 +190,10 @@ pub fn list_enterprises(
     Ok((rows, total))
 }
 
-pub fn insert_enterprise(conn: &mut AnyConnection, new: &NewEnterprise) -> AppResult<EnterpriseRow> {
+pub fn insert_enterprise(
+    conn: &mut AnyConnection,
+    new: &NewEnterprise,
+) -> AppResult<EnterpriseRow> {
     let now = now();
     Ok(diesel::insert_into(enterprises::table)
         .values((
@@ -246,7 +249,10 @@ pub fn update_enterprise(
 }
 
 /// The ids of every enterprise the filter lets through.
-pub fn enterprise_ids(conn: &mut AnyConnection, filter: &EnterpriseFilter) -> AppResult<Vec<EnterpriseId>> {
+pub fn enterprise_ids(
+    conn: &mut AnyConnection,
+    filter: &EnterpriseFilter,
+) -> AppResult<Vec<EnterpriseId>> {
     let query = EnterpriseQuery::default();
     Ok(enterprise_query(filter, &query, None, None)
         .select(enterprises::id)
@@ -369,7 +375,13 @@ pub fn insert_alliance(
         ))
         .returning(alliances::all_columns)
         .get_result(conn)?;
-    add_member(conn, row.id, new.lead_enterprise_id, MemberRole::Lead, founded_on)?;
+    add_member(
+        conn,
+        row.id,
+        new.lead_enterprise_id,
+        MemberRole::Lead,
+        founded_on,
+    )?;
     Ok(row)
 }
 
@@ -381,8 +393,16 @@ pub fn update_alliance(
     patch: &AlliancePatch,
     today: NaiveDate,
 ) -> AppResult<AllianceRow> {
-    if let Some(new_lead) = patch.lead_enterprise_id.filter(|l| *l != current.lead_enterprise_id) {
-        set_member_role(conn, current.id, current.lead_enterprise_id, MemberRole::Member)?;
+    if let Some(new_lead) = patch
+        .lead_enterprise_id
+        .filter(|l| *l != current.lead_enterprise_id)
+    {
+        set_member_role(
+            conn,
+            current.id,
+            current.lead_enterprise_id,
+            MemberRole::Member,
+        )?;
         if membership(conn, current.id, new_lead)?.is_some() {
             set_member_role(conn, current.id, new_lead, MemberRole::Lead)?;
         } else {
@@ -392,7 +412,9 @@ pub fn update_alliance(
     Ok(diesel::update(alliances::table.find(current.id))
         .set((
             patch.name.as_deref().map(|n| alliances::name.eq(n.trim())),
-            patch.lead_enterprise_id.map(|l| alliances::lead_enterprise_id.eq(l)),
+            patch
+                .lead_enterprise_id
+                .map(|l| alliances::lead_enterprise_id.eq(l)),
             patch.founded_on.map(|d| alliances::founded_on.eq(d)),
             alliances::updated_at.eq(now()),
         ))

@@ -22,7 +22,11 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     responses((status = 200, body = Paginated<User>), (status = 401, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[actix_web::get("/users")]
-async fn list_users(db: web::Data<Db>, ApiUser(actor): ApiUser, q: QueryParams<UserQuery>) -> AppResult<HttpResponse> {
+async fn list_users(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<UserQuery>,
+) -> AppResult<HttpResponse> {
     let list = access::read(&db, actor, move |c, p| service::list(c, p, &q.0)).await?;
     Ok(HttpResponse::Ok().json(list))
 }
@@ -33,8 +37,13 @@ async fn list_users(db: web::Data<Db>, ApiUser(actor): ApiUser, q: QueryParams<U
         (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
     security(("bearer" = [])))]
 #[actix_web::post("/users")]
-async fn create_user(db: web::Data<Db>, ApiUser(actor): ApiUser, body: JsonBody<NewUser>) -> AppResult<HttpResponse> {
-    let created = access::write(&db, actor, move |c, p| service::create(c, Some(p), body.0)).await?;
+async fn create_user(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    body: JsonBody<NewUser>,
+) -> AppResult<HttpResponse> {
+    let created =
+        access::write(&db, actor, move |c, p| service::create(c, Some(p), body.0)).await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(created))
@@ -46,7 +55,11 @@ async fn create_user(db: web::Data<Db>, ApiUser(actor): ApiUser, body: JsonBody<
     responses((status = 200, body = User), (status = 401, body = Problem), (status = 404, body = Problem)),
     security(("bearer" = [])))]
 #[actix_web::get("/users/{id}")]
-async fn get_user(db: web::Data<Db>, ApiUser(actor): ApiUser, id: web::Path<UserId>) -> AppResult<HttpResponse> {
+async fn get_user(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<UserId>,
+) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let user = access::read(&db, actor, move |c, p| service::get(c, p, id)).await?;
     Ok(HttpResponse::Ok().json(user))

@@ -115,7 +115,11 @@ fn view(conn: &mut AnyConnection, row: UserRow) -> AppResult<User> {
     })
 }
 
-pub fn list(conn: &mut AnyConnection, policy: &Policy, query: &UserQuery) -> AppResult<Paginated<User>> {
+pub fn list(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    query: &UserQuery,
+) -> AppResult<Paginated<User>> {
     let page = PageRequest::new(query.page, query.per_page)?;
     // Which accounts the caller may see: all (admin), the users of enterprises in scope plus
     // itself (regulator), or itself.
@@ -191,8 +195,16 @@ fn check_scope(conn: &mut AnyConnection, v: &mut Validator, new: &NewUser) -> Ap
     match new.role {
         Role::Admin | Role::Expert => {
             v.check(region.is_none(), "region_id", "must be empty for this role");
-            v.check(industry.is_none(), "industry_id", "must be empty for this role");
-            v.check(enterprise.is_none(), "enterprise_id", "must be empty for this role");
+            v.check(
+                industry.is_none(),
+                "industry_id",
+                "must be empty for this role",
+            );
+            v.check(
+                enterprise.is_none(),
+                "enterprise_id",
+                "must be empty for this role",
+            );
         }
         Role::Regulator => {
             v.check(
@@ -200,25 +212,57 @@ fn check_scope(conn: &mut AnyConnection, v: &mut Validator, new: &NewUser) -> Ap
                 "region_id",
                 "a regulator needs a region (district or street) or an industry",
             );
-            v.check(enterprise.is_none(), "enterprise_id", "must be empty for a regulator");
+            v.check(
+                enterprise.is_none(),
+                "enterprise_id",
+                "must be empty for a regulator",
+            );
         }
         Role::Enterprise => {
-            v.check(enterprise.is_some(), "enterprise_id", "an enterprise user needs an enterprise");
-            v.check(region.is_none(), "region_id", "must be empty for an enterprise user");
-            v.check(industry.is_none(), "industry_id", "must be empty for an enterprise user");
+            v.check(
+                enterprise.is_some(),
+                "enterprise_id",
+                "an enterprise user needs an enterprise",
+            );
+            v.check(
+                region.is_none(),
+                "region_id",
+                "must be empty for an enterprise user",
+            );
+            v.check(
+                industry.is_none(),
+                "industry_id",
+                "must be empty for an enterprise user",
+            );
         }
     }
     if let Some(region) = region {
-        v.check(org::region(conn, region)?.is_some(), "region_id", "no such region");
+        v.check(
+            org::region(conn, region)?.is_some(),
+            "region_id",
+            "no such region",
+        );
     }
     if let Some(industry) = industry {
-        v.check(org::industry(conn, industry)?.is_some(), "industry_id", "no such industry");
+        v.check(
+            org::industry(conn, industry)?.is_some(),
+            "industry_id",
+            "no such industry",
+        );
     }
     if let Some(enterprise) = enterprise {
-        v.check(org::enterprise(conn, enterprise)?.is_some(), "enterprise_id", "no such enterprise");
+        v.check(
+            org::enterprise(conn, enterprise)?.is_some(),
+            "enterprise_id",
+            "no such enterprise",
+        );
     }
     if new.role != Role::Expert {
-        v.check(new.alliance_ids.is_empty(), "alliance_ids", "only experts are assigned to alliances");
+        v.check(
+            new.alliance_ids.is_empty(),
+            "alliance_ids",
+            "only experts are assigned to alliances",
+        );
     }
     for id in &new.alliance_ids {
         if org::alliance(conn, *id)?.is_none() {
@@ -228,14 +272,22 @@ fn check_scope(conn: &mut AnyConnection, v: &mut Validator, new: &NewUser) -> Ap
     Ok(())
 }
 
-fn set_assignments(conn: &mut AnyConnection, user: UserId, alliances: &[AllianceId]) -> AppResult<()> {
-    diesel::delete(expert_assignments::table.filter(expert_assignments::user_id.eq(user))).execute(conn)?;
+fn set_assignments(
+    conn: &mut AnyConnection,
+    user: UserId,
+    alliances: &[AllianceId],
+) -> AppResult<()> {
+    diesel::delete(expert_assignments::table.filter(expert_assignments::user_id.eq(user)))
+        .execute(conn)?;
     let mut ids = alliances.to_vec();
     ids.sort();
     ids.dedup();
     for a in ids {
         diesel::insert_into(expert_assignments::table)
-            .values((expert_assignments::user_id.eq(user), expert_assignments::alliance_id.eq(a)))
+            .values((
+                expert_assignments::user_id.eq(user),
+                expert_assignments::alliance_id.eq(a),
+            ))
             .execute(conn)?;
     }
     Ok(())
@@ -250,7 +302,11 @@ pub fn create(
 ) -> AppResult<CreatedUser> {
     new.email = normalize_email(&new.email);
     let mut v = Validator::new();
-    v.check(is_plausible_email(&new.email), "email", "is not a valid email address");
+    v.check(
+        is_plausible_email(&new.email),
+        "email",
+        "is not a valid email address",
+    );
     v.text("name", &new.name, 100);
     v.max_len("phone", &new.phone, 40);
     if let Some(pw) = &new.password {
@@ -276,7 +332,10 @@ pub fn create(
         }
     }
     if user::find_by_email(conn, &new.email)?.is_some() {
-        return Err(AppError::conflict("duplicate-email", "A user with this email exists."));
+        return Err(AppError::conflict(
+            "duplicate-email",
+            "A user with this email exists.",
+        ));
     }
     let (plain, generated) = match new.password.take() {
         Some(pw) => (pw, None),
@@ -324,11 +383,18 @@ pub fn create(
     })
 }
 
-pub fn update(conn: &mut AnyConnection, policy: &Policy, id: UserId, patch: UserPatch) -> AppResult<User> {
+pub fn update(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: UserId,
+    patch: UserPatch,
+) -> AppResult<User> {
     let current = visible(conn, policy, id)?;
     let is_self = current.id == policy.actor.id;
     if !policy.may_manage_user(conn, &current)? {
-        return Err(AppError::Forbidden("You may not change this account.".into()));
+        return Err(AppError::Forbidden(
+            "You may not change this account.".into(),
+        ));
     }
     let mut v = Validator::new();
     if let Some(name) = &patch.name {
@@ -346,8 +412,16 @@ pub fn update(conn: &mut AnyConnection, policy: &Policy, id: UserId, patch: User
         v.add("active", "you cannot deactivate your own account");
     }
     if let Some(ids) = &patch.alliance_ids {
-        v.check(current.role == Role::Expert, "alliance_ids", "only experts are assigned to alliances");
-        v.check(policy.is_admin(), "alliance_ids", "only admins assign experts");
+        v.check(
+            current.role == Role::Expert,
+            "alliance_ids",
+            "only experts are assigned to alliances",
+        );
+        v.check(
+            policy.is_admin(),
+            "alliance_ids",
+            "only admins assign experts",
+        );
         for a in ids {
             if org::alliance(conn, *a)?.is_none() {
                 v.add("alliance_ids", format!("no such alliance: {a}"));

@@ -1,0 +1,231 @@
+use serde_json::json;
+
+use crate::common::TestApp;
+
+#[test]
+fn login_returns_tokens_and_me_describes_the_user() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let me = member.get("/api/v1/me");
+    assert_eq!(me.status, 200);
+    assert_eq!(me.body["email"], app.email("member"));
+    assert_eq!(me.body["role"], "enterprise");
+    assert!(me.body["enterprise_id"].as_i64().is_some());
+    let street = app.login("street-regulator").get("/api/v1/me");
+    assert_eq!(street.body["role"], "regulator");
+    assert!(street.body["region_id"].as_i64().is_some());
+}
+
+#[test]
+fn wrong_password_and_unknown_email_answer_the_same_401() {
+    let app = TestApp::spawn();
+    let anon = app.anon();
+    let wrong = anon.post(
+        "/api/v1/auth/login",
+        &json!({"email": app.email("member"), "password": "not-the-password"}),
+    );
+    let unknown = anon.post(
+        "/api/v1/auth/login",
+        &json!({"email": "nobody@qingchuan.example", "password": "not-the-password"}),
+    );
+    assert_eq!(wrong.status, 401);
+    assert_eq!(unknown.status, 401);
+    assert_eq!(wrong.body["detail"], unknown.body["detail"]);
+    assert_eq!(wrong.headers["content-type"], "application/problem+json");
+    // Email matching ignores case and surrounding spaces.
+    let upper = anon.post(
+        "/api/v1/auth/login",
+        &json!({"email": format!("  {}", app.email("member").to_uppercase()), "password": app.password("member")}),
+    );
+    assert_eq!(upper.status, 200);
+}
+
+#[test]
+fn missing_login_fields_are_named() {
+    let app = TestApp::spawn();
+    let r = app
+        .anon()
+        .post("/api/v1/auth/login", &json!({"email": "a@b.cn"}));
+    assert_eq!(r.status, 422);
+    assert_eq!(r.error_fields(), vec!["password"]);
+    let r = app
+        .anon()
+        .post_raw("/api/v1/auth/login", "application/json", "{not json");
+    assert_eq!(r.status, 422);
+    let r = app.anon().post_raw("/api/v1/auth/login", "text/plain", "x");
+    assert_eq!(r.status, 400);
+}
+
+#[test]
+fn refresh_rotates_and_a_replayed_refresh_token_ends_the_session() {
+    let app = TestApp::spawn();
+    let client = app.login("lead");
+    let first = client.refresh.clone().unwrap();
+    let r = app
+        .anon()
+        .post("/api/v1/auth/refresh", &json!({"refresh_token": first}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    let second = r.body["refresh_token"].as_str().unwrap().to_string();
+    let access = r.body["access_token"].as_str().unwrap().to_string();
+    assert_ne!(first, second);
+    assert_eq!(client.with_token(&access).get("/api/v1/me").status, 200);
+    // The used token is refused, and presenting it again revokes the whole session.
+    let replay = app
+        .anon()
+        .post("/api/v1/auth/refresh", &json!({"refresh_token": first}));
+    assert_eq!(replay.status, 401);
+    let after = app
+        .anon()
+        .post("/api/v1/auth/refresh", &json!({"refresh_token": second}));
+    assert_eq!(after.status, 401);
+    assert_eq!(client.with_token(&access).get("/api/v1/me").status, 401);
+}
+
+#[test]
+fn logout_ends_the_session_for_access_and_refresh_tokens() {
+    let app = TestApp::spawn();
+    let client = app.login("member");
+    assert_eq!(client.post("/api/v1/auth/logout", &json!({})).status, 204);
+    assert_eq!(client.get("/api/v1/me").status, 401);
+    let r = app.anon().post(
+        "/api/v1/auth/refresh",
+        &json!({"refresh_token": client.refresh.clone().unwrap()}),
+    );
+    assert_eq!(r.status, 401);
+    // Logging out with only the refresh token works too.
+    let other = app.login("member");
+    let r = app.anon().post(
+        "/api/v1/auth/logout",
+        &json!({"refresh_token": other.refresh.clone().unwrap()}),
+    );
+    assert_eq!(r.status, 204);
+    assert_eq!(other.get("/api/v1/me").status, 401);
+}
+
+fn forge(claims: serde_json::Value, header: &str, secret: &[u8]) -> String {
+    use base64::Engine;
+    use hmac_sha256::sign;
+    let enc = |v: &[u8]| base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(v);
+    let head = enc(header.as_bytes());
+    let body = enc(claims.to_string().as_bytes());
+    let signing_input = format!("{head}.{body}");
+    let sig = enc(&sign(secret, signing_input.as_bytes()));
+    format!("{signing_input}.{sig}")
+}
+
+mod hmac_sha256 {
+    use sha2::{Digest, Sha256};
+    /// HMAC-SHA256 (RFC 2104), for forging test tokens.
+    pub fn sign(key: &[u8], msg: &[u8]) -> Vec<u8> {
+        let mut k = [0u8; 64];
+        if key.len() > 64 {
+            k[..32].copy_from_slice(&Sha256::digest(key));
+        } else {
+            k[..key.len()].copy_from_slice(key);
+        }
+        let ipad: Vec<u8> = k.iter().map(|b| b ^ 0x36).collect();
+        let opad: Vec<u8> = k.iter().map(|b| b ^ 0x5c).collect();
+        let inner = Sha256::new()
+            .chain_update(&ipad)
+            .chain_update(msg)
+            .finalize();
+        Sha256::new()
+            .chain_update(&opad)
+            .chain_update(inner)
+            .finalize()
+            .to_vec()
+    }
+}
+
+#[test]
+fn tampered_expired_and_unsigned_tokens_are_refused() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let token = member.token.clone().unwrap();
+    let secret = std::fs::read_to_string(app.data_dir.path().join("token-secret")).unwrap();
+    let now = chrono::Utc::now().timestamp();
+    let parts: Vec<&str> = token.split('.').collect();
+    use base64::Engine;
+    let claims: serde_json::Value = serde_json::from_slice(
+        &base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .decode(parts[1])
+            .unwrap(),
+    )
+    .unwrap();
+    let sid = claims["sid"].clone();
+    let sub = claims["sub"].clone();
+
+    // A correctly signed token is accepted (the forging helper is right) ...
+    let good = forge(
+        json!({"sub": sub, "sid": sid, "iss": "safety-alliance/api", "iat": now, "exp": now + 60, "jti": "x"}),
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        secret.trim().as_bytes(),
+    );
+    assert_eq!(member.with_token(&good).get("/api/v1/me").status, 200);
+    // ... but not once expired, nor with another user's id under a wrong signature,
+    // nor unsigned, nor issued for the web cookie.
+    let expired = forge(
+        json!({"sub": sub, "sid": sid, "iss": "safety-alliance/api", "iat": now - 120, "exp": now - 60, "jti": "x"}),
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        secret.trim().as_bytes(),
+    );
+    let tampered = {
+        let admin_claims = json!({"sub": "1", "sid": sid, "iss": "safety-alliance/api", "iat": now, "exp": now + 60, "jti": "x"});
+        let body =
+            base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(admin_claims.to_string());
+        format!("{}.{}.{}", parts[0], body, parts[2])
+    };
+    let unsigned = {
+        let head = base64::engine::general_purpose::URL_SAFE_NO_PAD
+            .encode(r#"{"alg":"none","typ":"JWT"}"#);
+        format!("{head}.{}.", parts[1])
+    };
+    let web = forge(
+        json!({"sub": sub, "sid": sid, "iss": "safety-alliance/web", "iat": now, "exp": now + 60, "jti": "x"}),
+        r#"{"alg":"HS256","typ":"JWT"}"#,
+        secret.trim().as_bytes(),
+    );
+    for (what, t) in [
+        ("expired", &expired),
+        ("tampered", &tampered),
+        ("alg none", &unsigned),
+        ("web", &web),
+    ] {
+        let r = member.with_token(t).get("/api/v1/me");
+        assert_eq!(r.status, 401, "{what} token accepted");
+        assert_eq!(r.headers["content-type"], "application/problem+json");
+    }
+    // Malformed headers.
+    for header in ["Bearer", "Basic abc", "Bearer a b", "Bearer <script>"] {
+        let r = ureq::get(&app.url("/api/v1/me"))
+            .set("Authorization", header)
+            .call();
+        match r {
+            Err(ureq::Error::Status(code, _)) => assert_eq!(code, 401, "{header}"),
+            other => panic!("{header}: {other:?}"),
+        }
+    }
+    assert_eq!(app.anon().get("/api/v1/me").status, 401);
+}
+
+#[test]
+fn a_deactivated_user_loses_access_at_once() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    assert_eq!(member.get("/api/v1/me").status, 200);
+    let id = app.user_id("member");
+    let admin = app.login("admin");
+    let r = admin.patch(&format!("/api/v1/users/{id}"), &json!({"active": false}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(member.get("/api/v1/me").status, 401);
+    let r = app.anon().post(
+        "/api/v1/auth/refresh",
+        &json!({"refresh_token": member.refresh.clone().unwrap()}),
+    );
+    assert_eq!(r.status, 401);
+    let r = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": app.email("member"), "password": app.password("member")}),
+    );
+    assert_eq!(r.status, 401);
+}

@@ -1,0 +1,291 @@
+//! Test harness: spawns the platform on a fresh database (SQLite in a temp dir, or a new
+//! PostgreSQL database when TEST_DATABASE_URL is set), loads the demo district, and talks HTTP.
+
+use std::collections::HashMap;
+use std::net::TcpListener;
+use std::sync::mpsc;
+
+use diesel::{Connection, RunQueryDsl};
+use safety_alliance::config::Settings;
+use safety_alliance::{seed, Platform};
+use serde_json::Value;
+
+pub struct TestApp {
+    pub base: String,
+    pub logins: HashMap<String, (String, String)>,
+    pub platform: Platform,
+    pub data_dir: tempfile::TempDir,
+    pg: Option<PgDatabase>,
+    server: Option<actix_web::dev::ServerHandle>,
+}
+
+/// A throwaway PostgreSQL database, dropped with the test.
+struct PgDatabase {
+    admin_url: String,
+    name: String,
+}
+
+impl Drop for PgDatabase {
+    fn drop(&mut self) {
+        if let Ok(mut conn) = diesel::PgConnection::establish(&self.admin_url) {
+            let _ = diesel::sql_query(format!(
+                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
+                self.name
+            ))
+            .execute(&mut conn);
+        }
+    }
+}
+
+pub fn backend_name() -> &'static str {
+    if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
+        "postgres"
+    } else {
+        "sqlite"
+    }
+}
+
+/// Creates a fresh PostgreSQL database next to the one TEST_DATABASE_URL names.
+fn fresh_pg(admin_url: &str) -> (String, PgDatabase) {
+    let name = format!(
+        "sa_test_{}",
+        safety_alliance::auth::token::random_token(8)
+            .to_lowercase()
+            .replace(['-', '_'], "x")
+    );
+    let mut conn =
+        diesel::PgConnection::establish(admin_url).expect("connect to TEST_DATABASE_URL");
+    diesel::sql_query(format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .expect("create test database");
+    let (base, _) = admin_url
+        .rsplit_once('/')
+        .expect("TEST_DATABASE_URL has a database path");
+    let url = format!("{base}/{name}");
+    (
+        url,
+        PgDatabase {
+            admin_url: admin_url.to_string(),
+            name,
+        },
+    )
+}
+
+impl TestApp {
+    pub fn spawn() -> Self {
+        Self::spawn_with(|_| {})
+    }
+
+    pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        let data_dir = tempfile::tempdir().expect("temp dir");
+        let mut settings = Settings::for_data_dir(data_dir.path());
+        settings.db_pool_size = 4;
+        settings.workers = Some(2);
+        let mut pg = None;
+        if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
+            if !admin.is_empty() {
+                let (url, db) = fresh_pg(&admin);
+                settings.database_url = Some(url);
+                pg = Some(db);
+            }
+        }
+        adjust(&mut settings);
+        let (platform, prepared) = Platform::prepare(settings).expect("platform prepares");
+        let logins = if prepared.demo_logins.is_empty() {
+            let mut conn = platform.db.conn().expect("connection");
+            seed::load_demo(&mut conn).expect("demo loads")
+        } else {
+            prepared.demo_logins
+        };
+        let logins = logins
+            .into_iter()
+            .map(|l| (l.label, (l.email, l.password)))
+            .collect();
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind");
+        let port = listener.local_addr().unwrap().port();
+        let (tx, rx) = mpsc::channel();
+        let server_platform = platform.clone();
+        std::thread::spawn(move || {
+            actix_web::rt::System::new().block_on(async move {
+                let server = server_platform.server(listener).expect("server builds");
+                tx.send(server.handle()).unwrap();
+                let _ = server.await;
+            })
+        });
+        let handle = rx.recv().expect("server started");
+        Self {
+            base: format!("http://127.0.0.1:{port}"),
+            logins,
+            platform,
+            data_dir,
+            pg,
+            server: Some(handle),
+        }
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{}", self.base, path)
+    }
+
+    pub fn email(&self, label: &str) -> String {
+        self.logins[label].0.clone()
+    }
+
+    pub fn password(&self, label: &str) -> String {
+        self.logins[label].1.clone()
+    }
+
+    /// Logs a demo user in through the API.
+    pub fn login(&self, label: &str) -> Client {
+        let (email, password) = &self.logins[label];
+        let r = self.anon().post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": email, "password": password}),
+        );
+        assert_eq!(r.status, 200, "login as {label}: {}", r.body);
+        Client {
+            base: self.base.clone(),
+            token: Some(r.body["access_token"].as_str().unwrap().to_string()),
+            refresh: r.body["refresh_token"].as_str().map(str::to_string),
+        }
+    }
+
+    pub fn anon(&self) -> Client {
+        Client {
+            base: self.base.clone(),
+            token: None,
+            refresh: None,
+        }
+    }
+
+    /// A user's id, looked up by an admin.
+    pub fn user_id(&self, label: &str) -> i64 {
+        let admin = self.login("admin");
+        let email = self.email(label);
+        let r = admin.get(&format!("/api/v1/users?q={email}"));
+        r.body["items"][0]["id"].as_i64().expect("user found")
+    }
+}
+
+impl Drop for TestApp {
+    fn drop(&mut self) {
+        if let Some(handle) = self.server.take() {
+            // The stop command is sent at once; its future only reports completion.
+            drop(handle.stop(false));
+        }
+        let _ = &self.pg;
+    }
+}
+
+#[derive(Debug)]
+pub struct Response {
+    pub status: u16,
+    pub body: Value,
+    pub headers: HashMap<String, String>,
+}
+
+impl Response {
+    /// The field names of a validation problem.
+    pub fn error_fields(&self) -> Vec<String> {
+        self.body["errors"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|e| e["field"].as_str().unwrap_or("").to_string())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+}
+
+#[derive(Clone)]
+pub struct Client {
+    pub base: String,
+    pub token: Option<String>,
+    pub refresh: Option<String>,
+}
+
+fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+impl Client {
+    pub fn with_token(&self, token: &str) -> Client {
+        Client {
+            base: self.base.clone(),
+            token: Some(token.to_string()),
+            refresh: None,
+        }
+    }
+
+    fn request(&self, method: &str, path: &str) -> ureq::Request {
+        let mut req = agent().request(method, &format!("{}{}", self.base, path));
+        if let Some(t) = &self.token {
+            req = req.set("Authorization", &format!("Bearer {t}"));
+        }
+        req
+    }
+
+    fn finish(result: Result<ureq::Response, ureq::Error>) -> Response {
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("transport error: {e}"),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| resp.header(&n).map(|v| (n.to_lowercase(), v.to_string())))
+            .collect();
+        let text = resp.into_string().unwrap_or_default();
+        let body = serde_json::from_str(&text).unwrap_or(Value::String(text));
+        Response {
+            status,
+            body,
+            headers,
+        }
+    }
+
+    pub fn get(&self, path: &str) -> Response {
+        Self::finish(self.request("GET", path).call())
+    }
+
+    pub fn post(&self, path: &str, body: &Value) -> Response {
+        Self::finish(self.request("POST", path).send_json(body.clone()))
+    }
+
+    pub fn post_raw(&self, path: &str, content_type: &str, body: &str) -> Response {
+        Self::finish(
+            self.request("POST", path)
+                .set("Content-Type", content_type)
+                .send_string(body),
+        )
+    }
+
+    pub fn patch(&self, path: &str, body: &Value) -> Response {
+        Self::finish(self.request("PATCH", path).send_json(body.clone()))
+    }
+
+    pub fn delete(&self, path: &str) -> Response {
+        Self::finish(self.request("DELETE", path).call())
+    }
+}
+
+/// A valid credit code for tests: `prefix` (17 characters) plus its check character.
+pub fn credit_code(first17: &str) -> String {
+    let check = safety_alliance::org::credit_code::check_char(first17).expect("valid first 17");
+    format!("{first17}{check}")
+}
+
+/// A fresh valid credit code (random body).
+pub fn new_credit_code() -> String {
+    let alphabet = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
+    let random = safety_alliance::auth::token::random_token(16);
+    let body: String = random
+        .bytes()
+        .take(9)
+        .map(|b| alphabet[(b as usize) % alphabet.len()] as char)
+        .collect();
+    credit_code(&format!("91370115{body}"))
+}

@@ -1,0 +1,8 @@
+//! Integration tests: the platform on a real database (SQLite, or PostgreSQL when
+//! TEST_DATABASE_URL is set), over HTTP.
+
+mod auth;
+mod common;
+mod migrations;
+mod org;
+mod users;
