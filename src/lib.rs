@@ -13,6 +13,7 @@ pub mod openapi;
 pub mod org;
 pub mod seed;
 pub mod users;
+pub mod web;
 
 use std::net::TcpListener;
 use std::path::PathBuf;
@@ -22,7 +23,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web, App, HttpServer};
+use actix_web::{web as aweb, App, HttpServer};
 use utoipa::OpenApi;
 
 use crate::auth::token::TokenKeys;
@@ -94,23 +95,27 @@ impl Platform {
 
     /// Builds the HTTP server on a bound listener.
     pub fn server(&self, listener: TcpListener) -> std::io::Result<Server> {
-        let db = web::Data::new(self.db.clone());
-        let keys = web::Data::from(self.keys.clone());
-        let settings = web::Data::new(self.settings.clone());
+        let db = aweb::Data::new(self.db.clone());
+        let keys = aweb::Data::from(self.keys.clone());
+        let settings = aweb::Data::new(self.settings.clone());
+        let pages = aweb::Data::new(
+            crate::web::Pages::new().map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
+        );
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(db.clone())
                 .app_data(keys.clone())
                 .app_data(settings.clone())
-                .app_data(web::PathConfig::default().error_handler(error::path_error_handler))
+                .app_data(pages.clone())
+                .app_data(aweb::PathConfig::default().error_handler(error::path_error_handler))
                 .app_data(
-                    web::FormConfig::default()
+                    aweb::FormConfig::default()
                         .limit(64 * 1024)
                         .error_handler(error::form_error_handler),
                 )
-                .app_data(web::JsonConfig::default().error_handler(error::json_error_handler))
-                .app_data(web::QueryConfig::default().error_handler(error::query_error_handler))
-                .app_data(web::PayloadConfig::new(extract::JSON_LIMIT))
+                .app_data(aweb::JsonConfig::default().error_handler(error::json_error_handler))
+                .app_data(aweb::QueryConfig::default().error_handler(error::query_error_handler))
+                .app_data(aweb::PayloadConfig::new(extract::JSON_LIMIT))
                 .wrap(from_fn(request_context))
                 .configure(configure)
         })
@@ -126,12 +131,12 @@ impl Platform {
 }
 
 /// Every route of the application.
-pub fn configure(cfg: &mut web::ServiceConfig) {
+pub fn configure(cfg: &mut aweb::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .route(
             "/api/openapi.json",
-            web::get()
+            aweb::get()
                 .to(|| async { actix_web::HttpResponse::Ok().json(openapi::ApiDoc::openapi()) }),
         )
         .service(
@@ -139,14 +144,17 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
                 .url("/api/docs/openapi.json", openapi::ApiDoc::openapi()),
         )
         .service(
-            web::scope("/api/v1")
+            aweb::scope("/api/v1")
                 .configure(auth::routes::configure)
                 .configure(users::routes::configure)
                 .configure(org::routes::configure)
-                .default_service(web::to(|| async {
+                .default_service(aweb::to(|| async {
                     Err::<actix_web::HttpResponse, _>(AppError::NotFound)
                 })),
-        );
+        )
+        .configure(crate::web::configure)
+        .configure(org::pages::configure)
+        .configure(users::pages::configure);
 }
 
 /// Gives each request an id (kept from a well-formed `X-Request-Id`), logs one line per request

@@ -2,6 +2,7 @@
 
 pub mod credit_code;
 pub mod model;
+pub mod pages;
 pub mod routes;
 pub mod service;
 pub mod store;

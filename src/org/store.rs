@@ -581,3 +581,15 @@ pub fn alliances_touching_industry(
     ids.dedup();
     Ok(ids)
 }
+
+/// Names of the given enterprises.
+pub fn enterprise_names(
+    conn: &mut AnyConnection,
+    ids: &[EnterpriseId],
+) -> AppResult<HashMap<EnterpriseId, String>> {
+    let rows: Vec<(EnterpriseId, String)> = enterprises::table
+        .filter(enterprises::id.eq_any(ids))
+        .select((enterprises::id, enterprises::name))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}

@@ -1,4 +1,5 @@
 //! User accounts: admins manage everyone, regulators the users of enterprises in their scope.
 
+pub mod pages;
 pub mod routes;
 pub mod service;

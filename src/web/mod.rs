@@ -1,0 +1,391 @@
+//! The page shell: templates (embedded, handlebars, strict), the two languages, static assets,
+//! CSRF tokens and cookies. Features render their own pages through [`Pages`].
+
+pub mod pages;
+
+use std::collections::HashMap;
+use std::future::{ready, Ready};
+
+use actix_web::cookie::{time::Duration as CookieDuration, Cookie, SameSite};
+use actix_web::http::{header, StatusCode};
+use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
+use handlebars::Handlebars;
+use rust_embed::RustEmbed;
+use serde::Serialize;
+use serde_json::{json, Map, Value};
+
+use crate::auth::token::random_token;
+use crate::auth::Actor;
+use crate::config::Settings;
+use crate::error::AppError;
+
+#[derive(RustEmbed)]
+#[folder = "templates/"]
+struct TemplateFiles;
+
+#[derive(RustEmbed)]
+#[folder = "static/"]
+struct StaticFiles;
+
+pub const LANG_COOKIE: &str = "sa_lang";
+pub const CSRF_COOKIE: &str = "sa_csrf";
+
+/// The two languages of the pages. Chinese is the default.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub enum Lang {
+    #[serde(rename = "zh-CN")]
+    Zh,
+    #[serde(rename = "en")]
+    En,
+}
+
+impl Lang {
+    pub fn code(self) -> &'static str {
+        match self {
+            Self::Zh => "zh-CN",
+            Self::En => "en",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        match code {
+            "zh-CN" | "zh" => Some(Self::Zh),
+            "en" => Some(Self::En),
+            _ => None,
+        }
+    }
+}
+
+/// Compiled templates and the dictionaries of both languages. Built once at start.
+pub struct Pages {
+    registry: Handlebars<'static>,
+    dictionaries: HashMap<&'static str, Value>,
+}
+
+impl Pages {
+    pub fn new() -> Result<Self, String> {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        handlebars::handlebars_helper!(concat: |a: Json, b: Json| format!("{}{}", plain(a), plain(b)));
+        registry.register_helper("concat", Box::new(concat));
+        // The message for one field of a form's errors, or nothing (strict mode forbids a plain
+        // lookup of a missing key).
+        handlebars::handlebars_helper!(field_error: |errors: Json, field: str| errors
+            .get(field)
+            .and_then(|v| v.as_str())
+            .unwrap_or("")
+            .to_string());
+        registry.register_helper("field_error", Box::new(field_error));
+        let mut dictionaries = HashMap::new();
+        for path in TemplateFiles::iter() {
+            let file = TemplateFiles::get(&path).ok_or_else(|| format!("template {path} vanished"))?;
+            let text = std::str::from_utf8(&file.data).map_err(|e| format!("{path}: {e}"))?;
+            if let Some(name) = path.strip_suffix(".hbs") {
+                registry
+                    .register_template_string(name, text)
+                    .map_err(|e| format!("template {path}: {e}"))?;
+            } else if let Some(lang) = path.strip_prefix("i18n/").and_then(|p| p.strip_suffix(".json")) {
+                let value: Value = serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
+                let lang = Lang::parse(lang).ok_or_else(|| format!("unknown language file {path}"))?;
+                dictionaries.insert(lang.code(), value);
+            }
+        }
+        for lang in [Lang::Zh, Lang::En] {
+            if !dictionaries.contains_key(lang.code()) {
+                return Err(format!("missing dictionary templates/i18n/{}.json", lang.code()));
+            }
+        }
+        // Both dictionaries must have the same keys, so that no page misses a word in one language.
+        let keys = |lang: Lang| -> Vec<String> {
+            let mut k: Vec<String> = dictionaries[lang.code()]
+                .as_object()
+                .map(|o| o.keys().cloned().collect())
+                .unwrap_or_default();
+            k.sort();
+            k
+        };
+        if keys(Lang::Zh) != keys(Lang::En) {
+            return Err("templates/i18n/zh-CN.json and en.json have different keys".into());
+        }
+        Ok(Self {
+            registry,
+            dictionaries,
+        })
+    }
+
+    /// A translated word, for messages built in Rust.
+    pub fn word(&self, lang: Lang, key: &str) -> String {
+        self.dictionaries[lang.code()][key]
+            .as_str()
+            .unwrap_or(key)
+            .to_string()
+    }
+
+    /// Renders `template` with `data` merged into the common context (language, dictionary,
+    /// user, CSRF token).
+    pub fn render(&self, ctx: &PageContext, template: &str, data: Value) -> Result<String, AppError> {
+        let mut root = Map::new();
+        root.insert("t".into(), self.dictionaries[ctx.lang.code()].clone());
+        root.insert("lang".into(), json!(ctx.lang.code()));
+        root.insert("other_lang".into(), json!(match ctx.lang {
+            Lang::Zh => "en",
+            Lang::En => "zh-CN",
+        }));
+        root.insert("csrf".into(), json!(ctx.csrf));
+        root.insert("path".into(), json!(ctx.path));
+        root.insert("user".into(), Value::Null);
+        root.insert("flash".into(), Value::Null);
+        if let Value::Object(extra) = data {
+            root.extend(extra);
+        }
+        self.registry
+            .render(template, &Value::Object(root))
+            .map_err(|e| AppError::internal(format!("render {template}: {e}")))
+    }
+}
+
+/// A JSON value as text: strings without quotes, null as nothing.
+fn plain(v: &Value) -> String {
+    match v {
+        Value::String(s) => s.clone(),
+        Value::Null => String::new(),
+        other => other.to_string(),
+    }
+}
+
+/// What every page needs from the request: the language, the CSRF token (new if the browser has
+/// none yet), the path.
+pub struct PageContext {
+    pub lang: Lang,
+    pub csrf: String,
+    new_csrf: bool,
+    pub path: String,
+    secure: bool,
+}
+
+impl FromRequest for PageContext {
+    type Error = actix_web::Error;
+    type Future = Ready<Result<Self, Self::Error>>;
+
+    fn from_request(req: &HttpRequest, _: &mut actix_web::dev::Payload) -> Self::Future {
+        let lang = req
+            .cookie(LANG_COOKIE)
+            .and_then(|c| Lang::parse(c.value()))
+            .unwrap_or(Lang::Zh);
+        let existing = req
+            .cookie(CSRF_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|v| v.len() >= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+        let secure = req
+            .app_data::<web::Data<Settings>>()
+            .is_some_and(|s| s.secure_cookies);
+        let (csrf, new_csrf) = match existing {
+            Some(v) => (v, false),
+            None => (random_token(32), true),
+        };
+        ready(Ok(Self {
+            lang,
+            csrf,
+            new_csrf,
+            path: req.path().to_string(),
+            secure,
+        }))
+    }
+}
+
+impl PageContext {
+    /// Checks a submitted form's token against the cookie (double submit, constant time).
+    pub fn check_csrf(&self, submitted: &str) -> Result<(), PageError> {
+        let a = self.csrf.as_bytes();
+        let b = submitted.as_bytes();
+        let same = !self.new_csrf
+            && a.len() == b.len()
+            && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0;
+        if same {
+            Ok(())
+        } else {
+            Err(PageError::Csrf)
+        }
+    }
+
+    pub fn cookie<'c>(&self, name: &'c str, value: String, http_only: bool) -> Cookie<'c> {
+        let mut c = Cookie::new(name, value);
+        c.set_path("/");
+        c.set_http_only(http_only);
+        c.set_same_site(SameSite::Strict);
+        c.set_secure(self.secure);
+        c
+    }
+
+    /// A 200 HTML response with the CSRF cookie when the browser has none yet.
+    pub fn html(&self, status: StatusCode, body: String) -> HttpResponse {
+        let mut builder = HttpResponse::build(status);
+        builder
+            .content_type("text/html; charset=utf-8")
+            .insert_header((header::CACHE_CONTROL, "no-store"));
+        if self.new_csrf {
+            let mut c = self.cookie(CSRF_COOKIE, self.csrf.clone(), true);
+            c.set_max_age(CookieDuration::days(1));
+            builder.cookie(c);
+        }
+        builder.body(body)
+    }
+
+    pub fn lang_cookie(&self, lang: Lang) -> Cookie<'static> {
+        let mut c = Cookie::new(LANG_COOKIE, lang.code());
+        c.set_path("/");
+        c.set_same_site(SameSite::Lax);
+        c.set_secure(self.secure);
+        c.set_max_age(CookieDuration::days(365));
+        c
+    }
+}
+
+/// The per-field messages of a validation error, for re-rendering a form: `{field: message}`.
+pub fn form_errors(err: &AppError) -> Option<Value> {
+    match err {
+        AppError::Validation(errors) => {
+            let mut map = Map::new();
+            for e in errors {
+                map.entry(e.field.clone())
+                    .or_insert_with(|| Value::String(e.message.clone()));
+            }
+            Some(Value::Object(map))
+        }
+        _ => None,
+    }
+}
+
+/// A 303 redirect (after a form post, or to log in).
+pub fn see_other(location: &str) -> HttpResponse {
+    HttpResponse::SeeOther()
+        .insert_header((header::LOCATION, location))
+        .finish()
+}
+
+/// Accepts only local paths as a redirect target (`/x`, never `//host` or `https://…`).
+pub fn safe_next(next: Option<&str>) -> String {
+    match next {
+        Some(n) if n.starts_with('/') && !n.starts_with("//") && !n.contains('\\') => n.to_string(),
+        _ => "/".to_string(),
+    }
+}
+
+/// Errors of page handlers: shown as a small HTML page, never as JSON.
+#[derive(Debug)]
+pub enum PageError {
+    App(AppError),
+    Csrf,
+}
+
+impl From<AppError> for PageError {
+    fn from(e: AppError) -> Self {
+        Self::App(e)
+    }
+}
+
+impl std::fmt::Display for PageError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::App(e) => e.fmt(f),
+            Self::Csrf => f.write_str("CSRF token missing or wrong"),
+        }
+    }
+}
+
+impl ResponseError for PageError {
+    fn status_code(&self) -> StatusCode {
+        match self {
+            Self::App(e) => e.status_code(),
+            Self::Csrf => StatusCode::FORBIDDEN,
+        }
+    }
+
+    fn error_response(&self) -> HttpResponse {
+        if let Self::App(e @ (AppError::Internal(_) | AppError::Unavailable(_))) = self {
+            // Logs the detail with the request id.
+            let _ = e.error_response();
+        }
+        let (title, detail) = match self {
+            Self::Csrf => (
+                "表单已过期 / Form expired",
+                "请返回上一页刷新后重试。Go back, reload the page and try again.",
+            ),
+            Self::App(AppError::NotFound) => (
+                "未找到 / Not found",
+                "记录不存在或您无权查看。The record does not exist or is not visible to you.",
+            ),
+            Self::App(AppError::Forbidden(_)) => (
+                "无权操作 / Not allowed",
+                "您没有执行此操作的权限。You may not do this.",
+            ),
+            Self::App(AppError::Internal(_) | AppError::Unavailable(_)) => (
+                "系统错误 / Error",
+                "出现意外错误，请稍后重试。An unexpected error occurred; please try again.",
+            ),
+            Self::App(_) => ("请求有误 / Bad request", "请检查输入后重试。Check the input and try again."),
+        };
+        let request_id = crate::error::current_request_id().unwrap_or_default();
+        let body = format!(
+            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
+             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
+             <link rel=\"stylesheet\" href=\"/static/app.css\"><title>{title}</title></head>\
+             <body><main class=\"container narrow\"><h1>{title}</h1><p>{detail}</p>\
+             <p class=\"muted\">{request_id}</p><p><a href=\"/\">首页 / Home</a></p></main></body></html>"
+        );
+        HttpResponse::build(self.status_code())
+            .content_type("text/html; charset=utf-8")
+            .body(body)
+    }
+}
+
+pub type PageResult = Result<HttpResponse, PageError>;
+
+/// Serves an embedded static asset.
+async fn static_file(path: web::Path<String>) -> HttpResponse {
+    let path = path.into_inner();
+    match StaticFiles::get(&path) {
+        Some(file) => {
+            let content_type = match path.rsplit('.').next() {
+                Some("css") => "text/css; charset=utf-8",
+                Some("js") => "text/javascript; charset=utf-8",
+                Some("svg") => "image/svg+xml",
+                Some("png") => "image/png",
+                Some("ico") => "image/x-icon",
+                Some("woff2") => "font/woff2",
+                _ => "application/octet-stream",
+            };
+            HttpResponse::Ok()
+                .content_type(content_type)
+                .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
+                .insert_header((header::ETAG, format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..8]))))
+                .body(file.data.into_owned())
+        }
+        None => HttpResponse::NotFound().finish(),
+    }
+}
+
+/// The user as the layout shows it.
+pub fn user_json(actor: &Actor) -> Value {
+    json!({
+        "id": actor.id,
+        "name": actor.name,
+        "email": actor.email,
+        "role": actor.role.as_str(),
+        "is_admin": actor.role == crate::auth::Role::Admin,
+        "is_authority": matches!(actor.role, crate::auth::Role::Admin | crate::auth::Role::Regulator),
+    })
+}
+
+/// Formats a date the way the page's language writes it: 2026年11月29日 / 2026-11-29.
+pub fn format_date(lang: Lang, date: chrono::NaiveDate) -> String {
+    match lang {
+        Lang::Zh => date.format("%Y年%m月%d日").to_string(),
+        Lang::En => date.format("%Y-%m-%d").to_string(),
+    }
+}
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/static/{path:.*}", web::get().to(static_file))
+        .configure(pages::configure);
+}
