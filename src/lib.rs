@@ -99,7 +99,8 @@ impl Platform {
         let keys = aweb::Data::from(self.keys.clone());
         let settings = aweb::Data::new(self.settings.clone());
         let pages = aweb::Data::new(
-            crate::web::Pages::new().map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
+            crate::web::Pages::new()
+                .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
         );
         let mut server = HttpServer::new(move || {
             App::new()

@@ -13,7 +13,9 @@ use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
 use crate::org::model::*;
 use crate::org::{service, store};
-use crate::web::{form_errors, format_date, see_other, user_json, Lang, PageContext, PageResult, Pages};
+use crate::web::{
+    form_errors, format_date, see_other, user_json, Lang, PageContext, PageResult, Pages,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/enterprises", web::get().to(enterprise_list))
@@ -25,7 +27,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/alliances/new", web::post().to(alliance_create))
         .route("/alliances/{id}", web::get().to(alliance_detail))
         .route("/alliances/{id}/members", web::post().to(member_add))
-        .route("/alliances/{id}/members/{enterprise_id}/remove", web::post().to(member_remove))
+        .route(
+            "/alliances/{id}/members/{enterprise_id}/remove",
+            web::post().to(member_remove),
+        )
         .route("/alliances/{id}/lead", web::post().to(lead_appoint));
 }
 
@@ -39,7 +44,10 @@ fn reference(conn: &mut AnyConnection) -> AppResult<Value> {
 
 /// Blank or unparsable filter values count as "no filter" on pages.
 fn opt<T: std::str::FromStr>(v: &Option<String>) -> Option<T> {
-    v.as_deref().map(str::trim).filter(|s| !s.is_empty()).and_then(|s| s.parse().ok())
+    v.as_deref()
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .and_then(|s| s.parse().ok())
 }
 
 fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
@@ -92,7 +100,12 @@ async fn enterprise_list(
     };
     let base = format!(
         "/enterprises?{}",
-        query_string(&[("q", &f.q), ("region_id", &f.region_id), ("industry_id", &f.industry_id), ("scale", &f.scale)])
+        query_string(&[
+            ("q", &f.q),
+            ("region_id", &f.region_id),
+            ("industry_id", &f.industry_id),
+            ("scale", &f.scale)
+        ])
     );
     let data = access::read(&db, actor, move |conn, policy| {
         let list = service::list_enterprises(conn, policy, &query)?;
@@ -110,10 +123,14 @@ async fn enterprise_list(
     .await?;
     let mut data = data;
     data["user"] = user;
-    Ok(ctx.html(StatusCode::OK, pages.render(&ctx, "enterprises/list", data)?))
+    Ok(ctx.html(
+        StatusCode::OK,
+        pages.render(&ctx, "enterprises/list", data)?,
+    ))
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct EnterpriseForm {
     csrf: String,
     name: String,
@@ -138,7 +155,9 @@ async fn render_enterprise_form(
     let user = user_json(&actor);
     let mut data = access::read(db, actor, |conn, policy| {
         if !policy.is_authority() {
-            return Err(AppError::Forbidden("Only regulators register enterprises.".into()));
+            return Err(AppError::Forbidden(
+                "Only regulators register enterprises.".into(),
+            ));
         }
         reference(conn)
     })
@@ -149,7 +168,12 @@ async fn render_enterprise_form(
     Ok(ctx.html(status, pages.render(ctx, "enterprises/new", data)?))
 }
 
-async fn enterprise_form(pages: web::Data<Pages>, db: web::Data<Db>, ctx: PageContext, WebUser(actor): WebUser) -> PageResult {
+async fn enterprise_form(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+) -> PageResult {
     let values = json!({"name": "", "credit_code": "", "region_id": "", "industry_id": "", "scale": "small_micro",
                         "address": "", "contact_name": "", "contact_phone": ""});
     render_enterprise_form(&pages, &db, &ctx, actor, values, json!({}), StatusCode::OK).await
@@ -186,7 +210,10 @@ async fn enterprise_create(
                 contact_name: f.contact_name,
                 contact_phone: f.contact_phone,
             };
-            access::write(&db, actor.clone(), move |c, p| service::create_enterprise(c, p, new)).await
+            access::write(&db, actor.clone(), move |c, p| {
+                service::create_enterprise(c, p, new)
+            })
+            .await
         }
         (Err(e), ..) => Err(e),
         _ => Err(AppError::BadRequest("incomplete form".into())),
@@ -195,11 +222,29 @@ async fn enterprise_create(
         Ok(e) => Ok(see_other(&format!("/enterprises/{}", e.id))),
         Err(err) => match form_errors(&err) {
             Some(errors) => {
-                render_enterprise_form(&pages, &db, &ctx, actor, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await
+                render_enterprise_form(
+                    &pages,
+                    &db,
+                    &ctx,
+                    actor,
+                    values,
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
             }
             None if matches!(err, AppError::Conflict { .. }) => {
                 let errors = json!({"credit_code": pages.word(ctx.lang, "duplicate_credit_code")});
-                render_enterprise_form(&pages, &db, &ctx, actor, values, errors, StatusCode::CONFLICT).await
+                render_enterprise_form(
+                    &pages,
+                    &db,
+                    &ctx,
+                    actor,
+                    values,
+                    errors,
+                    StatusCode::CONFLICT,
+                )
+                .await
             }
             None => Err(err.into()),
         },
@@ -241,7 +286,10 @@ async fn enterprise_detail(
     })
     .await?;
     data["user"] = user;
-    Ok(ctx.html(StatusCode::OK, pages.render(&ctx, "enterprises/detail", data)?))
+    Ok(ctx.html(
+        StatusCode::OK,
+        pages.render(&ctx, "enterprises/detail", data)?,
+    ))
 }
 
 #[derive(Deserialize, Default)]
@@ -271,7 +319,11 @@ async fn alliance_list(
     };
     let base = format!(
         "/alliances?{}",
-        query_string(&[("q", &f.q), ("level", &f.level), ("region_id", &f.region_id)])
+        query_string(&[
+            ("q", &f.q),
+            ("level", &f.level),
+            ("region_id", &f.region_id)
+        ])
     );
     let lang = ctx.lang;
     let mut data = access::read(&db, actor, move |conn, policy| {
@@ -300,6 +352,7 @@ async fn alliance_list(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct AllianceForm {
     csrf: String,
     name: String,
@@ -322,7 +375,9 @@ async fn render_alliance_form(
     let user = user_json(&actor);
     let mut data = access::read(db, actor, |conn, policy| {
         if !policy.is_authority() {
-            return Err(AppError::Forbidden("Only regulators found alliances.".into()));
+            return Err(AppError::Forbidden(
+                "Only regulators found alliances.".into(),
+            ));
         }
         reference(conn)
     })
@@ -333,18 +388,31 @@ async fn render_alliance_form(
     Ok(ctx.html(status, pages.render(ctx, "alliances/new", data)?))
 }
 
-async fn alliance_form(pages: web::Data<Pages>, db: web::Data<Db>, ctx: PageContext, WebUser(actor): WebUser) -> PageResult {
+async fn alliance_form(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+) -> PageResult {
     let values = json!({"name": "", "level": "street", "region_id": "", "industry_id": "", "lead_credit_code": "",
                         "founded_on": crate::db::types::today().to_string()});
     render_alliance_form(&pages, &db, &ctx, actor, values, json!({}), StatusCode::OK).await
 }
 
 /// Finds an enterprise the caller may see in full by its credit code, for forms.
-fn by_credit_code(conn: &mut AnyConnection, policy: &Policy, field: &str, code: &str) -> AppResult<EnterpriseId> {
+fn by_credit_code(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    field: &str,
+    code: &str,
+) -> AppResult<EnterpriseId> {
     let code = crate::org::credit_code::normalize(code);
     match store::enterprise_by_credit_code(conn, &code)? {
         Some(row) if policy.enterprise_sight(conn, &row)? == Sight::Full => Ok(row.id),
-        _ => Err(AppError::field(field, "no enterprise with this credit code in your scope")),
+        _ => Err(AppError::field(
+            field,
+            "no enterprise with this credit code in your scope",
+        )),
     }
 }
 
@@ -401,17 +469,42 @@ async fn alliance_create(
     match result {
         Ok(a) => Ok(see_other(&format!("/alliances/{}", a.id))),
         Err(err) => match form_errors(&err) {
-            Some(errors) => render_alliance_form(&pages, &db, &ctx, actor, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Some(errors) => {
+                render_alliance_form(
+                    &pages,
+                    &db,
+                    &ctx,
+                    actor,
+                    values,
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
             None if matches!(err, AppError::Conflict { .. }) => {
                 let errors = json!({"name": pages.word(ctx.lang, "duplicate_name")});
-                render_alliance_form(&pages, &db, &ctx, actor, values, errors, StatusCode::CONFLICT).await
+                render_alliance_form(
+                    &pages,
+                    &db,
+                    &ctx,
+                    actor,
+                    values,
+                    errors,
+                    StatusCode::CONFLICT,
+                )
+                .await
             }
             None => Err(err.into()),
         },
     }
 }
 
-fn alliance_page_data(conn: &mut AnyConnection, policy: &Policy, id: AllianceId, lang: Lang) -> AppResult<Value> {
+fn alliance_page_data(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AllianceId,
+    lang: Lang,
+) -> AppResult<Value> {
     let row = policy.visible_alliance(conn, id)?;
     let may_manage = policy.may_manage_alliance(&row);
     let region = store::region(conn, row.region_id)?.map(|r| r.name);
@@ -419,7 +512,14 @@ fn alliance_page_data(conn: &mut AnyConnection, policy: &Policy, id: AllianceId,
         Some(i) => store::industry(conn, i)?.map(|i| i.name),
         None => None,
     };
-    let (members, total) = store::members(conn, id, PageRequest { page: 1, per_page: 1000 })?;
+    let (members, total) = store::members(
+        conn,
+        id,
+        PageRequest {
+            page: 1,
+            per_page: 1000,
+        },
+    )?;
     let names = store::enterprise_names(conn, &[row.lead_enterprise_id])?;
     let members: Vec<Value> = members
         .into_iter()
@@ -490,8 +590,22 @@ async fn member_add(
     let id = path_id(&id)?;
     let code = form.credit_code.clone();
     let result = access::write(&db, actor.clone(), move |conn, policy| {
+        let alliance = policy.visible_alliance(conn, id)?;
+        if !policy.may_manage_alliance(&alliance) {
+            return Err(AppError::Forbidden(
+                "You may not manage this alliance.".into(),
+            ));
+        }
         let enterprise_id = by_credit_code(conn, policy, "credit_code", &code)?;
-        service::add_member(conn, policy, id, NewMember { enterprise_id, joined_on: None })
+        service::add_member(
+            conn,
+            policy,
+            id,
+            NewMember {
+                enterprise_id,
+                joined_on: None,
+            },
+        )
     })
     .await;
     match result {
@@ -502,7 +616,16 @@ async fn member_add(
                 _ => pages.word(ctx.lang, "already_member"),
             };
             let extra = json!({"form_error": message, "credit_code": form.credit_code});
-            render_alliance(&pages, &db, &ctx, actor, id, extra, StatusCode::UNPROCESSABLE_ENTITY).await
+            render_alliance(
+                &pages,
+                &db,
+                &ctx,
+                actor,
+                id,
+                extra,
+                StatusCode::UNPROCESSABLE_ENTITY,
+            )
+            .await
         }
         Err(err) => Err(err.into()),
     }
@@ -523,7 +646,10 @@ async fn member_remove(
     ctx.check_csrf(&form.csrf)?;
     let id = path_id(&path.0)?;
     let enterprise: EnterpriseId = path.1.parse().map_err(|_| AppError::NotFound)?;
-    access::write(&db, actor, move |c, p| service::remove_member(c, p, id, enterprise)).await?;
+    access::write(&db, actor, move |c, p| {
+        service::remove_member(c, p, id, enterprise)
+    })
+    .await?;
     Ok(see_other(&format!("/alliances/{id}")))
 }
 
@@ -542,9 +668,20 @@ async fn lead_appoint(
 ) -> PageResult {
     ctx.check_csrf(&form.csrf)?;
     let id = path_id(&id)?;
-    let lead: EnterpriseId = form.enterprise_id.parse().map_err(|_| AppError::field("enterprise_id", "not a number"))?;
+    let lead: EnterpriseId = form
+        .enterprise_id
+        .parse()
+        .map_err(|_| AppError::field("enterprise_id", "not a number"))?;
     access::write(&db, actor, move |c, p| {
-        service::update_alliance(c, p, id, AlliancePatch { lead_enterprise_id: Some(lead), ..Default::default() })
+        service::update_alliance(
+            c,
+            p,
+            id,
+            AlliancePatch {
+                lead_enterprise_id: Some(lead),
+                ..Default::default()
+            },
+        )
     })
     .await?;
     Ok(see_other(&format!("/alliances/{id}")))

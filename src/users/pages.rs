@@ -38,7 +38,12 @@ async fn list(
     q: web::Query<ListQuery>,
 ) -> PageResult {
     let user = user_json(&actor);
-    let page = q.page.as_deref().and_then(|p| p.parse().ok()).filter(|p: &i64| *p >= 1).unwrap_or(1);
+    let page = q
+        .page
+        .as_deref()
+        .and_then(|p| p.parse().ok())
+        .filter(|p: &i64| *p >= 1)
+        .unwrap_or(1);
     let query = UserQuery {
         q: q.q.clone(),
         role: q.role.as_deref().and_then(|r| r.parse().ok()),
@@ -93,7 +98,9 @@ async fn render_form(
     let is_admin = actor.role == Role::Admin;
     let mut data = access::read(db, actor, |conn, policy| {
         if !policy.is_authority() {
-            return Err(AppError::Forbidden("Only admins and regulators manage users.".into()));
+            return Err(AppError::Forbidden(
+                "Only admins and regulators manage users.".into(),
+            ));
         }
         Ok(json!({"regions": org::regions(conn)?, "industries": org::industries(conn)?}))
     })
@@ -118,6 +125,7 @@ async fn form(
 }
 
 #[derive(Deserialize, Default)]
+#[serde(default)]
 struct UserForm {
     csrf: String,
     email: String,
@@ -138,7 +146,12 @@ struct UserForm {
 fn id_list(text: &str) -> Result<Vec<AllianceId>, AppError> {
     text.split([',', ' ', '，'])
         .filter(|s| !s.trim().is_empty())
-        .map(|s| s.trim().parse().map(AllianceId).map_err(|_| AppError::field("alliance_ids", "ids separated by commas")))
+        .map(|s| {
+            s.trim()
+                .parse()
+                .map(AllianceId)
+                .map_err(|_| AppError::field("alliance_ids", "ids separated by commas"))
+        })
         .collect()
 }
 
@@ -154,12 +167,18 @@ async fn create(
     let values = json!({"email": f.email, "name": f.name, "phone": f.phone, "role": f.role, "region_id": f.region_id,
                         "industry_id": f.industry_id, "enterprise_id": f.enterprise_id, "alliance_ids": f.alliance_ids});
     let parsed = (|| -> Result<NewUser, AppError> {
-        let role: Role = f.role.parse().map_err(|m: String| AppError::field("role", m))?;
+        let role: Role = f
+            .role
+            .parse()
+            .map_err(|m: String| AppError::field("role", m))?;
         let num = |field: &str, v: &str| -> Result<Option<i64>, AppError> {
             if v.trim().is_empty() {
                 Ok(None)
             } else {
-                v.trim().parse().map(Some).map_err(|_| AppError::field(field, "not a number"))
+                v.trim()
+                    .parse()
+                    .map(Some)
+                    .map_err(|_| AppError::field(field, "not a number"))
             }
         };
         Ok(NewUser {
@@ -175,7 +194,12 @@ async fn create(
         })
     })();
     let result = match parsed {
-        Ok(new) => access::write(&db, actor.clone(), move |c, p| service::create(c, Some(p), new)).await,
+        Ok(new) => {
+            access::write(&db, actor.clone(), move |c, p| {
+                service::create(c, Some(p), new)
+            })
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -189,10 +213,30 @@ async fn create(
             Ok(ctx.html(StatusCode::CREATED, body))
         }
         Err(err) => match form_errors(&err) {
-            Some(errors) => render_form(&pages, &db, &ctx, actor, values, errors, StatusCode::UNPROCESSABLE_ENTITY).await,
+            Some(errors) => {
+                render_form(
+                    &pages,
+                    &db,
+                    &ctx,
+                    actor,
+                    values,
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+                .await
+            }
             None if matches!(err, AppError::Conflict { .. }) => {
                 let errors = json!({"email": pages.word(ctx.lang, "duplicate_email")});
-                render_form(&pages, &db, &ctx, actor, values, errors, StatusCode::CONFLICT).await
+                render_form(
+                    &pages,
+                    &db,
+                    &ctx,
+                    actor,
+                    values,
+                    errors,
+                    StatusCode::CONFLICT,
+                )
+                .await
             }
             None => Err(err.into()),
         },
@@ -261,16 +305,29 @@ async fn update(
     ctx.check_csrf(&form.csrf)?;
     let id = user_id(&id)?;
     let patch = match form.action.as_str() {
-        "deactivate" => UserPatch { active: Some(false), ..Default::default() },
-        "activate" => UserPatch { active: Some(true), ..Default::default() },
-        "reset_password" => UserPatch { password: Some(form.password.clone()), ..Default::default() },
+        "deactivate" => UserPatch {
+            active: Some(false),
+            ..Default::default()
+        },
+        "activate" => UserPatch {
+            active: Some(true),
+            ..Default::default()
+        },
+        "reset_password" => UserPatch {
+            password: Some(form.password.clone()),
+            ..Default::default()
+        },
         _ => return Err(AppError::field("action", "unknown action").into()),
     };
     let done_key = match form.action.as_str() {
         "reset_password" => "password_was_reset",
         _ => "saved",
     };
-    match access::write(&db, actor.clone(), move |c, p| service::update(c, p, id, patch)).await {
+    match access::write(&db, actor.clone(), move |c, p| {
+        service::update(c, p, id, patch)
+    })
+    .await
+    {
         Ok(_) if done_key == "saved" => Ok(see_other(&format!("/users/{id}"))),
         Ok(_) => {
             let flash = pages.word(ctx.lang, done_key);

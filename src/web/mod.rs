@@ -78,21 +78,30 @@ impl Pages {
         registry.register_helper("field_error", Box::new(field_error));
         let mut dictionaries = HashMap::new();
         for path in TemplateFiles::iter() {
-            let file = TemplateFiles::get(&path).ok_or_else(|| format!("template {path} vanished"))?;
+            let file =
+                TemplateFiles::get(&path).ok_or_else(|| format!("template {path} vanished"))?;
             let text = std::str::from_utf8(&file.data).map_err(|e| format!("{path}: {e}"))?;
             if let Some(name) = path.strip_suffix(".hbs") {
                 registry
                     .register_template_string(name, text)
                     .map_err(|e| format!("template {path}: {e}"))?;
-            } else if let Some(lang) = path.strip_prefix("i18n/").and_then(|p| p.strip_suffix(".json")) {
-                let value: Value = serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
-                let lang = Lang::parse(lang).ok_or_else(|| format!("unknown language file {path}"))?;
+            } else if let Some(lang) = path
+                .strip_prefix("i18n/")
+                .and_then(|p| p.strip_suffix(".json"))
+            {
+                let value: Value =
+                    serde_json::from_str(text).map_err(|e| format!("{path}: {e}"))?;
+                let lang =
+                    Lang::parse(lang).ok_or_else(|| format!("unknown language file {path}"))?;
                 dictionaries.insert(lang.code(), value);
             }
         }
         for lang in [Lang::Zh, Lang::En] {
             if !dictionaries.contains_key(lang.code()) {
-                return Err(format!("missing dictionary templates/i18n/{}.json", lang.code()));
+                return Err(format!(
+                    "missing dictionary templates/i18n/{}.json",
+                    lang.code()
+                ));
             }
         }
         // Both dictionaries must have the same keys, so that no page misses a word in one language.
@@ -123,14 +132,22 @@ impl Pages {
 
     /// Renders `template` with `data` merged into the common context (language, dictionary,
     /// user, CSRF token).
-    pub fn render(&self, ctx: &PageContext, template: &str, data: Value) -> Result<String, AppError> {
+    pub fn render(
+        &self,
+        ctx: &PageContext,
+        template: &str,
+        data: Value,
+    ) -> Result<String, AppError> {
         let mut root = Map::new();
         root.insert("t".into(), self.dictionaries[ctx.lang.code()].clone());
         root.insert("lang".into(), json!(ctx.lang.code()));
-        root.insert("other_lang".into(), json!(match ctx.lang {
-            Lang::Zh => "en",
-            Lang::En => "zh-CN",
-        }));
+        root.insert(
+            "other_lang".into(),
+            json!(match ctx.lang {
+                Lang::Zh => "en",
+                Lang::En => "zh-CN",
+            }),
+        );
         root.insert("csrf".into(), json!(ctx.csrf));
         root.insert("path".into(), json!(ctx.path));
         root.insert("user".into(), Value::Null);
@@ -175,7 +192,11 @@ impl FromRequest for PageContext {
         let existing = req
             .cookie(CSRF_COOKIE)
             .map(|c| c.value().to_string())
-            .filter(|v| v.len() >= 32 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_'));
+            .filter(|v| {
+                v.len() >= 32
+                    && v.bytes()
+                        .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+            });
         let secure = req
             .app_data::<web::Data<Settings>>()
             .is_some_and(|s| s.secure_cookies);
@@ -323,7 +344,10 @@ impl ResponseError for PageError {
                 "系统错误 / Error",
                 "出现意外错误，请稍后重试。An unexpected error occurred; please try again.",
             ),
-            Self::App(_) => ("请求有误 / Bad request", "请检查输入后重试。Check the input and try again."),
+            Self::App(_) => (
+                "请求有误 / Bad request",
+                "请检查输入后重试。Check the input and try again.",
+            ),
         };
         let request_id = crate::error::current_request_id().unwrap_or_default();
         let body = format!(
@@ -358,7 +382,10 @@ async fn static_file(path: web::Path<String>) -> HttpResponse {
             HttpResponse::Ok()
                 .content_type(content_type)
                 .insert_header((header::CACHE_CONTROL, "public, max-age=3600"))
-                .insert_header((header::ETAG, format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..8]))))
+                .insert_header((
+                    header::ETAG,
+                    format!("\"{}\"", hex::encode(&file.metadata.sha256_hash()[..8])),
+                ))
                 .body(file.data.into_owned())
         }
         None => HttpResponse::NotFound().finish(),

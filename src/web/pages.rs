@@ -154,7 +154,11 @@ fn home_data(conn: &mut AnyConnection, policy: &Policy, lang: Lang) -> AppResult
             ..Default::default()
         },
     )?;
-    let leads: Vec<_> = alliances.items.iter().map(|a| a.lead_enterprise_id).collect();
+    let leads: Vec<_> = alliances
+        .items
+        .iter()
+        .map(|a| a.lead_enterprise_id)
+        .collect();
     let names = org_store::enterprise_names(conn, &leads)?;
     let led = policy.led_alliances().to_vec();
     let alliance_rows: Vec<Value> = alliances
@@ -184,7 +188,15 @@ fn home_data(conn: &mut AnyConnection, policy: &Policy, lang: Lang) -> AppResult
         _ => None,
     };
     let led_members = match led.first() {
-        Some(alliance) => org::list_members(conn, policy, *alliance, PageRequest::new(Some(1), Some(100))?)?.items,
+        Some(alliance) => {
+            org::list_members(
+                conn,
+                policy,
+                *alliance,
+                PageRequest::new(Some(1), Some(100))?,
+            )?
+            .items
+        }
         None => Vec::new(),
     };
     Ok(json!({

@@ -2,7 +2,9 @@
 //! TEST_DATABASE_URL is set), over HTTP.
 
 mod auth;
+mod browser;
 mod common;
 mod migrations;
 mod org;
+mod pages;
 mod users;

@@ -1,0 +1,263 @@
+//! Browser tests in headless Chromium, driven over the W3C WebDriver protocol (chromedriver).
+//! They run when Chromium and chromedriver are installed and say plainly that they were skipped
+//! when not; with SA_BROWSER_TESTS=required (CI) a missing browser is a failure.
+
+use std::net::TcpListener;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use serde_json::{json, Value};
+
+use crate::common::TestApp;
+
+const ELEMENT: &str = "element-6066-11e4-a52e-4f735466cecf";
+
+fn find_binary(candidates: &[&str]) -> Option<String> {
+    candidates
+        .iter()
+        .find(|p| std::path::Path::new(p).exists())
+        .map(|p| p.to_string())
+}
+
+pub struct Browser {
+    driver: Child,
+    base: String,
+    session: String,
+    _profile: tempfile::TempDir,
+}
+
+impl Browser {
+    /// Starts chromedriver and a headless Chromium session, or explains why not.
+    pub fn start() -> Option<Browser> {
+        let required = std::env::var("SA_BROWSER_TESTS").is_ok_and(|v| v == "required");
+        let chromium = find_binary(&[
+            "/usr/bin/chromium",
+            "/usr/bin/chromium-browser",
+            "/usr/bin/google-chrome",
+        ]);
+        let driver = find_binary(&["/usr/bin/chromedriver", "/usr/lib/chromium/chromedriver"]);
+        let (Some(chromium), Some(driver)) = (chromium, driver) else {
+            assert!(
+                !required,
+                "SA_BROWSER_TESTS=required but chromium/chromedriver are not installed"
+            );
+            eprintln!("browser test SKIPPED: chromium and chromedriver not found (apt-get install chromium chromium-driver)");
+            return None;
+        };
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let child = Command::new(driver)
+            .arg(format!("--port={port}"))
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("chromedriver starts");
+        let base = format!("http://127.0.0.1:{port}");
+        let deadline = Instant::now() + Duration::from_secs(20);
+        while ureq::get(&format!("{base}/status")).call().is_err() {
+            assert!(Instant::now() < deadline, "chromedriver did not come up");
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        let profile = tempfile::tempdir().unwrap();
+        let caps = json!({"capabilities": {"alwaysMatch": {
+            "browserName": "chrome",
+            "goog:chromeOptions": {"binary": chromium, "args": [
+                "--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage", "--disable-quic",
+                "--disable-background-networking", "--disable-component-update", "--disable-sync",
+                "--no-first-run", "--window-size=1200,900",
+                format!("--user-data-dir={}", profile.path().display())
+            ]}
+        }}});
+        let resp: Value = ureq::post(&format!("{base}/session"))
+            .send_json(caps)
+            .expect("session starts")
+            .into_json()
+            .unwrap();
+        let session = resp["value"]["sessionId"]
+            .as_str()
+            .expect("session id")
+            .to_string();
+        Some(Browser {
+            driver: child,
+            base,
+            session,
+            _profile: profile,
+        })
+    }
+
+    fn call(&self, method: &str, path: &str, body: Option<Value>) -> Value {
+        let url = format!("{}/session/{}{}", self.base, self.session, path);
+        let req = ureq::request(method, &url);
+        let result = match body {
+            Some(b) => req.send_json(b),
+            None => req.call(),
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("webdriver {method} {path}: {e}"),
+        };
+        let v: Value = resp.into_json().unwrap_or(Value::Null);
+        v["value"].clone()
+    }
+
+    pub fn goto(&self, url: &str) {
+        self.call("POST", "/url", Some(json!({"url": url})));
+    }
+
+    pub fn current_url(&self) -> String {
+        self.call("GET", "/url", None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits up to 5 s for an element.
+    pub fn find(&self, css: &str) -> String {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let v = self.call(
+                "POST",
+                "/element",
+                Some(json!({"using": "css selector", "value": css})),
+            );
+            if let Some(id) = v[ELEMENT].as_str() {
+                return id.to_string();
+            }
+            if Instant::now() >= deadline {
+                let source = self.call("GET", "/source", None);
+                let source: String = source
+                    .as_str()
+                    .unwrap_or_default()
+                    .chars()
+                    .take(1500)
+                    .collect();
+                panic!("no element {css} on {} ({v}): {source}", self.current_url());
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    pub fn type_into(&self, css: &str, text: &str) {
+        let el = self.find(css);
+        self.call(
+            "POST",
+            &format!("/element/{el}/value"),
+            Some(json!({"text": text})),
+        );
+    }
+
+    pub fn click(&self, css: &str) {
+        let el = self.find(css);
+        self.call("POST", &format!("/element/{el}/click"), Some(json!({})));
+    }
+
+    pub fn text(&self, css: &str) -> String {
+        let el = self.find(css);
+        self.call("GET", &format!("/element/{el}/text"), None)
+            .as_str()
+            .unwrap_or_default()
+            .to_string()
+    }
+
+    /// Waits until the element's text contains `needle`.
+    pub fn wait_text(&self, css: &str, needle: &str) {
+        let deadline = Instant::now() + Duration::from_secs(5);
+        loop {
+            let text = self.text(css);
+            if text.contains(needle) {
+                return;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "{css} shows {text:?}, not {needle:?}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
+        }
+    }
+
+    /// Saves a PNG screenshot (for looking at the page).
+    pub fn screenshot(&self, path: &std::path::Path) {
+        use base64::Engine;
+        let data = self.call("GET", "/screenshot", None);
+        if let Some(b64) = data.as_str() {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(b64)
+                .unwrap();
+            std::fs::write(path, bytes).unwrap();
+        }
+    }
+
+    pub fn log_in(&self, app: &TestApp, label: &str) {
+        self.goto(&app.url("/login"));
+        self.type_into("#email", &app.email(label));
+        self.type_into("#password", &app.password(label));
+        self.click("#login-submit");
+        self.find("#home-title");
+    }
+}
+
+impl Drop for Browser {
+    fn drop(&mut self) {
+        let _ = ureq::delete(&format!("{}/session/{}", self.base, self.session)).call();
+        let _ = self.driver.kill();
+        let _ = self.driver.wait();
+    }
+}
+
+#[test]
+fn log_in_see_the_home_page_switch_language_and_log_out() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let app = TestApp::spawn();
+
+    // A member: the home page shows its own enterprise and its alliance, in Chinese.
+    browser.log_in(&app, "member");
+    browser.wait_text("#home-title", "王芳");
+    browser.wait_text("#own-enterprise", "老王家常菜馆");
+    browser.wait_text("#alliances", "东城街道餐饮燃气安全联盟");
+    browser.wait_text("#logout", "退出");
+    if let Ok(dir) = std::env::var("SA_SCREENSHOTS") {
+        browser.screenshot(&std::path::Path::new(&dir).join("home-member-zh.png"));
+    }
+
+    // Switch to English; the choice is remembered on the next page.
+    browser.click("#lang-switch");
+    browser.wait_text("#logout", "Log out");
+    browser.goto(&app.url("/alliances"));
+    browser.wait_text("#logout", "Log out");
+    browser.wait_text("#alliance-list", "Street alliance");
+
+    // Log out: back to the login page, and the home page asks to log in again.
+    browser.click("#logout");
+    browser.find("#login-submit");
+    browser.goto(&app.url("/"));
+    browser.find("#login-submit");
+    assert!(browser.current_url().contains("/login"));
+
+    // A wrong password shows an error and keeps the email.
+    browser.type_into("#email", &app.email("member"));
+    browser.type_into("#password", "wrong password");
+    browser.click("#login-submit");
+    browser.find("#login-error");
+
+    // A street regulator sees the figures of its street.
+    browser.click("#lang-switch");
+    browser.log_in(&app, "street-regulator");
+    browser.wait_text("#home-title", "陈静");
+    let total: i64 = browser.text("#enterprise-total").trim().parse().unwrap();
+    let api_total = app
+        .login("street-regulator")
+        .get("/api/v1/enterprises")
+        .body["total"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(total, api_total);
+    if let Ok(dir) = std::env::var("SA_SCREENSHOTS") {
+        browser.screenshot(&std::path::Path::new(&dir).join("home-street-zh.png"));
+    }
+}

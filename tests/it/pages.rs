@@ -1,0 +1,307 @@
+//! Pages over plain HTTP: forms, CSRF, redirects, escaping, headers.
+
+use std::collections::HashMap;
+
+use crate::common::{new_credit_code, TestApp};
+
+/// A browser-like client: keeps cookies, does not follow redirects.
+struct PageClient {
+    base: String,
+    cookies: HashMap<String, String>,
+}
+
+struct Page {
+    status: u16,
+    body: String,
+    location: Option<String>,
+    set_cookies: Vec<String>,
+    headers: HashMap<String, String>,
+}
+
+impl PageClient {
+    fn new(app: &TestApp) -> Self {
+        Self {
+            base: app.base.clone(),
+            cookies: HashMap::new(),
+        }
+    }
+
+    fn send(&mut self, req: ureq::Request, form: Option<&[(&str, &str)]>) -> Page {
+        let cookie = self
+            .cookies
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("; ");
+        let req = if cookie.is_empty() {
+            req
+        } else {
+            req.set("Cookie", &cookie)
+        };
+        let result = match form {
+            Some(pairs) => req.send_form(pairs),
+            None => req.call(),
+        };
+        let resp = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("{e}"),
+        };
+        let set_cookies: Vec<String> = resp
+            .all("set-cookie")
+            .into_iter()
+            .map(str::to_string)
+            .collect();
+        for c in &set_cookies {
+            let pair = c.split(';').next().unwrap();
+            let (k, v) = pair.split_once('=').unwrap();
+            if v.is_empty() || c.contains("Max-Age=0") {
+                self.cookies.remove(k);
+            } else {
+                self.cookies.insert(k.to_string(), v.to_string());
+            }
+        }
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| resp.header(&n).map(|v| (n.to_lowercase(), v.to_string())))
+            .collect();
+        Page {
+            status: resp.status(),
+            location: resp.header("location").map(str::to_string),
+            set_cookies,
+            headers,
+            body: resp.into_string().unwrap_or_default(),
+        }
+    }
+
+    fn agent() -> ureq::Agent {
+        ureq::AgentBuilder::new().redirects(0).build()
+    }
+
+    fn get(&mut self, path: &str) -> Page {
+        let req = Self::agent().get(&format!("{}{}", self.base, path));
+        self.send(req, None)
+    }
+
+    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+        let req = Self::agent().post(&format!("{}{}", self.base, path));
+        self.send(req, Some(form))
+    }
+
+    fn csrf(&mut self) -> String {
+        if !self.cookies.contains_key("sa_csrf") {
+            self.get("/login");
+        }
+        self.cookies["sa_csrf"].clone()
+    }
+
+    fn log_in(&mut self, app: &TestApp, label: &str, next: &str) -> Page {
+        let csrf = self.csrf();
+        self.post(
+            "/login",
+            &[
+                ("email", &app.email(label)),
+                ("password", &app.password(label)),
+                ("csrf", &csrf),
+                ("next", next),
+            ],
+        )
+    }
+}
+
+#[test]
+fn login_form_sets_a_strict_http_only_session_cookie_and_returns_to_the_page_asked_for() {
+    let app = TestApp::spawn();
+    let mut c = PageClient::new(&app);
+    let r = c.get("/enterprises?scale=small_micro");
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/login?next=%2Fenterprises%3Fscale%3Dsmall_micro")
+    );
+    let r = c.log_in(&app, "street-regulator", "/enterprises?scale=small_micro");
+    assert_eq!(r.status, 303);
+    assert_eq!(
+        r.location.as_deref(),
+        Some("/enterprises?scale=small_micro")
+    );
+    let session = r
+        .set_cookies
+        .iter()
+        .find(|c| c.starts_with("sa_session="))
+        .expect("session cookie");
+    assert!(
+        session.contains("HttpOnly")
+            && session.contains("SameSite=Strict")
+            && session.contains("Path=/")
+    );
+    let page = c.get("/enterprises?scale=small_micro");
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("东城便民超市"));
+    assert!(
+        !page.body.contains("西湖鱼馆"),
+        "another street's enterprise"
+    );
+    // The page carries the browser-side defences.
+    assert!(page.headers["content-security-policy"].contains("frame-ancestors 'none'"));
+    assert_eq!(page.headers["x-content-type-options"], "nosniff");
+    assert!(page.headers.contains_key("referrer-policy"));
+
+    // An outside redirect target is ignored.
+    let mut other = PageClient::new(&app);
+    let r = other.log_in(&app, "member", "https://evil.example/");
+    assert_eq!(r.location.as_deref(), Some("/"));
+    let r = other.log_in(&app, "member", "//evil.example/");
+    assert_eq!(r.location.as_deref(), Some("/"));
+}
+
+#[test]
+fn forms_without_the_csrf_token_are_refused() {
+    let app = TestApp::spawn();
+    let mut c = PageClient::new(&app);
+    let r = c.post(
+        "/login",
+        &[
+            ("email", &app.email("member")),
+            ("password", &app.password("member")),
+            ("csrf", "x"),
+        ],
+    );
+    assert_eq!(r.status, 403);
+    assert!(r.set_cookies.iter().all(|c| !c.starts_with("sa_session=")));
+    assert_eq!(c.log_in(&app, "district-regulator", "/").status, 303);
+    let r = c.post("/enterprises/new", &[("csrf", "wrong"), ("name", "x")]);
+    assert_eq!(r.status, 403);
+    let r = c.post("/logout", &[("csrf", "wrong")]);
+    assert_eq!(r.status, 403);
+    assert_eq!(c.get("/").status, 200, "still logged in");
+    let csrf = c.csrf();
+    assert_eq!(c.post("/logout", &[("csrf", &csrf)]).status, 303);
+    assert_eq!(c.get("/").status, 303, "logged out");
+}
+
+#[test]
+fn a_regulator_registers_an_enterprise_through_the_form() {
+    let app = TestApp::spawn();
+    let mut c = PageClient::new(&app);
+    c.log_in(&app, "street-regulator", "/");
+    let csrf = c.csrf();
+    let api = app.login("street-regulator");
+    let region = api.get("/api/v1/me").body["region_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let bad = c.post(
+        "/enterprises/new",
+        &[
+            ("csrf", &csrf),
+            ("name", "东城小吃"),
+            ("credit_code", "91370115MA3C4D5E60"),
+            ("region_id", &region),
+            ("industry_id", "2"),
+            ("scale", "small_micro"),
+            ("address", ""),
+            ("contact_name", ""),
+            ("contact_phone", ""),
+        ],
+    );
+    assert_eq!(bad.status, 422);
+    assert!(
+        bad.body.contains("check character"),
+        "the form names the credit-code problem"
+    );
+    assert!(bad.body.contains("东城小吃"), "typed values are kept");
+    let code = new_credit_code();
+    let good = c.post(
+        "/enterprises/new",
+        &[
+            ("csrf", &csrf),
+            ("name", "东城小吃"),
+            ("credit_code", &code),
+            ("region_id", &region),
+            ("industry_id", "2"),
+            ("scale", "small_micro"),
+            ("address", "建设路1号"),
+            ("contact_name", "李娜"),
+            ("contact_phone", "13800000000"),
+        ],
+    );
+    assert_eq!(good.status, 303, "{}", good.body);
+    let detail = c.get(good.location.as_deref().unwrap());
+    assert_eq!(detail.status, 200);
+    assert!(detail.body.contains(&code));
+}
+
+#[test]
+fn text_from_users_is_escaped_on_every_page() {
+    let app = TestApp::spawn();
+    let api = app.login("district-regulator");
+    let evil = "<script>alert(1)</script>";
+    let r = api.post(
+        "/api/v1/enterprises",
+        &serde_json::json!({"name": evil, "credit_code": new_credit_code(), "region_id": 2, "industry_id": 2,
+                            "scale": "small_micro", "address": evil, "contact_name": evil, "contact_phone": ""}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let mut c = PageClient::new(&app);
+    c.log_in(&app, "district-regulator", "/");
+    for path in [
+        "/enterprises".to_string(),
+        format!("/enterprises/{id}"),
+        "/".to_string(),
+    ] {
+        let page = c.get(&path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains(evil), "raw markup on {path}");
+    }
+    assert!(c
+        .get(&format!("/enterprises/{id}"))
+        .body
+        .contains("&lt;script&gt;"));
+}
+
+#[test]
+fn the_language_choice_is_remembered() {
+    let app = TestApp::spawn();
+    let mut c = PageClient::new(&app);
+    assert!(c.get("/login").body.contains("登录安全联盟平台"));
+    let r = c.get("/lang/en?back=/login");
+    assert_eq!(r.status, 303);
+    assert_eq!(r.location.as_deref(), Some("/login"));
+    assert!(r
+        .set_cookies
+        .iter()
+        .any(|c| c.starts_with("sa_lang=en") && c.contains("Max-Age=31536000")));
+    assert!(c
+        .get("/login")
+        .body
+        .contains("Log in to the Safety Alliance Platform"));
+    c.get("/lang/zh-CN?back=https://evil.example/");
+    assert!(c.get("/login").body.contains("登录安全联盟平台"));
+}
+
+#[test]
+fn members_see_no_management_forms_and_cannot_post_them() {
+    let app = TestApp::spawn();
+    let mut c = PageClient::new(&app);
+    c.log_in(&app, "member", "/");
+    let alliance = app.login("member").get("/api/v1/alliances").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let page = c.get(&format!("/alliances/{alliance}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("add-member"),
+        "no add-member form for a member"
+    );
+    let csrf = c.csrf();
+    let r = c.post(
+        &format!("/alliances/{alliance}/members"),
+        &[("csrf", &csrf), ("credit_code", "91370115MA3C4D5E60")],
+    );
+    assert_eq!(r.status, 403);
+    assert_eq!(c.get("/enterprises/new").status, 403);
+    assert_eq!(c.get("/users/new").status, 403);
+}
