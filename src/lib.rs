@@ -136,13 +136,13 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
         .route(
-            "/api/openapi.json",
-            aweb::get()
-                .to(|| async { actix_web::HttpResponse::Ok().json(openapi::ApiDoc::openapi()) }),
+            "/api/docs",
+            aweb::get().to(|| async { crate::web::see_other("/api/docs/") }),
         )
         .service(
+            // The docs page and the document it reads, both served by the binary (no CDN).
             utoipa_swagger_ui::SwaggerUi::new("/api/docs/{_:.*}")
-                .url("/api/docs/openapi.json", openapi::ApiDoc::openapi()),
+                .url("/api/openapi.json", openapi::ApiDoc::openapi()),
         )
         .service(
             aweb::scope("/api/v1")

@@ -260,4 +260,9 @@ fn log_in_see_the_home_page_switch_language_and_log_out() {
     if let Ok(dir) = std::env::var("SA_SCREENSHOTS") {
         browser.screenshot(&std::path::Path::new(&dir).join("home-street-zh.png"));
     }
+
+    // The API docs page works with nothing but the binary's own assets.
+    browser.goto(&app.url("/api/docs"));
+    browser.wait_text(".information-container", "Safety-alliance platform API");
+    browser.wait_text("#swagger-ui", "/api/v1/enterprises");
 }
