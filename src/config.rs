@@ -88,6 +88,11 @@ pub struct Settings {
     )]
     pub secure_cookies: bool,
 
+    /// Take the client address for login throttling from `X-Forwarded-For` (set only behind a
+    /// proxy that overwrites that header).
+    #[arg(long, env = "SA_TRUST_PROXY", default_value_t = false, global = true)]
+    pub trust_proxy: bool,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "SA_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -115,6 +120,7 @@ impl Settings {
             access_token_ttl: 900,
             refresh_token_ttl: 30 * 24 * 3600,
             secure_cookies: false,
+            trust_proxy: false,
             workers: None,
         }
     }

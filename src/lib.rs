@@ -4,6 +4,7 @@ pub mod access;
 pub mod api;
 pub mod audit;
 pub mod auth;
+pub mod backup;
 pub mod config;
 pub mod db;
 pub mod error;
@@ -30,6 +31,14 @@ use crate::auth::token::TokenKeys;
 use crate::config::Settings;
 use crate::db::{Backend, Db};
 use crate::error::AppError;
+
+/// The log filter for a user's `SA_LOG` setting. Template rendering is never logged below
+/// `warn`: at debug level handlebars would write the page data (names, emails) to the log.
+pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
+    let base = tracing_subscriber::EnvFilter::try_new(spec)
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    base.add_directive("handlebars=warn".parse().expect("valid directive"))
+}
 
 /// Everything the server needs, prepared: database connected and migrated, secrets loaded.
 #[derive(Clone)]

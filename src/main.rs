@@ -7,7 +7,7 @@ use clap::{Parser, Subcommand};
 use safety_alliance::auth::Role;
 use safety_alliance::config::Settings;
 use safety_alliance::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
-use safety_alliance::{audit, db, seed, users, Platform};
+use safety_alliance::{audit, backup, db, seed, users, Platform};
 
 #[derive(Parser)]
 #[command(
@@ -38,6 +38,18 @@ enum Command {
     User {
         #[command(subcommand)]
         command: UserCommand,
+    },
+    /// Take a consistent online backup of the embedded database and stored files into FILE.
+    Backup {
+        /// The backup file to write (a tar archive).
+        file: std::path::PathBuf,
+    },
+    /// Restore a backup into the data directory (which must hold no database, unless --force).
+    Restore {
+        file: std::path::PathBuf,
+        /// Replace an existing database.
+        #[arg(long)]
+        force: bool,
     },
     /// Inspect the audit log.
     Audit {
@@ -129,6 +141,30 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::User { command } => user_command(settings, command),
+        Command::Backup { file } => {
+            let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
+            let summary = backup::backup(&db, &settings.data_dir, &file)?;
+            println!(
+                "backup written to {} (database {} bytes, {} files)",
+                file.display(),
+                summary.database_bytes,
+                summary.files
+            );
+            Ok(())
+        }
+        Command::Restore { file, force } => {
+            if settings.database_url.is_some() {
+                return Err("restore targets the embedded database; for PostgreSQL use pg_restore (see README)".into());
+            }
+            let summary = backup::restore(&file, &settings.data_dir, force)?;
+            println!(
+                "restored into {} (database {} bytes, {} files); start the server to continue",
+                settings.data_dir.display(),
+                summary.database_bytes,
+                summary.files
+            );
+            Ok(())
+        }
         Command::Audit {
             command: AuditCommand::Verify,
         } => {

@@ -15,6 +15,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::auth::routes::refresh,
         crate::auth::routes::logout,
         crate::auth::routes::me,
+        crate::auth::routes::change_password,
         crate::users::routes::list_users,
         crate::users::routes::create_user,
         crate::users::routes::get_user,

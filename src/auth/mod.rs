@@ -5,6 +5,7 @@ pub mod extract;
 pub mod password;
 pub mod routes;
 pub mod session;
+pub mod throttle;
 pub mod token;
 pub mod user;
 

@@ -38,6 +38,32 @@ pub fn verify(password: &str, stored: Option<&str>) -> bool {
     ok && stored.is_some()
 }
 
+/// Passwords too common to allow, shipped in the binary.
+const COMMON: &str = include_str!("common-passwords.txt");
+
+fn is_common(password: &str) -> bool {
+    let lower = password.to_lowercase();
+    COMMON
+        .lines()
+        .filter(|l| !l.starts_with('#') && !l.is_empty())
+        .any(|common| {
+            lower == common
+                || lower.trim_end_matches(|c: char| c.is_ascii_digit() || c == '!') == common
+        })
+}
+
+/// A run of one character, or an ascending/descending run of digits or letters ("1234567890").
+fn is_trivial(password: &str) -> bool {
+    let chars: Vec<char> = password.chars().collect();
+    let same = chars.windows(2).all(|w| w[0] == w[1]);
+    let step = |d: i32| {
+        chars
+            .windows(2)
+            .all(|w| w[1] as i32 - w[0] as i32 == d || (d == 1 && w[0] == '9' && w[1] == '0'))
+    };
+    same || step(1) || step(-1)
+}
+
 /// Checks a new password's strength; the message names what is wrong.
 pub fn check_strength(password: &str) -> Result<(), String> {
     let len = password.chars().count();
@@ -46,6 +72,9 @@ pub fn check_strength(password: &str) -> Result<(), String> {
     }
     if len > MAX_LENGTH {
         return Err(format!("must be at most {MAX_LENGTH} characters"));
+    }
+    if is_common(password) || is_trivial(password) {
+        return Err("is too common or too easy to guess; choose another".into());
     }
     Ok(())
 }
@@ -58,4 +87,36 @@ pub fn generate() -> String {
     (0..16)
         .map(|_| ALPHABET[rng.gen_range(0..ALPHABET.len())] as char)
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refuses_short_common_and_trivial_passwords() {
+        assert!(check_strength("short").is_err());
+        for weak in [
+            "1234567890",
+            "Password123",
+            "qwertyuiop",
+            "aaaaaaaaaaaa",
+            "woaini1314",
+            "Password@123",
+        ] {
+            assert!(check_strength(weak).is_err(), "{weak} accepted");
+        }
+        for good in ["correct horse battery", "青川安全联盟2026!", "k7#Lp2vQ9xZm"] {
+            assert_eq!(check_strength(good), Ok(()), "{good}");
+        }
+    }
+
+    #[test]
+    fn hashes_verify_and_unknown_accounts_never_match() {
+        let h = hash("a long enough secret").unwrap();
+        assert!(h.starts_with("$argon2id$"));
+        assert!(verify("a long enough secret", Some(&h)));
+        assert!(!verify("another secret", Some(&h)));
+        assert!(!verify("not a real password, only for timing", None));
+    }
 }

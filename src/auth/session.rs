@@ -133,3 +133,13 @@ pub fn revoke_all(conn: &mut AnyConnection, user: UserId) -> AppResult<usize> {
         .set(sessions::revoked_at.eq(now()))
         .execute(conn)?)
 }
+
+/// Ends every session of a user but one (a password change keeps the session that made it).
+pub fn revoke_others(conn: &mut AnyConnection, user: UserId, keep: i64) -> AppResult<usize> {
+    Ok(diesel::update(sessions::table)
+        .filter(sessions::user_id.eq(user))
+        .filter(sessions::id.ne(keep))
+        .filter(sessions::revoked_at.is_null())
+        .set(sessions::revoked_at.eq(now()))
+        .execute(conn)?)
+}

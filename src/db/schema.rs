@@ -130,3 +130,12 @@ diesel::allow_tables_to_appear_in_same_query!(
     sessions,
     audit_log,
 );
+
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}

@@ -275,6 +275,12 @@ async fn enterprise_detail(
         }
         let may_manage = policy.may_manage_enterprise(&row);
         let created = format_date(lang, row.created_at.date());
+        // The trail shows contact details, so only viewers who see them in full get it.
+        let trail = if sight == Sight::Full {
+            Some(crate::audit::trail_lines(conn, "enterprise", id.0)?)
+        } else {
+            None
+        };
         Ok(json!({
             "enterprise": Enterprise::from_row(row, sight == Sight::Full),
             "region": region.map(|r| r.name),
@@ -282,6 +288,7 @@ async fn enterprise_detail(
             "alliances": alliances,
             "may_manage": may_manage,
             "created": created,
+            "trail": trail,
         }))
     })
     .await?;
@@ -535,6 +542,7 @@ fn alliance_page_data(
         "region": region, "industry": industry,
         "members": members, "member_total": total,
         "may_manage": may_manage,
+        "trail": crate::audit::trail_lines(conn, "alliance", id.0)?,
     }))
 }
 

@@ -291,13 +291,28 @@ pub fn create_alliance(
         Some(new.region_id),
         new.industry_id,
     )?;
-    check_lead(conn, policy, &mut v, new.lead_enterprise_id)?;
+    if let Some(region) = store::region(conn, new.region_id)? {
+        let fits = matches!(
+            (new.level, region.level),
+            (AllianceLevel::District, RegionLevel::District)
+                | (AllianceLevel::Street, RegionLevel::Street)
+                | (AllianceLevel::Zone, RegionLevel::Zone)
+        );
+        v.check(
+            fits,
+            "region_id",
+            "the region's level must match the alliance's level",
+        );
+    }
     v.finish()?;
     if !policy.may_place_alliance(new.region_id, new.industry_id) {
         return Err(AppError::Forbidden(
             "The region or industry is outside your scope.".into(),
         ));
     }
+    let mut v = Validator::new();
+    check_lead(conn, policy, &mut v, new.lead_enterprise_id)?;
+    v.finish()?;
     let founded_on = new.founded_on.unwrap_or_else(today);
     let row = store::insert_alliance(conn, &new, founded_on)?;
     audit::record(

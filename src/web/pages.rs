@@ -9,7 +9,7 @@ use serde_json::{json, Value};
 use crate::access::{self, Policy, Scope};
 use crate::api::PageRequest;
 use crate::auth::extract::SESSION_COOKIE;
-use crate::auth::routes::authenticate;
+use crate::auth::routes::{authenticate, client_address};
 use crate::auth::token::{Purpose, TokenKeys};
 use crate::auth::{session, WebUser};
 use crate::db::{AnyConnection, Db};
@@ -23,7 +23,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/login", web::get().to(login_form))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
-        .route("/lang/{code}", web::get().to(switch_language));
+        .route("/lang/{code}", web::get().to(switch_language))
+        .route("/account", web::get().to(account))
+        .route("/account/password", web::post().to(account_password));
 }
 
 #[derive(Deserialize)]
@@ -53,6 +55,7 @@ struct LoginForm {
 }
 
 async fn login(
+    req: HttpRequest,
     pages: web::Data<Pages>,
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
@@ -71,7 +74,14 @@ async fn login(
     let outcome = if too_long {
         Err(AppError::Unauthorized("Wrong email or password."))
     } else {
-        authenticate(&db, email.clone(), password, keys.web_ttl).await
+        authenticate(
+            &db,
+            email.clone(),
+            password,
+            keys.web_ttl,
+            client_address(&req),
+        )
+        .await
     };
     match outcome {
         Ok((user, sid, _refresh)) => {
@@ -90,6 +100,25 @@ async fn login(
                 json!({"next": next, "email": email, "error": pages.word(ctx.lang, "login_failed")}),
             )?;
             Ok(ctx.html(StatusCode::UNAUTHORIZED, body))
+        }
+        Err(AppError::TooManyRequests { retry_after_secs }) => {
+            let message = pages
+                .word(ctx.lang, "login_throttled")
+                .replace("{seconds}", &retry_after_secs.to_string());
+            let body = pages.render(
+                &ctx,
+                "login",
+                json!({"next": next, "email": email, "error": message}),
+            )?;
+            let mut response = ctx.html(StatusCode::TOO_MANY_REQUESTS, body);
+            if let Ok(v) =
+                actix_web::http::header::HeaderValue::from_str(&retry_after_secs.to_string())
+            {
+                response
+                    .headers_mut()
+                    .insert(actix_web::http::header::RETRY_AFTER, v);
+            }
+            Ok(response)
         }
         Err(other) => Err(other.into()),
     }
@@ -224,4 +253,55 @@ async fn home(
     data["user"] = user;
     let body = pages.render(&ctx, "home", data)?;
     Ok(ctx.html(StatusCode::OK, body))
+}
+
+async fn account(pages: web::Data<Pages>, ctx: PageContext, WebUser(actor): WebUser) -> PageResult {
+    let body = pages.render(
+        &ctx,
+        "account",
+        json!({"user": user_json(&actor), "errors": {}}),
+    )?;
+    Ok(ctx.html(StatusCode::OK, body))
+}
+
+#[derive(Deserialize)]
+struct PasswordForm {
+    csrf: String,
+    current_password: String,
+    new_password: String,
+}
+
+async fn account_password(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    form: web::Form<PasswordForm>,
+) -> PageResult {
+    ctx.check_csrf(&form.csrf)?;
+    let form = form.into_inner();
+    let change = crate::auth::routes::PasswordChange {
+        current_password: form.current_password,
+        new_password: form.new_password,
+    };
+    let user = user_json(&actor);
+    match crate::auth::routes::change_own_password(&db, &actor, change).await {
+        Ok(()) => {
+            let flash = pages.word(ctx.lang, "password_changed");
+            let body = pages.render(
+                &ctx,
+                "account",
+                json!({"user": user, "errors": {}, "flash": flash}),
+            )?;
+            Ok(ctx.html(StatusCode::OK, body))
+        }
+        Err(err) => match crate::web::form_errors(&err) {
+            Some(errors) => {
+                let body =
+                    pages.render(&ctx, "account", json!({"user": user, "errors": errors}))?;
+                Ok(ctx.html(StatusCode::UNPROCESSABLE_ENTITY, body))
+            }
+            None => Err(err.into()),
+        },
+    }
 }

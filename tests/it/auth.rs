@@ -229,3 +229,97 @@ fn a_deactivated_user_loses_access_at_once() {
     );
     assert_eq!(r.status, 401);
 }
+
+#[test]
+fn repeated_failures_lock_the_account_with_back_off() {
+    let app = TestApp::spawn();
+    let anon = app.anon();
+    let wrong = json!({"email": app.email("lead"), "password": "definitely wrong"});
+    for attempt in 1..=5 {
+        assert_eq!(
+            anon.post("/api/v1/auth/login", &wrong).status,
+            401,
+            "attempt {attempt}"
+        );
+    }
+    // The sixth failure locks the account for a short while ...
+    assert_eq!(anon.post("/api/v1/auth/login", &wrong).status, 401);
+    let right = json!({"email": app.email("lead"), "password": app.password("lead")});
+    let locked = anon.post("/api/v1/auth/login", &right);
+    assert_eq!(locked.status, 429, "even the right password waits");
+    let retry: u64 = locked.headers["retry-after"].parse().unwrap();
+    assert!((1..=2).contains(&retry), "retry after {retry}");
+    assert_eq!(locked.headers["content-type"], "application/problem+json");
+    // ... other accounts are not affected ...
+    assert_eq!(
+        anon.post(
+            "/api/v1/auth/login",
+            &json!({"email": app.email("member"), "password": app.password("member")})
+        )
+        .status,
+        200
+    );
+    // ... and after the wait the right password works and clears the count.
+    std::thread::sleep(std::time::Duration::from_millis(retry * 1000 + 200));
+    assert_eq!(anon.post("/api/v1/auth/login", &right).status, 200);
+    assert_eq!(anon.post("/api/v1/auth/login", &wrong).status, 401);
+}
+
+#[test]
+fn many_failures_from_one_address_lock_that_address() {
+    let app = TestApp::spawn();
+    let anon = app.anon();
+    for i in 0..=20 {
+        let r = anon.post(
+            "/api/v1/auth/login",
+            &json!({"email": format!("guess{i}@qingchuan.example"), "password": "guess"}),
+        );
+        assert_eq!(r.status, 401, "attempt {i}");
+    }
+    let r = anon.post(
+        "/api/v1/auth/login",
+        &json!({"email": app.email("member"), "password": app.password("member")}),
+    );
+    assert_eq!(r.status, 429);
+    assert!(r.headers.contains_key("retry-after"));
+}
+
+#[test]
+fn users_change_their_own_password_and_other_sessions_end() {
+    let app = TestApp::spawn();
+    let phone = app.login("member");
+    let laptop = app.login("member");
+    let weak = laptop.post(
+        "/api/v1/me/password",
+        &json!({"current_password": app.password("member"), "new_password": "password123"}),
+    );
+    assert_eq!(weak.status, 422);
+    assert_eq!(weak.error_fields(), vec!["new_password"]);
+    let wrong = laptop.post(
+        "/api/v1/me/password",
+        &json!({"current_password": "not my password", "new_password": "a fresh long passphrase"}),
+    );
+    assert_eq!(wrong.status, 422);
+    assert_eq!(wrong.error_fields(), vec!["current_password"]);
+    let ok = laptop.post(
+        "/api/v1/me/password",
+        &json!({"current_password": app.password("member"), "new_password": "a fresh long passphrase"}),
+    );
+    assert_eq!(ok.status, 204, "{}", ok.body);
+    assert_eq!(
+        laptop.get("/api/v1/me").status,
+        200,
+        "the session that changed it stays"
+    );
+    assert_eq!(phone.get("/api/v1/me").status, 401, "other sessions end");
+    let old = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": app.email("member"), "password": app.password("member")}),
+    );
+    assert_eq!(old.status, 401);
+    let new = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": app.email("member"), "password": "a fresh long passphrase"}),
+    );
+    assert_eq!(new.status, 200);
+}

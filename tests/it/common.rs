@@ -10,6 +10,39 @@ use safety_alliance::config::Settings;
 use safety_alliance::{seed, Platform};
 use serde_json::Value;
 
+/// Everything the platform logs during the test run (all tests), for the log-secrets test.
+pub static LOGS: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+
+struct Capture;
+
+impl std::io::Write for Capture {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOGS.lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Sends the platform's logs (debug and up) to [`LOGS`].
+pub fn capture_logs() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let _ = tracing_subscriber::fmt()
+            .with_env_filter(safety_alliance::log_filter("debug,ureq=off"))
+            .with_writer(|| Capture)
+            .with_ansi(false)
+            .try_init();
+    });
+}
+
+pub fn captured_logs() -> String {
+    String::from_utf8_lossy(&LOGS.lock().unwrap_or_else(|e| e.into_inner())).into_owned()
+}
+
 pub struct TestApp {
     pub base: String,
     pub logins: HashMap<String, (String, String)>,
@@ -20,7 +53,7 @@ pub struct TestApp {
 }
 
 /// A throwaway PostgreSQL database, dropped with the test.
-struct PgDatabase {
+pub struct PgDatabase {
     admin_url: String,
     name: String,
 }
@@ -37,6 +70,13 @@ impl Drop for PgDatabase {
     }
 }
 
+/// TEST_DATABASE_URL, when it names a PostgreSQL server to test against.
+pub fn test_database_url() -> Option<String> {
+    std::env::var("TEST_DATABASE_URL")
+        .ok()
+        .filter(|u| !u.is_empty())
+}
+
 pub fn backend_name() -> &'static str {
     if std::env::var("TEST_DATABASE_URL").is_ok_and(|u| !u.is_empty()) {
         "postgres"
@@ -46,7 +86,7 @@ pub fn backend_name() -> &'static str {
 }
 
 /// Creates a fresh PostgreSQL database next to the one TEST_DATABASE_URL names.
-fn fresh_pg(admin_url: &str) -> (String, PgDatabase) {
+pub fn fresh_pg(admin_url: &str) -> (String, PgDatabase) {
     let name = format!(
         "sa_test_{}",
         safety_alliance::auth::token::random_token(8)
@@ -77,6 +117,7 @@ impl TestApp {
     }
 
     pub fn spawn_with(adjust: impl FnOnce(&mut Settings)) -> Self {
+        capture_logs();
         let data_dir = tempfile::tempdir().expect("temp dir");
         let mut settings = Settings::for_data_dir(data_dir.path());
         settings.db_pool_size = 4;

@@ -2,8 +2,12 @@
 //! TEST_DATABASE_URL is set), over HTTP.
 
 mod auth;
+mod authz;
+mod backup;
 mod browser;
 mod common;
+mod durability;
+mod logs;
 mod migrations;
 mod org;
 mod pages;

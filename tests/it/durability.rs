@@ -1,0 +1,150 @@
+//! Crash durability: writes acknowledged with 201 survive a SIGKILL of the server, on SQLite (at
+//! the shipped synchronous=FULL) and PostgreSQL.
+
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use serde_json::json;
+
+use crate::common::{fresh_pg, new_credit_code, test_database_url};
+
+const BIN: &str = env!("CARGO_BIN_EXE_safety-alliance");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn command(data_dir: &Path, database_url: Option<&str>, port: u16) -> Command {
+    let mut cmd = Command::new(BIN);
+    cmd.env("SA_DATA_DIR", data_dir)
+        .env("SA_BIND", format!("127.0.0.1:{port}"))
+        .env("SA_LOG", "warn")
+        .env_remove("DATABASE_URL")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    if let Some(url) = database_url {
+        cmd.env("DATABASE_URL", url);
+    }
+    cmd
+}
+
+fn start(data_dir: &Path, database_url: Option<&str>, port: u16) -> Child {
+    let child = command(data_dir, database_url, port)
+        .spawn()
+        .expect("server starts");
+    let deadline = Instant::now() + Duration::from_secs(60);
+    while ureq::get(&format!("http://127.0.0.1:{port}/readyz"))
+        .call()
+        .is_err()
+    {
+        assert!(Instant::now() < deadline, "server did not become ready");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+    child
+}
+
+fn login(port: u16, data_dir: &Path, label: &str) -> String {
+    let logins = std::fs::read_to_string(data_dir.join("demo-logins.txt")).unwrap();
+    let line = logins
+        .lines()
+        .find(|l| l.split_whitespace().next() == Some(label))
+        .unwrap();
+    let parts: Vec<&str> = line.split_whitespace().collect();
+    let r: serde_json::Value = ureq::post(&format!("http://127.0.0.1:{port}/api/v1/auth/login"))
+        .send_json(json!({"email": parts[1], "password": parts[2]}))
+        .unwrap()
+        .into_json()
+        .unwrap();
+    r["access_token"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn acknowledged_writes_survive_sigkill() {
+    let dir = tempfile::tempdir().unwrap();
+    let pg = test_database_url().map(|admin| fresh_pg(&admin));
+    let url = pg.as_ref().map(|(u, _)| u.clone());
+    if let Some(url) = &url {
+        let status = command(dir.path(), Some(url), 0)
+            .args(["seed", "--demo"])
+            .status()
+            .unwrap();
+        assert!(status.success());
+    }
+    let port = free_port();
+    let mut server = start(dir.path(), url.as_deref(), port);
+    let token = login(port, dir.path(), "district-regulator");
+
+    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let stop = Arc::new(AtomicBool::new(false));
+    let writers: Vec<_> = (0..8)
+        .map(|_| {
+            let acked = acked.clone();
+            let stop = stop.clone();
+            let token = token.clone();
+            std::thread::spawn(move || {
+                let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(5)).build();
+                while !stop.load(Ordering::Relaxed) {
+                    let code = new_credit_code();
+                    let r = agent
+                        .post(&format!("http://127.0.0.1:{port}/api/v1/enterprises"))
+                        .set("Authorization", &format!("Bearer {token}"))
+                        .send_json(json!({"name": format!("耐久测试{code}"), "credit_code": code,
+                                          "region_id": 2, "industry_id": 2, "scale": "small_micro"}));
+                    match r {
+                        Ok(resp) if resp.status() == 201 => acked.lock().unwrap().push(code),
+                        Ok(_) | Err(ureq::Error::Status(..)) => {}
+                        Err(_) => break, // the server is gone
+                    }
+                }
+            })
+        })
+        .collect();
+    std::thread::sleep(Duration::from_millis(1500));
+    server.kill().expect("SIGKILL"); // Child::kill sends SIGKILL on Unix
+    server.wait().unwrap();
+    stop.store(true, Ordering::Relaxed);
+    for w in writers {
+        w.join().unwrap();
+    }
+    let acked = acked.lock().unwrap().clone();
+    assert!(
+        acked.len() > 10,
+        "too few writes before the kill: {}",
+        acked.len()
+    );
+
+    let port = free_port();
+    let mut server = start(dir.path(), url.as_deref(), port);
+    let token = login(port, dir.path(), "district-regulator");
+    let mut missing = Vec::new();
+    for code in &acked {
+        let r: serde_json::Value = ureq::get(&format!(
+            "http://127.0.0.1:{port}/api/v1/enterprises?q={code}"
+        ))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap()
+        .into_json()
+        .unwrap();
+        if r["total"] != 1 {
+            missing.push(code.clone());
+        }
+    }
+    server.kill().unwrap();
+    server.wait().unwrap();
+    eprintln!(
+        "durability ({}): {} acknowledged writes before SIGKILL, {} missing after restart",
+        if url.is_some() { "postgres" } else { "sqlite" },
+        acked.len(),
+        missing.len()
+    );
+    assert!(missing.is_empty(), "lost acknowledged writes: {missing:?}");
+    drop(pg);
+}
