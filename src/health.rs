@@ -22,7 +22,7 @@ pub async fn healthz() -> HttpResponse {
 
 /// The database answers a query.
 #[utoipa::path(get, path = "/readyz", tag = "health",
-    responses((status = 200, body = Health), (status = 503, body = Problem)))]
+    responses((status = 200, body = Health), (status = 503, body = Problem, content_type = "application/problem+json")))]
 #[actix_web::get("/readyz")]
 pub async fn readyz(db: web::Data<Db>) -> AppResult<HttpResponse> {
     db.run(|conn| {

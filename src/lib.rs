@@ -128,6 +128,7 @@ impl Platform {
                 .app_data(aweb::PayloadConfig::new(extract::JSON_LIMIT))
                 .wrap(from_fn(request_context))
                 .configure(configure)
+                .default_service(aweb::to(unmatched))
         })
         .client_request_timeout(Duration::from_secs(10))
         .client_disconnect_timeout(Duration::from_secs(5))
@@ -158,13 +159,65 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(auth::routes::configure)
                 .configure(users::routes::configure)
                 .configure(org::routes::configure)
-                .default_service(aweb::to(|| async {
-                    Err::<actix_web::HttpResponse, _>(AppError::NotFound)
-                })),
+                .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)
         .configure(org::pages::configure)
         .configure(users::pages::configure);
+}
+
+/// The methods the API document lists for each path template, split into segments.
+fn documented_methods() -> &'static Vec<(Vec<String>, Vec<String>)> {
+    static PATHS: std::sync::OnceLock<Vec<(Vec<String>, Vec<String>)>> = std::sync::OnceLock::new();
+    PATHS.get_or_init(|| {
+        let doc = serde_json::to_value(openapi::ApiDoc::openapi()).unwrap_or_default();
+        doc["paths"]
+            .as_object()
+            .map(|paths| {
+                paths
+                    .iter()
+                    .map(|(path, item)| {
+                        let segments = path.split('/').map(str::to_string).collect();
+                        let methods = item
+                            .as_object()
+                            .map(|o| o.keys().map(|m| m.to_uppercase()).collect())
+                            .unwrap_or_default();
+                        (segments, methods)
+                    })
+                    .collect()
+            })
+            .unwrap_or_default()
+    })
+}
+
+/// Requests no route matched: 405 with `Allow` when the path exists with other methods, else 404.
+async fn unmatched(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
+    use actix_web::ResponseError;
+    let segments: Vec<&str> = req.path().split('/').collect();
+    let allowed = documented_methods().iter().find(|(template, _)| {
+        template.len() == segments.len()
+            && template
+                .iter()
+                .zip(&segments)
+                .all(|(t, s)| t == s || (t.starts_with('{') && !s.is_empty()))
+    });
+    match allowed {
+        Some((_, methods)) => {
+            let problem = error::Problem {
+                kind: "/problems/method-not-allowed".into(),
+                title: "Method not allowed".into(),
+                status: 405,
+                detail: format!("Use one of: {}.", methods.join(", ")),
+                errors: Vec::new(),
+                request_id: error::current_request_id(),
+            };
+            actix_web::HttpResponse::MethodNotAllowed()
+                .insert_header((actix_web::http::header::ALLOW, methods.join(", ")))
+                .content_type("application/problem+json")
+                .json(problem)
+        }
+        None => AppError::NotFound.error_response(),
+    }
 }
 
 /// Gives each request an id (kept from a well-formed `X-Request-Id`), logs one line per request

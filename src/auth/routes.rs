@@ -41,6 +41,7 @@ pub struct RefreshRequest {
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(default)]
 pub struct LogoutRequest {
     /// Ends the session this refresh token belongs to (when no access token is sent).
     pub refresh_token: Option<String>,
@@ -132,8 +133,8 @@ pub async fn authenticate(
 
 /// Logs in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 422, body = Problem), (status = 429, body = Problem)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 #[actix_web::post("/auth/login")]
 async fn login(
     req: HttpRequest,
@@ -159,7 +160,7 @@ async fn login(
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 400, body = Problem), (status = 401, body = Problem), (status = 422, body = Problem)))]
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[actix_web::post("/auth/refresh")]
 async fn refresh(
     db: web::Data<Db>,
@@ -199,7 +200,7 @@ async fn refresh(
 
 /// Ends the session of the access token sent (or of the refresh token in the body).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
-    responses((status = 204, description = "Logged out"), (status = 401, body = Problem)),
+    responses((status = 204, description = "Logged out"), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ()))]
 #[actix_web::post("/auth/logout")]
 async fn logout(
@@ -234,7 +235,7 @@ async fn logout(
 
 /// The signed-in user.
 #[utoipa::path(get, path = "/api/v1/me", tag = "auth",
-    responses((status = 200, body = Me), (status = 401, body = Problem)),
+    responses((status = 200, body = Me), (status = 401, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/me")]
 async fn me(ApiUser(actor): ApiUser) -> HttpResponse {
@@ -323,8 +324,8 @@ pub async fn change_own_password(
 
 /// Changes the caller's password (the current one is required).
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
-    responses((status = 204, description = "Changed; other sessions ended"), (status = 400, body = Problem),
-        (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 204, description = "Changed; other sessions ended"), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/me/password")]
 async fn change_password(

@@ -41,8 +41,11 @@ macro_rules! text_enum {
             diesel::AsExpression, diesel::FromSqlRow, utoipa::ToSchema,
         )]
         #[diesel(sql_type = diesel::sql_types::Text)]
+        // The texts are the snake_case names of the variants (checked by a test), written as one
+        // container attribute so that the OpenAPI schema shows them too.
+        #[serde(rename_all = "snake_case")]
         pub enum $name {
-            $($(#[$vmeta])* #[serde(rename = $text)] $variant),+
+            $($(#[$vmeta])* $variant),+
         }
 
         impl $name {
@@ -122,4 +125,28 @@ pub fn local(ts: NaiveDateTime) -> DateTime<FixedOffset> {
 /// Today's date in the display zone.
 pub fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&shanghai()).date_naive()
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::auth::Role;
+    use crate::org::model::{AllianceLevel, MemberRole, RegionLevel, Scale};
+
+    fn same<T: serde::Serialize + Copy>(all: &[T], text: impl Fn(T) -> &'static str) {
+        for v in all {
+            assert_eq!(
+                serde_json::to_value(v).unwrap(),
+                serde_json::json!(text(*v))
+            );
+        }
+    }
+
+    #[test]
+    fn stored_text_and_json_agree() {
+        same(Role::ALL, Role::as_str);
+        same(RegionLevel::ALL, RegionLevel::as_str);
+        same(Scale::ALL, Scale::as_str);
+        same(AllianceLevel::ALL, AllianceLevel::as_str);
+        same(MemberRole::ALL, MemberRole::as_str);
+    }
 }

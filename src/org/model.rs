@@ -119,21 +119,29 @@ impl Enterprise {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnterprise {
+    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
     pub name: String,
+    /// 18 characters, GB 32100-2015, with a valid check character.
+    #[schema(
+        pattern = "^[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{2}[0-9]{6}[0-9A-HJ-NPQRTUWXYa-hj-npqrtuwxy]{10}$"
+    )]
     pub credit_code: String,
     pub region_id: RegionId,
     pub industry_id: IndustryId,
     pub scale: Scale,
     #[serde(default)]
+    #[schema(max_length = 300)]
     pub address: String,
     #[serde(default)]
+    #[schema(max_length = 100)]
     pub contact_name: String,
     #[serde(default)]
+    #[schema(max_length = 40, pattern = "^[0-9+() -]*$")]
     pub contact_phone: String,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct EnterprisePatch {
     pub name: Option<String>,
     pub credit_code: Option<String>,
@@ -168,8 +176,11 @@ pub struct EnterpriseQuery {
     /// Current members of this alliance.
     pub alliance_id: Option<AllianceId>,
     /// `name`, `-name`, `id`, `-id`, `created_at`, `-created_at`.
+    #[param(pattern = "^-?(name|id|created_at)$")]
     pub sort: Option<String>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -225,14 +236,16 @@ pub struct NewAlliance {
     pub name: String,
     pub level: AllianceLevel,
     pub region_id: RegionId,
+    #[serde(default)]
     pub industry_id: Option<IndustryId>,
     pub lead_enterprise_id: EnterpriseId,
     /// Defaults to today.
+    #[serde(default)]
     pub founded_on: Option<NaiveDate>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct AlliancePatch {
     pub name: Option<String>,
     /// Appoints a new lead; the former lead stays a member.
@@ -250,7 +263,9 @@ pub struct AllianceQuery {
     pub industry_id: Option<IndustryId>,
     /// Alliances this enterprise currently belongs to.
     pub enterprise_id: Option<EnterpriseId>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -278,5 +293,6 @@ pub struct Member {
 pub struct NewMember {
     pub enterprise_id: EnterpriseId,
     /// Defaults to today.
+    #[serde(default)]
     pub joined_on: Option<NaiveDate>,
 }

@@ -32,7 +32,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct PageQuery {
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
@@ -48,7 +50,7 @@ fn page_of<T: Clone>(all: Vec<T>, page: PageRequest) -> Paginated<T> {
 
 /// The district's regions (district, streets, functional zones).
 #[utoipa::path(get, path = "/api/v1/regions", tag = "organizations", params(PageQuery),
-    responses((status = 200, body = Paginated<Region>), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Paginated<Region>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/regions")]
 async fn list_regions(
@@ -63,7 +65,7 @@ async fn list_regions(
 
 /// Industries (行业领域) and their supervising departments.
 #[utoipa::path(get, path = "/api/v1/industries", tag = "organizations", params(PageQuery),
-    responses((status = 200, body = Paginated<Industry>), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Paginated<Industry>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/industries")]
 async fn list_industries(
@@ -78,7 +80,7 @@ async fn list_industries(
 
 /// Enterprises in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/enterprises", tag = "organizations", params(EnterpriseQuery),
-    responses((status = 200, body = Paginated<Enterprise>), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Paginated<Enterprise>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/enterprises")]
 async fn list_enterprises(
@@ -95,8 +97,8 @@ async fn list_enterprises(
 
 /// Registers an enterprise (regulators, within their scope).
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "organizations", request_body = NewEnterprise,
-    responses((status = 201, body = Enterprise), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Enterprise), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/enterprises")]
 async fn create_enterprise(
@@ -114,7 +116,7 @@ async fn create_enterprise(
 /// One enterprise (404 when outside the caller's scope).
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}", tag = "organizations",
     params(("id" = i64, Path, description = "Enterprise id")),
-    responses((status = 200, body = Enterprise), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Enterprise), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/enterprises/{id}")]
 async fn get_enterprise(
@@ -130,8 +132,8 @@ async fn get_enterprise(
 /// Updates an enterprise. Its own users may change the contact details only.
 #[utoipa::path(patch, path = "/api/v1/enterprises/{id}", tag = "organizations", request_body = EnterprisePatch,
     params(("id" = i64, Path, description = "Enterprise id")),
-    responses((status = 200, body = Enterprise), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Enterprise), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::patch("/enterprises/{id}")]
 async fn update_enterprise(
@@ -150,7 +152,7 @@ async fn update_enterprise(
 
 /// Alliances in the caller's scope.
 #[utoipa::path(get, path = "/api/v1/alliances", tag = "organizations", params(AllianceQuery),
-    responses((status = 200, body = Paginated<Alliance>), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Paginated<Alliance>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/alliances")]
 async fn list_alliances(
@@ -164,8 +166,8 @@ async fn list_alliances(
 
 /// Founds an alliance with its lead enterprise (regulators, within their scope).
 #[utoipa::path(post, path = "/api/v1/alliances", tag = "organizations", request_body = NewAlliance,
-    responses((status = 201, body = Alliance), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Alliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/alliances")]
 async fn create_alliance(
@@ -183,7 +185,7 @@ async fn create_alliance(
 /// One alliance.
 #[utoipa::path(get, path = "/api/v1/alliances/{id}", tag = "organizations",
     params(("id" = i64, Path, description = "Alliance id")),
-    responses((status = 200, body = Alliance), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = Alliance), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/alliances/{id}")]
 async fn get_alliance(
@@ -199,8 +201,8 @@ async fn get_alliance(
 /// Renames an alliance or appoints its lead.
 #[utoipa::path(patch, path = "/api/v1/alliances/{id}", tag = "organizations", request_body = AlliancePatch,
     params(("id" = i64, Path, description = "Alliance id")),
-    responses((status = 200, body = Alliance), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Alliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::patch("/alliances/{id}")]
 async fn update_alliance(
@@ -220,7 +222,7 @@ async fn update_alliance(
 /// Current members of an alliance, lead first.
 #[utoipa::path(get, path = "/api/v1/alliances/{id}/members", tag = "organizations",
     params(("id" = i64, Path, description = "Alliance id"), PageQuery),
-    responses((status = 200, body = Paginated<Member>), (status = 401, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Paginated<Member>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/alliances/{id}/members")]
 async fn list_members(
@@ -241,8 +243,8 @@ async fn list_members(
 /// Adds an enterprise to an alliance.
 #[utoipa::path(post, path = "/api/v1/alliances/{id}/members", tag = "organizations", request_body = NewMember,
     params(("id" = i64, Path, description = "Alliance id")),
-    responses((status = 201, body = Member), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = Member), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/alliances/{id}/members")]
 async fn add_member(
@@ -262,8 +264,8 @@ async fn add_member(
 /// Removes a member (its membership is kept as history with an end date).
 #[utoipa::path(delete, path = "/api/v1/alliances/{id}/members/{enterprise_id}", tag = "organizations",
     params(("id" = i64, Path, description = "Alliance id"), ("enterprise_id" = i64, Path, description = "Enterprise id")),
-    responses((status = 204, description = "Removed"), (status = 401, body = Problem), (status = 403, body = Problem),
-        (status = 404, body = Problem), (status = 409, body = Problem)),
+    responses((status = 204, description = "Removed"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::delete("/alliances/{id}/members/{enterprise_id}")]
 async fn remove_member(

@@ -70,6 +70,15 @@ pub fn list_enterprises(
     query: &EnterpriseQuery,
 ) -> AppResult<Paginated<Enterprise>> {
     let page = PageRequest::new(query.page, query.per_page)?;
+    if let Some(sort) = &query.sort {
+        let known = ["name", "-name", "id", "-id", "created_at", "-created_at"];
+        if !known.contains(&sort.as_str()) {
+            return Err(AppError::field(
+                "sort",
+                format!("must be one of {}", known.join(", ")),
+            ));
+        }
+    }
     let filter = policy.enterprise_filter(conn)?;
     let (rows, total) = store::list_enterprises(conn, &filter, query, page)?;
     let mut items = Vec::with_capacity(rows.len());

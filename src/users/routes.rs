@@ -19,7 +19,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 /// Users the caller may see: admins all; regulators the users of enterprises in scope.
 #[utoipa::path(get, path = "/api/v1/users", tag = "users", params(UserQuery),
-    responses((status = 200, body = Paginated<User>), (status = 401, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = Paginated<User>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/users")]
 async fn list_users(
@@ -33,8 +33,8 @@ async fn list_users(
 
 /// Creates a user. Without `password`, one is generated and returned once.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
-    responses((status = 201, body = CreatedUser), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 409, body = Problem), (status = 422, body = Problem)),
+    responses((status = 201, body = CreatedUser), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/users")]
 async fn create_user(
@@ -52,7 +52,7 @@ async fn create_user(
 /// One user.
 #[utoipa::path(get, path = "/api/v1/users/{id}", tag = "users",
     params(("id" = i64, Path, description = "User id")),
-    responses((status = 200, body = User), (status = 401, body = Problem), (status = 404, body = Problem)),
+    responses((status = 200, body = User), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/users/{id}")]
 async fn get_user(
@@ -68,8 +68,8 @@ async fn get_user(
 /// Edits, deactivates (`active: false`) or resets the password of a user.
 #[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "users", request_body = UserPatch,
     params(("id" = i64, Path, description = "User id")),
-    responses((status = 200, body = User), (status = 400, body = Problem), (status = 401, body = Problem),
-        (status = 403, body = Problem), (status = 404, body = Problem), (status = 422, body = Problem)),
+    responses((status = 200, body = User), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::patch("/users/{id}")]
 async fn update_user(

@@ -52,17 +52,21 @@ pub struct NewUser {
     #[serde(default)]
     pub phone: String,
     pub role: Role,
+    #[serde(default)]
     pub region_id: Option<RegionId>,
+    #[serde(default)]
     pub industry_id: Option<IndustryId>,
+    #[serde(default)]
     pub enterprise_id: Option<EnterpriseId>,
     #[serde(default)]
     pub alliance_ids: Vec<AllianceId>,
     /// At least 10 characters; generated and returned once when absent.
+    #[serde(default)]
     pub password: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
+#[serde(deny_unknown_fields, default)]
 pub struct UserPatch {
     pub name: Option<String>,
     pub phone: Option<String>,
@@ -82,7 +86,9 @@ pub struct UserQuery {
     pub role: Option<Role>,
     pub enterprise_id: Option<EnterpriseId>,
     pub active: Option<bool>,
+    #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
 }
 
