@@ -138,15 +138,12 @@ pub fn trail(conn: &mut AnyConnection, entity: &str, entity_id: i64) -> AppResul
 /// Outcome of walking the chain.
 #[derive(Debug, PartialEq, Eq)]
 pub enum ChainCheck {
-    Intact {
-        entries: u64,
-    },
+    /// `head` is the hash of the last entry: note it somewhere outside the database (a printed
+    /// report, another system) to notice later if entries are cut off at the end.
+    Intact { entries: u64, head: String },
     /// The first entry whose content no longer matches its hash, or whose predecessor is
     /// missing or changed.
-    Broken {
-        entry_id: i64,
-        reason: String,
-    },
+    Broken { entry_id: i64, reason: String },
 }
 
 pub fn verify(conn: &mut AnyConnection) -> AppResult<ChainCheck> {
@@ -161,7 +158,10 @@ pub fn verify(conn: &mut AnyConnection) -> AppResult<ChainCheck> {
             .select(AuditRow::as_select())
             .load(conn)?;
         if batch.is_empty() {
-            return Ok(ChainCheck::Intact { entries: count });
+            return Ok(ChainCheck::Intact {
+                entries: count,
+                head: expected_prev,
+            });
         }
         for row in batch {
             if row.prev_hash != expected_prev {

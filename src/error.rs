@@ -68,13 +68,20 @@ impl Validator {
         }
     }
 
-    /// Checks an optional text field's length.
+    /// Checks an optional one-line text field: its length, and no control characters (they
+    /// would corrupt pages, exports and logs).
     pub fn max_len(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         let len = value.chars().count();
+        if len > max {
+            return self.add(
+                field,
+                format!("must be at most {max} characters (got {len})"),
+            );
+        }
         self.check(
-            len <= max,
+            !value.chars().any(char::is_control),
             field,
-            format!("must be at most {max} characters (got {len})"),
+            "must not contain control characters",
         )
     }
 

@@ -10,11 +10,14 @@ use crate::error::{deserialize_problem, AppError};
 
 /// Largest JSON body accepted by default.
 pub const JSON_LIMIT: usize = 256 * 1024;
+/// Largest body of the authentication endpoints (credentials and tokens are small).
+pub const AUTH_LIMIT: usize = 8 * 1024;
 
-/// A JSON body. Unlike `web::Json`, a type error names the field (`grade`, `items[2].result`).
-pub struct JsonBody<T>(pub T);
+/// A JSON body of at most `LIMIT` bytes (413 beyond). Unlike `web::Json`, a type error names the
+/// field (`grade`, `items[2].result`).
+pub struct JsonBody<T, const LIMIT: usize = JSON_LIMIT>(pub T);
 
-impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
+impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody<T, LIMIT> {
     type Error = AppError;
     type Future = Pin<Box<dyn Future<Output = Result<Self, AppError>>>>;
 
@@ -33,8 +36,19 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
                 essence == "application/json" || essence.ends_with("+json")
             })
             .unwrap_or(false);
+        let too_long = req
+            .headers()
+            .get(actix_web::http::header::CONTENT_LENGTH)
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.parse::<usize>().ok())
+            .is_some_and(|n| n > LIMIT);
         let body = web::Bytes::from_request(req, payload);
         Box::pin(async move {
+            if too_long {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The body is larger than {LIMIT} bytes."
+                )));
+            }
             if !is_json {
                 return Err(AppError::BadRequest(
                     "Expected a JSON body (Content-Type: application/json).".into(),
@@ -43,9 +57,9 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
             let bytes = body.await.map_err(|e| {
                 AppError::PayloadTooLarge(format!("The body could not be read: {e}"))
             })?;
-            if bytes.len() > JSON_LIMIT {
+            if bytes.len() > LIMIT {
                 return Err(AppError::PayloadTooLarge(format!(
-                    "The body is larger than {JSON_LIMIT} bytes."
+                    "The body is larger than {LIMIT} bytes."
                 )));
             }
             parse_json(&bytes).map(JsonBody)
@@ -53,7 +67,14 @@ impl<T: DeserializeOwned + 'static> FromRequest for JsonBody<T> {
     }
 }
 
+/// Parses a request body. Every body of this API is a JSON object; serde would also read a
+/// struct from an array by position, which no client means.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
+    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
+        Some(b'{') => {}
+        Some(_) => return Err(AppError::field("body", "must be a JSON object")),
+        None => return Err(AppError::field("body", "is empty; send a JSON object")),
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -10,6 +10,7 @@ pub mod db;
 pub mod error;
 pub mod extract;
 pub mod health;
+pub mod limits;
 pub mod openapi;
 pub mod org;
 pub mod seed;

@@ -171,8 +171,8 @@ fn run(cli: Cli) -> Result<(), String> {
             let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
             let mut conn = db.conn().map_err(|e| e.to_string())?;
             match audit::verify(&mut conn).map_err(|e| e.to_string())? {
-                audit::ChainCheck::Intact { entries } => {
-                    println!("audit log intact: {entries} entries");
+                audit::ChainCheck::Intact { entries, head } => {
+                    println!("audit log intact: {entries} entries; head {head}");
                     Ok(())
                 }
                 audit::ChainCheck::Broken { entry_id, reason } => {

@@ -10,7 +10,7 @@ use crate::db::ids::{EnterpriseId, IndustryId, RegionId};
 use crate::db::types::now;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, Problem};
-use crate::extract::JsonBody;
+use crate::extract::{JsonBody, AUTH_LIMIT};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login)
@@ -105,7 +105,9 @@ pub async fn authenticate(
         .run(move |conn| user::find_by_email(conn, &lookup))
         .await?;
     let stored = found.as_ref().map(|u| u.password_hash.clone());
-    let ok = web::block(move || password::verify(&password_text, stored.as_deref())).await?;
+    let ok = crate::limits::PASSWORD_HASHING
+        .run(move || password::verify(&password_text, stored.as_deref()))
+        .await?;
     match found {
         Some(u) if ok && u.active => {
             let account = keys[0].clone();
@@ -133,14 +135,15 @@ pub async fn authenticate(
 
 /// Logs in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
-    responses((status = 200, body = TokenPair), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")))]
 #[actix_web::post("/auth/login")]
 async fn login(
     req: HttpRequest,
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
-    body: JsonBody<LoginRequest>,
+    body: JsonBody<LoginRequest, AUTH_LIMIT>,
 ) -> AppResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
     if email.len() > 254 || password.len() > password::MAX_LENGTH {
@@ -160,12 +163,13 @@ async fn login(
 
 /// Exchanges a refresh token for a new pair. Each refresh token works once.
 #[utoipa::path(post, path = "/api/v1/auth/refresh", tag = "auth", request_body = RefreshRequest,
-    responses((status = 200, body = TokenPair), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
+    responses((status = 200, body = TokenPair), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")))]
 #[actix_web::post("/auth/refresh")]
 async fn refresh(
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
-    body: JsonBody<RefreshRequest>,
+    body: JsonBody<RefreshRequest, AUTH_LIMIT>,
 ) -> AppResult<HttpResponse> {
     let token = body.0.refresh_token;
     let rotated = db
@@ -289,11 +293,12 @@ pub async fn change_own_password(
         current_password,
         new_password,
     } = change;
-    let (ok, hash) = web::block(move || {
-        let ok = password::verify(&current_password, Some(&stored));
-        (ok, ok.then(|| password::hash(&new_password)))
-    })
-    .await?;
+    let (ok, hash) = crate::limits::PASSWORD_HASHING
+        .run(move || {
+            let ok = password::verify(&current_password, Some(&stored));
+            (ok, ok.then(|| password::hash(&new_password)))
+        })
+        .await?;
     let hash = match (ok, hash) {
         (true, Some(hash)) => hash?,
         _ => {
@@ -324,14 +329,14 @@ pub async fn change_own_password(
 
 /// Changes the caller's password (the current one is required).
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
-    responses((status = 204, description = "Changed; other sessions ended"), (status = 400, body = Problem, content_type = "application/problem+json"),
+    responses((status = 204, description = "Changed; other sessions ended"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/me/password")]
 async fn change_password(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
-    body: JsonBody<PasswordChange>,
+    body: JsonBody<PasswordChange, AUTH_LIMIT>,
 ) -> AppResult<HttpResponse> {
     change_own_password(&db, &actor, body.0).await?;
     Ok(HttpResponse::NoContent().finish())

@@ -97,7 +97,7 @@ async fn list_enterprises(
 
 /// Registers an enterprise (regulators, within their scope).
 #[utoipa::path(post, path = "/api/v1/enterprises", tag = "organizations", request_body = NewEnterprise,
-    responses((status = 201, body = Enterprise), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 201, body = Enterprise), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/enterprises")]
@@ -132,7 +132,7 @@ async fn get_enterprise(
 /// Updates an enterprise. Its own users may change the contact details only.
 #[utoipa::path(patch, path = "/api/v1/enterprises/{id}", tag = "organizations", request_body = EnterprisePatch,
     params(("id" = i64, Path, description = "Enterprise id")),
-    responses((status = 200, body = Enterprise), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Enterprise), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::patch("/enterprises/{id}")]
@@ -166,7 +166,7 @@ async fn list_alliances(
 
 /// Founds an alliance with its lead enterprise (regulators, within their scope).
 #[utoipa::path(post, path = "/api/v1/alliances", tag = "organizations", request_body = NewAlliance,
-    responses((status = 201, body = Alliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 201, body = Alliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/alliances")]
@@ -201,7 +201,7 @@ async fn get_alliance(
 /// Renames an alliance or appoints its lead.
 #[utoipa::path(patch, path = "/api/v1/alliances/{id}", tag = "organizations", request_body = AlliancePatch,
     params(("id" = i64, Path, description = "Alliance id")),
-    responses((status = 200, body = Alliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 200, body = Alliance), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::patch("/alliances/{id}")]
@@ -243,7 +243,7 @@ async fn list_members(
 /// Adds an enterprise to an alliance.
 #[utoipa::path(post, path = "/api/v1/alliances/{id}/members", tag = "organizations", request_body = NewMember,
     params(("id" = i64, Path, description = "Alliance id")),
-    responses((status = 201, body = Member), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+    responses((status = 201, body = Member), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/alliances/{id}/members")]

@@ -323,3 +323,21 @@ fn users_change_their_own_password_and_other_sessions_end() {
     );
     assert_eq!(new.status, 200);
 }
+
+#[test]
+fn bodies_must_be_json_objects() {
+    let app = TestApp::spawn();
+    let admin = app.login("admin");
+    let own = admin.get("/api/v1/enterprises").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    for body in ["[null, null]", "\"x\"", "42", ""] {
+        let r = admin.post_raw(
+            &format!("/api/v1/alliances/{own}/members"),
+            "application/json",
+            body,
+        );
+        assert_eq!(r.status, 422, "{body:?}");
+        assert_eq!(r.error_fields(), vec!["body"], "{body:?}");
+    }
+}

@@ -236,7 +236,7 @@ fn a_regulator_registers_an_enterprise_through_the_form() {
 #[test]
 fn text_from_users_is_escaped_on_every_page() {
     let app = TestApp::spawn();
-    let api = app.login("district-regulator");
+    let api = app.login("admin");
     let evil = "<script>alert(1)</script>";
     let r = api.post(
         "/api/v1/enterprises",
@@ -244,22 +244,127 @@ fn text_from_users_is_escaped_on_every_page() {
                             "scale": "small_micro", "address": evil, "contact_name": evil, "contact_phone": ""}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
-    let id = r.body["id"].as_i64().unwrap();
+    let enterprise = r.body["id"].as_i64().unwrap();
+    let r = api.post(
+        "/api/v1/alliances",
+        &serde_json::json!({"name": evil, "level": "street", "region_id": 2, "lead_enterprise_id": enterprise}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let alliance = r.body["id"].as_i64().unwrap();
+    let r = api.post(
+        "/api/v1/users",
+        &serde_json::json!({"email": "xss@qingchuan.example", "name": evil, "phone": evil, "role": "enterprise",
+                            "enterprise_id": enterprise, "password": "xss user passphrase"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let user = r.body["id"].as_i64().unwrap();
     let mut c = PageClient::new(&app);
-    c.log_in(&app, "district-regulator", "/");
-    for path in [
-        "/enterprises".to_string(),
-        format!("/enterprises/{id}"),
+    c.log_in(&app, "admin", "/");
+    let pages = [
         "/".to_string(),
-    ] {
-        let page = c.get(&path);
+        "/enterprises".to_string(),
+        format!("/enterprises/{enterprise}"),
+        "/alliances".to_string(),
+        format!("/alliances/{alliance}"),
+        "/users".to_string(),
+        format!("/users/{user}"),
+    ];
+    for path in &pages {
+        let page = c.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains(evil), "raw markup on {path}");
+        assert!(
+            page.body.contains("&lt;script&gt;"),
+            "the text is shown, escaped, on {path}"
+        );
+    }
+    // The user's own pages show its name escaped too.
+    let mut own = PageClient::new(&app);
+    let csrf = own.csrf();
+    own.post(
+        "/login",
+        &[
+            ("email", "xss@qingchuan.example"),
+            ("password", "xss user passphrase"),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ],
+    );
+    for path in ["/", "/account"] {
+        let page = own.get(path);
         assert_eq!(page.status, 200, "{path}");
         assert!(!page.body.contains(evil), "raw markup on {path}");
     }
-    assert!(c
-        .get(&format!("/enterprises/{id}"))
-        .body
-        .contains("&lt;script&gt;"));
+}
+
+#[test]
+fn the_audit_trail_is_shown_to_those_who_see_the_record_in_full() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let own = member.get("/api/v1/me").body["enterprise_id"]
+        .as_i64()
+        .unwrap();
+    let r = member.patch(
+        &format!("/api/v1/enterprises/{own}"),
+        &serde_json::json!({"contact_phone": "0531-66668888"}),
+    );
+    assert_eq!(r.status, 200);
+    // The street regulator and the alliance lead see who changed what.
+    for label in ["street-regulator", "lead", "member"] {
+        let mut c = PageClient::new(&app);
+        c.log_in(&app, label, "/");
+        let page = c.get(&format!("/enterprises/{own}"));
+        assert_eq!(page.status, 200);
+        assert!(page.body.contains("audit-trail"), "{label} sees the trail");
+        assert!(
+            page.body.contains("contact_phone&#x3D;0531-66668888"),
+            "{label} sees the change (escaped `=`)"
+        );
+        assert!(page.body.contains("王芳"), "{label} sees who made it");
+    }
+    // A fellow member (who sees no contact details) gets no trail either.
+    let admin = app.login("admin");
+    let q: String = form_urlencoded::byte_serialize("东城味道火锅店".as_bytes()).collect();
+    let fellow = admin.get(&format!("/api/v1/enterprises?q={q}")).body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let r = admin.post(
+        "/api/v1/users",
+        &serde_json::json!({"email": "hotpot@qingchuan.example", "name": "火锅店", "role": "enterprise",
+                            "enterprise_id": fellow, "password": "hotpot user passphrase"}),
+    );
+    assert_eq!(r.status, 201);
+    let mut c = PageClient::new(&app);
+    let csrf = c.csrf();
+    c.post(
+        "/login",
+        &[
+            ("email", "hotpot@qingchuan.example"),
+            ("password", "hotpot user passphrase"),
+            ("csrf", &csrf),
+            ("next", "/"),
+        ],
+    );
+    let page = c.get(&format!("/enterprises/{own}"));
+    assert_eq!(page.status, 200);
+    assert!(!page.body.contains("audit-trail"));
+    assert!(!page.body.contains("0531-66668888"));
+}
+
+#[test]
+fn oversized_bodies_are_refused_with_413() {
+    let app = TestApp::spawn();
+    let big_name = "x".repeat(300 * 1024);
+    let r = app.login("admin").post(
+        "/api/v1/enterprises",
+        &serde_json::json!({"name": big_name}),
+    );
+    assert_eq!(r.status, 413);
+    let r = app.anon().post(
+        "/api/v1/auth/login",
+        &serde_json::json!({"email": "a@b.cn", "password": "x".repeat(10_000)}),
+    );
+    assert_eq!(r.status, 413, "login bodies are small");
 }
 
 #[test]

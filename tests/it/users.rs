@@ -123,3 +123,22 @@ fn regulators_manage_only_the_users_of_enterprises_in_scope() {
         403
     );
 }
+
+#[test]
+fn control_characters_in_names_are_refused() {
+    let app = TestApp::spawn();
+    let admin = app.login("admin");
+    let id = app.user_id("member");
+    let r = admin.patch(
+        &format!("/api/v1/users/{id}"),
+        &json!({"name": "王\u{7}芳"}),
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.error_fields(), vec!["name"]);
+    let r = admin.post(
+        "/api/v1/enterprises",
+        &json!({"name": "新\nline", "credit_code": crate::common::new_credit_code(), "region_id": 2, "industry_id": 2, "scale": "small_micro"}),
+    );
+    assert_eq!(r.status, 422);
+    assert_eq!(r.error_fields(), vec!["name"]);
+}
