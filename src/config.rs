@@ -88,6 +88,10 @@ pub struct Settings {
     )]
     pub secure_cookies: bool,
 
+    /// Largest accepted upload (photo or PDF), in bytes.
+    #[arg(long, env = "SA_MAX_UPLOAD_BYTES", default_value_t = 10 * 1024 * 1024, global = true)]
+    pub max_upload_bytes: usize,
+
     /// Take the client address for login throttling from `X-Forwarded-For` (set only behind a
     /// proxy that overwrites that header).
     #[arg(long, env = "SA_TRUST_PROXY", default_value_t = false, global = true)]
@@ -121,6 +125,7 @@ impl Settings {
             refresh_token_ttl: 30 * 24 * 3600,
             secure_cookies: false,
             trust_proxy: false,
+            max_upload_bytes: 10 * 1024 * 1024,
             workers: None,
         }
     }

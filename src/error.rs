@@ -85,6 +85,25 @@ impl Validator {
         )
     }
 
+    /// Checks an optional multi-line text field: its length, and no control characters other
+    /// than line breaks and tabs.
+    pub fn long_text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
+        let len = value.chars().count();
+        if len > max {
+            return self.add(
+                field,
+                format!("must be at most {max} characters (got {len})"),
+            );
+        }
+        self.check(
+            !value
+                .chars()
+                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')),
+            field,
+            "must not contain control characters",
+        )
+    }
+
     pub fn has_errors(&self) -> bool {
         !self.errors.is_empty()
     }
@@ -116,6 +135,8 @@ pub enum AppError {
     TooManyRequests { retry_after_secs: u64 },
     #[error("payload too large")]
     PayloadTooLarge(String),
+    #[error("unsupported media type: {0}")]
+    UnsupportedMedia(String),
     #[error("service unavailable: {0}")]
     Unavailable(String),
     #[error("internal error: {0}")]
@@ -151,6 +172,7 @@ impl AppError {
             Self::BadRequest(_) => "bad-request",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::PayloadTooLarge(_) => "payload-too-large",
+            Self::UnsupportedMedia(_) => "unsupported-media-type",
             Self::Unavailable(_) => "unavailable",
             Self::Internal(_) => "internal",
         }
@@ -166,6 +188,7 @@ impl AppError {
             Self::BadRequest(_) => "Bad request",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::PayloadTooLarge(_) => "Payload too large",
+            Self::UnsupportedMedia(_) => "Unsupported media type",
             Self::Unavailable(_) => "Service unavailable",
             Self::Internal(_) => "Internal server error",
         }
@@ -175,9 +198,10 @@ impl AppError {
         match self {
             Self::NotFound => "The record does not exist or is not visible to you.".into(),
             Self::Unauthorized(why) => (*why).into(),
-            Self::Forbidden(why) | Self::BadRequest(why) | Self::PayloadTooLarge(why) => {
-                why.clone()
-            }
+            Self::Forbidden(why)
+            | Self::BadRequest(why)
+            | Self::PayloadTooLarge(why)
+            | Self::UnsupportedMedia(why) => why.clone(),
             Self::Validation(errors) => {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("Invalid fields: {}", fields.join(", "))
@@ -221,6 +245,7 @@ impl ResponseError for AppError {
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
+            Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
             Self::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }

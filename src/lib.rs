@@ -9,6 +9,7 @@ pub mod config;
 pub mod db;
 pub mod error;
 pub mod extract;
+pub mod findings;
 pub mod health;
 pub mod limits;
 pub mod openapi;
@@ -160,6 +161,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(auth::routes::configure)
                 .configure(users::routes::configure)
                 .configure(org::routes::configure)
+                .configure(findings::routes::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)
@@ -253,8 +255,14 @@ async fn request_context(
     } else {
         "default-src 'self'; img-src 'self' data: blob:; style-src 'self'; script-src 'self'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'; object-src 'none'"
     };
+    // A handler may set a stricter policy of its own (attachments are sandboxed).
+    if !headers.contains_key("content-security-policy") {
+        headers.insert(
+            HeaderName::from_static("content-security-policy"),
+            HeaderValue::from_static(csp),
+        );
+    }
     for (name, value) in [
-        ("content-security-policy", csp),
         ("x-content-type-options", "nosniff"),
         ("referrer-policy", "same-origin"),
         ("x-frame-options", "DENY"),

@@ -33,6 +33,13 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::org::routes::list_members,
         crate::org::routes::add_member,
         crate::org::routes::remove_member,
+        crate::findings::routes::list_findings,
+        crate::findings::routes::report_finding,
+        crate::findings::routes::get_finding,
+        crate::findings::routes::transition_finding,
+        crate::findings::routes::shared_findings,
+        crate::findings::attachments::upload,
+        crate::findings::attachments::download,
         crate::health::healthz,
         crate::health::readyz,
     ),
@@ -41,6 +48,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         (name = "auth", description = "Login, tokens, the current user"),
         (name = "users", description = "User accounts"),
         (name = "organizations", description = "Regions, industries, enterprises, alliances"),
+        (name = "findings", description = "Hazards (隐患) and their closed loop, attachments, shared lessons"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

@@ -9,6 +9,8 @@
 //! |            | where it leads the shared alliance); its alliances                          |
 //! | expert     | the alliances it is assigned to and their members                          |
 
+mod findings;
+
 use diesel::prelude::*;
 
 use crate::auth::{Actor, Role, UserRow};

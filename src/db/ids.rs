@@ -20,3 +20,11 @@ crate::id_type!(
     /// A user account.
     UserId
 );
+crate::id_type!(
+    /// A hazard finding (隐患).
+    FindingId
+);
+crate::id_type!(
+    /// An uploaded file (photo or PDF).
+    AttachmentId
+);

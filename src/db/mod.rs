@@ -132,8 +132,7 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
                 SqliteSync::Normal => "NORMAL",
             };
             conn.batch_execute(&format!(
-                "PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL; \
-                 PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
+                "PRAGMA busy_timeout = 10000; PRAGMA synchronous = {sync}; PRAGMA foreign_keys = ON;"
             ))
             .map_err(diesel::r2d2::Error::QueryError)?;
         }
@@ -164,6 +163,13 @@ impl Db {
                 std::fs::create_dir_all(dir)
                     .map_err(|e| format!("cannot create directory {}: {e}", dir.display()))?;
             }
+            // WAL is a property of the file: switch it once, before the pool opens connections
+            // in parallel (switching from several at once on a new file answers "locked").
+            let mut first = diesel::SqliteConnection::establish(path)
+                .map_err(|e| format!("cannot open the database sqlite://{path}: {e}"))?;
+            first
+                .batch_execute("PRAGMA busy_timeout = 10000; PRAGMA journal_mode = WAL;")
+                .map_err(|e| format!("cannot switch sqlite://{path} to WAL: {e}"))?;
         }
         let backend = url.backend();
         let shown = match &url {

@@ -119,6 +119,93 @@ diesel::joinable!(sessions -> users (user_id));
 diesel::joinable!(expert_assignments -> users (user_id));
 diesel::joinable!(expert_assignments -> alliances (alliance_id));
 
+diesel::table! {
+    login_throttle (key) {
+        key -> Text,
+        failures -> Integer,
+        last_failure_at -> Timestamp,
+        locked_until -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    findings (id) {
+        id -> BigInt,
+        enterprise_id -> BigInt,
+        alliance_id -> Nullable<BigInt>,
+        inspector_enterprise_id -> Nullable<BigInt>,
+        inspection_id -> Nullable<BigInt>,
+        source -> Text,
+        title -> Text,
+        description -> Text,
+        cause -> Text,
+        category -> Text,
+        grade -> Text,
+        treatment -> Text,
+        deadline -> Nullable<Date>,
+        location -> Text,
+        measures -> Text,
+        cost_cents -> Nullable<BigInt>,
+        responsible_person -> Text,
+        state -> Text,
+        shared -> Bool,
+        extension_requested_until -> Nullable<Date>,
+        reported_by -> BigInt,
+        reported_at -> Timestamp,
+        updated_at -> Timestamp,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    finding_events (id) {
+        id -> BigInt,
+        finding_id -> BigInt,
+        action -> Text,
+        actor_id -> BigInt,
+        at -> Timestamp,
+        note -> Text,
+        from_state -> Text,
+        to_state -> Text,
+        deadline -> Nullable<Date>,
+    }
+}
+
+diesel::table! {
+    attachments (id) {
+        id -> BigInt,
+        sha256 -> Text,
+        content_type -> Text,
+        size -> BigInt,
+        file_name -> Text,
+        uploaded_by -> BigInt,
+        uploaded_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    finding_attachments (event_id, attachment_id) {
+        event_id -> BigInt,
+        attachment_id -> BigInt,
+        finding_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    idempotency_keys (user_id, key) {
+        user_id -> BigInt,
+        key -> Text,
+        finding_id -> BigInt,
+        request_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(finding_events -> findings (finding_id));
+diesel::joinable!(findings -> enterprises (enterprise_id));
+diesel::joinable!(finding_attachments -> attachments (attachment_id));
+diesel::joinable!(finding_attachments -> finding_events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     industries,
@@ -129,13 +216,9 @@ diesel::allow_tables_to_appear_in_same_query!(
     expert_assignments,
     sessions,
     audit_log,
+    findings,
+    finding_events,
+    attachments,
+    finding_attachments,
+    idempotency_keys,
 );
-
-diesel::table! {
-    login_throttle (key) {
-        key -> Text,
-        failures -> Integer,
-        last_failure_at -> Timestamp,
-        locked_until -> Nullable<Timestamp>,
-    }
-}

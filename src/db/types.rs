@@ -122,6 +122,11 @@ pub fn local(ts: NaiveDateTime) -> DateTime<FixedOffset> {
     ts.and_utc().with_timezone(&shanghai())
 }
 
+/// The UTC instant at which `date` begins in the display zone.
+pub fn start_of_local_day(date: chrono::NaiveDate) -> NaiveDateTime {
+    date.and_hms_opt(0, 0, 0).expect("midnight exists") - chrono::Duration::hours(8)
+}
+
 /// Today's date in the display zone.
 pub fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&shanghai()).date_naive()

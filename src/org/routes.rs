@@ -53,7 +53,7 @@ fn page_of<T: Clone>(all: Vec<T>, page: PageRequest) -> Paginated<T> {
     responses((status = 200, body = Paginated<Region>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/regions")]
-async fn list_regions(
+pub(crate) async fn list_regions(
     db: web::Data<Db>,
     _user: ApiUser,
     q: QueryParams<PageQuery>,
@@ -68,7 +68,7 @@ async fn list_regions(
     responses((status = 200, body = Paginated<Industry>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/industries")]
-async fn list_industries(
+pub(crate) async fn list_industries(
     db: web::Data<Db>,
     _user: ApiUser,
     q: QueryParams<PageQuery>,
@@ -83,7 +83,7 @@ async fn list_industries(
     responses((status = 200, body = Paginated<Enterprise>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/enterprises")]
-async fn list_enterprises(
+pub(crate) async fn list_enterprises(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     q: QueryParams<EnterpriseQuery>,
@@ -101,7 +101,7 @@ async fn list_enterprises(
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/enterprises")]
-async fn create_enterprise(
+pub(crate) async fn create_enterprise(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     body: JsonBody<NewEnterprise>,
@@ -119,7 +119,7 @@ async fn create_enterprise(
     responses((status = 200, body = Enterprise), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/enterprises/{id}")]
-async fn get_enterprise(
+pub(crate) async fn get_enterprise(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     id: web::Path<EnterpriseId>,
@@ -136,7 +136,7 @@ async fn get_enterprise(
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::patch("/enterprises/{id}")]
-async fn update_enterprise(
+pub(crate) async fn update_enterprise(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     id: web::Path<EnterpriseId>,
@@ -155,7 +155,7 @@ async fn update_enterprise(
     responses((status = 200, body = Paginated<Alliance>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/alliances")]
-async fn list_alliances(
+pub(crate) async fn list_alliances(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     q: QueryParams<AllianceQuery>,
@@ -170,7 +170,7 @@ async fn list_alliances(
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/alliances")]
-async fn create_alliance(
+pub(crate) async fn create_alliance(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     body: JsonBody<NewAlliance>,
@@ -188,7 +188,7 @@ async fn create_alliance(
     responses((status = 200, body = Alliance), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/alliances/{id}")]
-async fn get_alliance(
+pub(crate) async fn get_alliance(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     id: web::Path<AllianceId>,
@@ -205,7 +205,7 @@ async fn get_alliance(
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::patch("/alliances/{id}")]
-async fn update_alliance(
+pub(crate) async fn update_alliance(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     id: web::Path<AllianceId>,
@@ -225,7 +225,7 @@ async fn update_alliance(
     responses((status = 200, body = Paginated<Member>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/alliances/{id}/members")]
-async fn list_members(
+pub(crate) async fn list_members(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     id: web::Path<AllianceId>,
@@ -247,7 +247,7 @@ async fn list_members(
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/alliances/{id}/members")]
-async fn add_member(
+pub(crate) async fn add_member(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     id: web::Path<AllianceId>,
@@ -268,7 +268,7 @@ async fn add_member(
         (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::delete("/alliances/{id}/members/{enterprise_id}")]
-async fn remove_member(
+pub(crate) async fn remove_member(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
     path: web::Path<(AllianceId, EnterpriseId)>,

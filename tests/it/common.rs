@@ -304,6 +304,55 @@ impl Client {
         )
     }
 
+    /// POST with extra headers.
+    pub fn post_with(&self, path: &str, headers: &[(&str, &str)], body: &Value) -> Response {
+        let mut req = self.request("POST", path);
+        for (k, v) in headers {
+            req = req.set(k, v);
+        }
+        Self::finish(req.send_json(body.clone()))
+    }
+
+    /// Uploads a file as multipart field `file`.
+    pub fn upload(&self, bytes: &[u8], file_name: &str, content_type: &str) -> Response {
+        let boundary = "----sa-test-boundary-7d93";
+        let mut body = Vec::new();
+        body.extend_from_slice(
+            format!(
+                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+            )
+            .as_bytes(),
+        );
+        body.extend_from_slice(bytes);
+        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        Self::finish(
+            self.request("POST", "/api/v1/attachments")
+                .set(
+                    "Content-Type",
+                    &format!("multipart/form-data; boundary={boundary}"),
+                )
+                .send_bytes(&body),
+        )
+    }
+
+    /// GET returning the raw body bytes.
+    pub fn get_bytes(&self, path: &str) -> (u16, Vec<u8>, HashMap<String, String>) {
+        let resp = match self.request("GET", path).call() {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("transport error: {e}"),
+        };
+        let status = resp.status();
+        let headers = resp
+            .headers_names()
+            .into_iter()
+            .filter_map(|n| resp.header(&n).map(|v| (n.to_lowercase(), v.to_string())))
+            .collect();
+        let mut bytes = Vec::new();
+        std::io::Read::read_to_end(&mut resp.into_reader(), &mut bytes).unwrap();
+        (status, bytes, headers)
+    }
+
     pub fn patch(&self, path: &str, body: &Value) -> Response {
         Self::finish(self.request("PATCH", path).send_json(body.clone()))
     }
@@ -329,4 +378,14 @@ pub fn new_credit_code() -> String {
         .map(|b| alphabet[(b as usize) % alphabet.len()] as char)
         .collect();
     credit_code(&format!("91370115{body}"))
+}
+
+/// A tiny valid JPEG header (enough for the content check) followed by some bytes.
+pub fn jpeg(tag: &str) -> Vec<u8> {
+    let mut b = vec![
+        0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x10, b'J', b'F', b'I', b'F', 0x00,
+    ];
+    b.extend_from_slice(tag.as_bytes());
+    b.extend_from_slice(&[0xFF, 0xD9]);
+    b
 }

@@ -80,8 +80,17 @@ fn acknowledged_writes_survive_sigkill() {
     let port = free_port();
     let mut server = start(dir.path(), url.as_deref(), port);
     let token = login(port, dir.path(), "district-regulator");
+    let q: String = form_urlencoded::byte_serialize("老王家常菜馆".as_bytes()).collect();
+    let found: serde_json::Value =
+        ureq::get(&format!("http://127.0.0.1:{port}/api/v1/enterprises?q={q}"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+    let enterprise = found["items"][0]["id"].as_i64().unwrap();
 
-    let acked: Arc<Mutex<Vec<String>>> = Arc::default();
+    let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
     let writers: Vec<_> = (0..8)
         .map(|_| {
@@ -91,14 +100,18 @@ fn acknowledged_writes_survive_sigkill() {
             std::thread::spawn(move || {
                 let agent = ureq::AgentBuilder::new().timeout(Duration::from_secs(5)).build();
                 while !stop.load(Ordering::Relaxed) {
-                    let code = new_credit_code();
+                    // A hazard report, as a phone would send it.
                     let r = agent
-                        .post(&format!("http://127.0.0.1:{port}/api/v1/enterprises"))
+                        .post(&format!("http://127.0.0.1:{port}/api/v1/findings"))
                         .set("Authorization", &format!("Bearer {token}"))
-                        .send_json(json!({"name": format!("耐久测试{code}"), "credit_code": code,
-                                          "region_id": 2, "industry_id": 2, "scale": "small_micro"}));
+                        .set("Idempotency-Key", &new_credit_code())
+                        .send_json(json!({"enterprise_id": enterprise, "title": "耐久测试隐患", "category": "fire",
+                                          "grade": "general", "treatment": "on_the_spot"}));
                     match r {
-                        Ok(resp) if resp.status() == 201 => acked.lock().unwrap().push(code),
+                        Ok(resp) if resp.status() == 201 => {
+                            let body: serde_json::Value = resp.into_json().unwrap();
+                            acked.lock().unwrap().push(body["id"].as_i64().unwrap());
+                        }
                         Ok(_) | Err(ureq::Error::Status(..)) => {}
                         Err(_) => break, // the server is gone
                     }
@@ -124,23 +137,19 @@ fn acknowledged_writes_survive_sigkill() {
     let mut server = start(dir.path(), url.as_deref(), port);
     let token = login(port, dir.path(), "district-regulator");
     let mut missing = Vec::new();
-    for code in &acked {
-        let r: serde_json::Value = ureq::get(&format!(
-            "http://127.0.0.1:{port}/api/v1/enterprises?q={code}"
-        ))
-        .set("Authorization", &format!("Bearer {token}"))
-        .call()
-        .unwrap()
-        .into_json()
-        .unwrap();
-        if r["total"] != 1 {
-            missing.push(code.clone());
+    for id in &acked {
+        let found = ureq::get(&format!("http://127.0.0.1:{port}/api/v1/findings/{id}"))
+            .set("Authorization", &format!("Bearer {token}"))
+            .call()
+            .is_ok();
+        if !found {
+            missing.push(*id);
         }
     }
     server.kill().unwrap();
     server.wait().unwrap();
     eprintln!(
-        "durability ({}): {} acknowledged writes before SIGKILL, {} missing after restart",
+        "durability ({}): {} acknowledged hazard reports before SIGKILL, {} missing after restart",
         if url.is_some() { "postgres" } else { "sqlite" },
         acked.len(),
         missing.len()

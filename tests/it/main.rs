@@ -7,6 +7,7 @@ mod backup;
 mod browser;
 mod common;
 mod durability;
+mod findings;
 mod logs;
 mod migrations;
 mod org;

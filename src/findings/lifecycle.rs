@@ -1,0 +1,252 @@
+//! The closed loop (闭环) of a hazard, as one function used by the API and the pages.
+//!
+//! ```text
+//!            start_rectification      submit_rectification        accept
+//! reported ───────────────────► rectifying ──────────────► awaiting_review ──────► closed (销号)
+//!    │                              ▲                           │
+//!    │                              └────────── reject ─────────┘  (reason required)
+//!    ├─ submit_rectification (即查即改: fixed on the spot) ──► awaiting_review
+//!    └─ void (duplicate / not a hazard; reason required; lead or regulator) ──► voided
+//! ```
+//! Extension requests and sharing are recorded on the timeline and leave the state alone.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+crate::text_enum! {
+    /// Where a finding stands in its closed loop.
+    pub enum FindingState {
+        Reported = "reported",
+        Rectifying = "rectifying",
+        AwaitingReview = "awaiting_review",
+        Closed = "closed",
+        Voided = "voided",
+    }
+}
+
+crate::text_enum! {
+    /// What someone does to a finding.
+    pub enum Action {
+        Report = "report",
+        StartRectification = "start_rectification",
+        SubmitRectification = "submit_rectification",
+        Accept = "accept",
+        Reject = "reject",
+        Void = "void",
+        RequestExtension = "request_extension",
+        GrantExtension = "grant_extension",
+        RefuseExtension = "refuse_extension",
+        Share = "share",
+    }
+}
+
+/// The parts the caller plays for this finding; one person can play several.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Parts {
+    /// A user of the enterprise the hazard is at.
+    pub owner: bool,
+    /// May accept or reject its rectification (see [`crate::findings::service`] for who).
+    pub reviewer: bool,
+    /// A user of the lead enterprise of the finding's alliance.
+    pub lead: bool,
+    /// A regulator whose scope covers the enterprise (or an admin).
+    pub regulator: bool,
+}
+
+/// Why a transition is refused.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Refusal {
+    /// The caller plays no part that may take this action (403).
+    NotAllowed,
+    /// The action does not apply in the current state (409).
+    WrongState,
+}
+
+/// The one rule of the closed loop: what `action` by someone playing `parts` does to a finding
+/// in `state`. `Ok` carries the state afterwards (unchanged for timeline-only actions).
+pub fn transition(
+    state: FindingState,
+    action: Action,
+    parts: Parts,
+) -> Result<FindingState, Refusal> {
+    use Action::*;
+    use FindingState::*;
+    let allowed = match action {
+        Report => false,
+        StartRectification | SubmitRectification | RequestExtension => parts.owner,
+        Accept | Reject | GrantExtension | RefuseExtension => parts.reviewer,
+        Void => parts.lead || parts.regulator,
+        Share => parts.owner || parts.lead,
+    };
+    if !allowed {
+        return Err(Refusal::NotAllowed);
+    }
+    match (state, action) {
+        (Reported, StartRectification) => Ok(Rectifying),
+        (Reported | Rectifying, SubmitRectification) => Ok(AwaitingReview),
+        (AwaitingReview, Accept) => Ok(Closed),
+        (AwaitingReview, Reject) => Ok(Rectifying),
+        (Reported | Rectifying | AwaitingReview, Void) => Ok(Voided),
+        (Reported | Rectifying, RequestExtension | GrantExtension | RefuseExtension) => Ok(state),
+        (Reported | Rectifying | AwaitingReview | Closed, Share) => Ok(state),
+        _ => Err(Refusal::WrongState),
+    }
+}
+
+/// The actions someone playing `parts` may take now (for showing only those on a page).
+pub fn available(state: FindingState, parts: Parts) -> Vec<Action> {
+    Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| transition(state, *a, parts).is_ok())
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use Action::*;
+    use FindingState::*;
+
+    const OWNER: Parts = Parts {
+        owner: true,
+        reviewer: false,
+        lead: false,
+        regulator: false,
+    };
+    const REVIEWER: Parts = Parts {
+        owner: false,
+        reviewer: true,
+        lead: false,
+        regulator: false,
+    };
+    const LEAD: Parts = Parts {
+        owner: false,
+        reviewer: true,
+        lead: true,
+        regulator: false,
+    };
+    const REGULATOR: Parts = Parts {
+        owner: false,
+        reviewer: true,
+        lead: false,
+        regulator: true,
+    };
+    const NOBODY: Parts = Parts {
+        owner: false,
+        reviewer: false,
+        lead: false,
+        regulator: false,
+    };
+
+    /// Every allowed (state, action, part) and where it leads. Everything not listed is refused.
+    const ALLOWED: &[(FindingState, Action, Parts, FindingState)] = &[
+        (Reported, StartRectification, OWNER, Rectifying),
+        (Reported, SubmitRectification, OWNER, AwaitingReview),
+        (Rectifying, SubmitRectification, OWNER, AwaitingReview),
+        (AwaitingReview, Accept, REVIEWER, Closed),
+        (AwaitingReview, Accept, LEAD, Closed),
+        (AwaitingReview, Accept, REGULATOR, Closed),
+        (AwaitingReview, Reject, REVIEWER, Rectifying),
+        (AwaitingReview, Reject, LEAD, Rectifying),
+        (AwaitingReview, Reject, REGULATOR, Rectifying),
+        (Reported, Void, LEAD, Voided),
+        (Rectifying, Void, LEAD, Voided),
+        (AwaitingReview, Void, LEAD, Voided),
+        (Reported, Void, REGULATOR, Voided),
+        (Rectifying, Void, REGULATOR, Voided),
+        (AwaitingReview, Void, REGULATOR, Voided),
+        (Reported, RequestExtension, OWNER, Reported),
+        (Rectifying, RequestExtension, OWNER, Rectifying),
+        (Reported, GrantExtension, REVIEWER, Reported),
+        (Rectifying, GrantExtension, REVIEWER, Rectifying),
+        (Reported, GrantExtension, LEAD, Reported),
+        (Rectifying, GrantExtension, LEAD, Rectifying),
+        (Reported, GrantExtension, REGULATOR, Reported),
+        (Rectifying, GrantExtension, REGULATOR, Rectifying),
+        (Reported, RefuseExtension, REVIEWER, Reported),
+        (Rectifying, RefuseExtension, REVIEWER, Rectifying),
+        (Reported, RefuseExtension, LEAD, Reported),
+        (Rectifying, RefuseExtension, LEAD, Rectifying),
+        (Reported, RefuseExtension, REGULATOR, Reported),
+        (Rectifying, RefuseExtension, REGULATOR, Rectifying),
+        (Reported, Share, OWNER, Reported),
+        (Rectifying, Share, OWNER, Rectifying),
+        (AwaitingReview, Share, OWNER, AwaitingReview),
+        (Closed, Share, OWNER, Closed),
+        (Reported, Share, LEAD, Reported),
+        (Rectifying, Share, LEAD, Rectifying),
+        (AwaitingReview, Share, LEAD, AwaitingReview),
+        (Closed, Share, LEAD, Closed),
+    ];
+
+    #[test]
+    fn every_state_action_and_part_is_allowed_or_refused_as_the_table_says() {
+        for &state in FindingState::ALL {
+            for &action in Action::ALL {
+                for parts in [OWNER, REVIEWER, LEAD, REGULATOR, NOBODY] {
+                    let expected = ALLOWED
+                        .iter()
+                        .find(|(s, a, p, _)| *s == state && *a == action && *p == parts)
+                        .map(|(_, _, _, to)| *to);
+                    let got = transition(state, action, parts);
+                    match expected {
+                        Some(to) => assert_eq!(got, Ok(to), "{state} {action} {parts:?}"),
+                        None => assert!(
+                            got.is_err(),
+                            "{state} {action} {parts:?} should be refused, got {got:?}"
+                        ),
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn refusals_say_whether_the_part_or_the_state_is_wrong() {
+        assert_eq!(
+            transition(Reported, Accept, OWNER),
+            Err(Refusal::NotAllowed)
+        );
+        assert_eq!(
+            transition(Closed, Accept, REVIEWER),
+            Err(Refusal::WrongState)
+        );
+        assert_eq!(
+            transition(Voided, Void, REGULATOR),
+            Err(Refusal::WrongState)
+        );
+        assert_eq!(
+            transition(Closed, SubmitRectification, OWNER),
+            Err(Refusal::WrongState)
+        );
+    }
+
+    #[test]
+    fn nothing_leaves_closed_or_voided() {
+        for &action in Action::ALL {
+            for parts in [OWNER, REVIEWER, LEAD, REGULATOR] {
+                for from in [Closed, Voided] {
+                    if let Ok(to) = transition(from, action, parts) {
+                        assert_eq!(to, from, "{action} moved a {from} finding");
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn available_lists_only_what_may_be_done() {
+        assert_eq!(
+            available(Reported, OWNER),
+            vec![
+                StartRectification,
+                SubmitRectification,
+                RequestExtension,
+                Share
+            ]
+        );
+        assert_eq!(available(AwaitingReview, REVIEWER), vec![Accept, Reject]);
+        assert!(available(Closed, NOBODY).is_empty());
+    }
+}

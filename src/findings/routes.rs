@@ -1,0 +1,157 @@
+//! `/api/v1/findings`, transitions, attachments and the alliances' shared lessons.
+
+use actix_web::{web, HttpRequest, HttpResponse};
+
+use crate::access;
+use crate::api::{PageRequest, Paginated};
+use crate::auth::ApiUser;
+use crate::db::Db;
+use crate::error::{AppError, AppResult, Problem};
+use crate::extract::{JsonBody, QueryParams};
+use crate::findings::attachments;
+use crate::findings::model::*;
+use crate::findings::service;
+use crate::org::routes::PageQuery;
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.service(list_findings)
+        .service(report_finding)
+        .service(get_finding)
+        .service(transition_finding)
+        .service(shared_findings)
+        .service(attachments::upload)
+        .service(attachments::download);
+}
+
+/// Findings the caller may see, filtered. `reviewable=true` gives the caller's review queue.
+#[utoipa::path(get, path = "/api/v1/findings", tag = "findings", params(FindingQuery),
+    responses((status = 200, body = Paginated<Finding>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/findings")]
+pub(crate) async fn list_findings(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<FindingQuery>,
+) -> AppResult<HttpResponse> {
+    let reviewable = q.0.reviewable.unwrap_or(false);
+    let list = access::read(&db, actor, move |c, p| {
+        service::list(c, p, &q.0, reviewable)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Reports a hazard. Send an `Idempotency-Key` header so that a retry on a bad network returns
+/// the first result instead of creating a duplicate.
+#[utoipa::path(post, path = "/api/v1/findings", tag = "findings", request_body = NewFinding,
+    params(("Idempotency-Key" = Option<String>, Header, description = "Makes retries safe: a replay returns the original finding")),
+    responses((status = 201, body = FindingDetail), (status = 200, description = "A replay of an earlier request with the same Idempotency-Key", body = FindingDetail),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::post("/findings")]
+pub(crate) async fn report_finding(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    body: JsonBody<NewFinding>,
+) -> AppResult<HttpResponse> {
+    let key = service::idempotency_key(
+        req.headers()
+            .get("idempotency-key")
+            .map(|v| v.to_str().unwrap_or("\u{0}")),
+    )?;
+    let key_given = key.is_some();
+    // Two retries of one request can race past the key lookup; the loser's transaction fails on
+    // the key's uniqueness and, run again, finds the winner's finding.
+    let new = body.0;
+    let mut attempt = 0;
+    let (finding, created) = loop {
+        let (new, key) = (new.clone(), key.clone());
+        match access::write(&db, actor.clone(), move |c, p| {
+            service::report(c, p, new, key)
+        })
+        .await
+        {
+            Err(AppError::Conflict {
+                kind: "duplicate", ..
+            }) if attempt == 0 && key_given => attempt += 1,
+            other => break other?,
+        }
+    };
+    let mut response = if created {
+        HttpResponse::Created()
+    } else {
+        HttpResponse::Ok()
+    };
+    Ok(response
+        .insert_header((
+            "Location",
+            format!("/api/v1/findings/{}", finding.finding.id),
+        ))
+        .json(finding))
+}
+
+/// One finding with its timeline and the actions the caller may take.
+#[utoipa::path(get, path = "/api/v1/findings/{id}", tag = "findings",
+    params(("id" = i64, Path, description = "Finding id")),
+    responses((status = 200, body = FindingDetail), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/findings/{id}")]
+pub(crate) async fn get_finding(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<FindingId>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let detail = access::read(&db, actor, move |c, p| service::detail(c, p, id)).await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+/// Moves a finding through its closed loop (see the README for who may do what).
+#[utoipa::path(post, path = "/api/v1/findings/{id}/transitions", tag = "findings", request_body = TransitionRequest,
+    params(("id" = i64, Path, description = "Finding id")),
+    responses((status = 200, body = FindingDetail), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 413, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::post("/findings/{id}/transitions")]
+pub(crate) async fn transition_finding(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<FindingId>,
+    body: JsonBody<TransitionRequest>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let detail = access::write(&db, actor, move |c, p| {
+        service::transition(c, p, id, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(detail))
+}
+
+/// The alliance's shared findings, anonymized: lessons for its members (举一反三).
+#[utoipa::path(get, path = "/api/v1/alliances/{id}/shared-findings", tag = "findings",
+    params(("id" = i64, Path, description = "Alliance id"), PageQuery),
+    responses((status = 200, body = Paginated<SharedLesson>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/alliances/{id}/shared-findings")]
+pub(crate) async fn shared_findings(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<AllianceId>,
+    q: QueryParams<PageQuery>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let page = PageRequest::new(q.0.page, q.0.per_page)?;
+    let list = access::read(&db, actor, move |c, p| {
+        service::shared_lessons(c, p, id, page)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
+}

@@ -1,0 +1,441 @@
+//! Queries for findings, their timeline, attachments and idempotency keys.
+
+use std::collections::HashMap;
+
+use chrono::NaiveDate;
+use diesel::dsl::count_star;
+use diesel::prelude::*;
+
+use crate::api::PageRequest;
+use crate::db::schema::{
+    attachments, enterprises, finding_attachments, finding_events, findings, idempotency_keys,
+    users,
+};
+use crate::db::types::now;
+use crate::db::{AnyConnection, MultiBackend};
+use crate::error::AppResult;
+use crate::findings::model::*;
+
+/// Restrictions from the access policy; every `Some` narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct FindingFilter {
+    /// Matches nothing (e.g. the review queue of someone who reviews nothing).
+    pub nothing: bool,
+    /// The enterprise's region is one of these.
+    pub regions: Option<Vec<RegionId>>,
+    /// The enterprise's industry.
+    pub industry: Option<IndustryId>,
+    /// Any of: at this enterprise; in one of these alliances; inspected by this enterprise.
+    pub any_of: Option<(Option<EnterpriseId>, Vec<AllianceId>, Option<EnterpriseId>)>,
+    /// A lead's review queue: general findings of other members of its alliances, and general
+    /// mutual-inspection findings it inspected.
+    pub reviewable_by_lead: Option<(EnterpriseId, Vec<AllianceId>)>,
+}
+
+fn filtered<'a>(
+    filter: &'a FindingFilter,
+    q: &'a FindingQuery,
+    region_ids: Option<Vec<RegionId>>,
+    today: NaiveDate,
+) -> diesel::dsl::IntoBoxed<
+    'a,
+    diesel::dsl::InnerJoin<findings::table, enterprises::table>,
+    MultiBackend,
+> {
+    let mut query = findings::table
+        .inner_join(enterprises::table)
+        .into_boxed::<MultiBackend>();
+    if filter.nothing {
+        query = query.filter(findings::id.lt(0));
+    }
+    if let Some(regions) = &filter.regions {
+        query = query.filter(enterprises::region_id.eq_any(regions.clone()));
+    }
+    if let Some(industry) = filter.industry {
+        query = query.filter(enterprises::industry_id.eq(industry));
+    }
+    if let Some((own, alliances, inspector)) = &filter.any_of {
+        let own = own.unwrap_or(EnterpriseId(-1));
+        let inspector = inspector.unwrap_or(EnterpriseId(-1));
+        query = query.filter(
+            findings::enterprise_id
+                .eq(own)
+                .or(findings::alliance_id
+                    .eq_any(alliances.clone())
+                    .assume_not_null())
+                .or(findings::inspector_enterprise_id
+                    .eq(inspector)
+                    .assume_not_null()),
+        );
+    }
+    if let Some((own, alliances)) = &filter.reviewable_by_lead {
+        query = query
+            .filter(findings::grade.eq(Grade::General))
+            .filter(findings::enterprise_id.ne(*own))
+            .filter(
+                findings::alliance_id
+                    .eq_any(alliances.clone())
+                    .assume_not_null()
+                    .or(findings::inspector_enterprise_id
+                        .eq(*own)
+                        .assume_not_null()
+                        .and(findings::source.eq(Source::MutualInspection))),
+            );
+    }
+    if let Some(state) = q.state {
+        query = query.filter(findings::state.eq(state));
+    }
+    if let Some(grade) = q.grade {
+        query = query.filter(findings::grade.eq(grade));
+    }
+    if let Some(category) = q.category {
+        query = query.filter(findings::category.eq(category));
+    }
+    if let Some(source) = q.source {
+        query = query.filter(findings::source.eq(source));
+    }
+    if let Some(e) = q.enterprise_id {
+        query = query.filter(findings::enterprise_id.eq(e));
+    }
+    if let Some(a) = q.alliance_id {
+        query = query.filter(findings::alliance_id.eq(a));
+    }
+    if let Some(ids) = region_ids {
+        query = query.filter(enterprises::region_id.eq_any(ids));
+    }
+    if let Some(i) = q.industry_id {
+        query = query.filter(enterprises::industry_id.eq(i));
+    }
+    if let Some(from) = q.from {
+        query = query.filter(findings::reported_at.ge(crate::db::types::start_of_local_day(from)));
+    }
+    if let Some(to) = q.to {
+        query = query.filter(
+            findings::reported_at.lt(crate::db::types::start_of_local_day(
+                to.succ_opt().unwrap_or(to),
+            )),
+        );
+    }
+    let open = [FindingState::Reported, FindingState::Rectifying];
+    match q.overdue {
+        Some(true) => {
+            query = query
+                .filter(findings::state.eq_any(open))
+                .filter(findings::deadline.lt(today));
+        }
+        Some(false) => {
+            query = query.filter(
+                findings::state
+                    .ne_all(open)
+                    .or(findings::deadline.is_null())
+                    .or(findings::deadline.ge(today).assume_not_null()),
+            );
+        }
+        None => {}
+    }
+    if let Some(shared) = q.shared {
+        query = query.filter(findings::shared.eq(shared));
+    }
+    query
+}
+
+pub fn list(
+    conn: &mut AnyConnection,
+    filter: &FindingFilter,
+    q: &FindingQuery,
+    page: PageRequest,
+    region_ids: Option<Vec<RegionId>>,
+    today: NaiveDate,
+) -> AppResult<(Vec<FindingRow>, i64)> {
+    let total: i64 = filtered(filter, q, region_ids.clone(), today)
+        .select(count_star())
+        .first(conn)?;
+    let query = filtered(filter, q, region_ids, today);
+    let query = match q.sort.as_deref().unwrap_or("-created_at") {
+        "created_at" => query.order((findings::reported_at.asc(), findings::id.asc())),
+        "deadline" => query.order((
+            findings::deadline.is_null().asc(),
+            findings::deadline.asc(),
+            findings::id.asc(),
+        )),
+        "-deadline" => query.order((
+            findings::deadline.is_null().asc(),
+            findings::deadline.desc(),
+            findings::id.desc(),
+        )),
+        // The review queue: earliest deadline first (so the overdue ones lead), then oldest.
+        "review" => query.order((
+            findings::deadline.is_null().asc(),
+            findings::deadline.asc(),
+            findings::reported_at.asc(),
+            findings::id.asc(),
+        )),
+        _ => query.order((findings::reported_at.desc(), findings::id.desc())),
+    };
+    let rows = query
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select(FindingRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
+
+pub fn find(conn: &mut AnyConnection, id: FindingId) -> AppResult<Option<FindingRow>> {
+    Ok(findings::table
+        .find(id)
+        .select(FindingRow::as_select())
+        .first(conn)
+        .optional()?)
+}
+
+/// The fields of a new finding, validated.
+pub struct Insert<'a> {
+    pub new: &'a NewFinding,
+    pub enterprise_id: EnterpriseId,
+    pub alliance_id: Option<AllianceId>,
+    pub source: Source,
+    pub cost_cents: Option<i64>,
+    pub reported_by: UserId,
+}
+
+pub fn insert(conn: &mut AnyConnection, f: Insert<'_>) -> AppResult<FindingId> {
+    let now = now();
+    let n = f.new;
+    Ok(diesel::insert_into(findings::table)
+        .values((
+            findings::enterprise_id.eq(f.enterprise_id),
+            findings::alliance_id.eq(f.alliance_id),
+            findings::source.eq(f.source),
+            findings::title.eq(n.title.trim()),
+            findings::description.eq(n.description.trim()),
+            findings::cause.eq(n.cause.trim()),
+            findings::category.eq(n.category),
+            findings::grade.eq(n.grade),
+            findings::treatment.eq(n.treatment),
+            findings::deadline.eq(n.deadline),
+            findings::location.eq(n.location.trim()),
+            findings::measures.eq(n.measures.trim()),
+            findings::cost_cents.eq(f.cost_cents),
+            findings::responsible_person.eq(n.responsible_person.trim()),
+            findings::state.eq(FindingState::Reported),
+            findings::shared.eq(false),
+            findings::reported_by.eq(f.reported_by),
+            findings::reported_at.eq(now),
+            findings::updated_at.eq(now),
+        ))
+        .returning(findings::id)
+        .get_result(conn)?)
+}
+
+/// Moves a finding from `from` to its new values, only if it is still in `from` (so two
+/// reviewers acting at once cannot both succeed). Returns whether it moved.
+pub fn update_state(
+    conn: &mut AnyConnection,
+    id: FindingId,
+    from: FindingState,
+    to: FindingState,
+    deadline: Option<NaiveDate>,
+    extension_requested_until: Option<NaiveDate>,
+    shared: bool,
+) -> AppResult<bool> {
+    let now = now();
+    let closed_at = (to == FindingState::Closed).then_some(now);
+    let n = diesel::update(findings::table.find(id))
+        .filter(findings::state.eq(from))
+        .set((
+            findings::state.eq(to),
+            findings::deadline.eq(deadline),
+            findings::extension_requested_until.eq(extension_requested_until),
+            findings::shared.eq(shared),
+            findings::updated_at.eq(now),
+            findings::closed_at.eq(closed_at),
+        ))
+        .execute(conn)?;
+    Ok(n == 1)
+}
+
+/// One step of the timeline, as recorded.
+pub struct NewEvent<'a> {
+    pub finding: FindingId,
+    pub action: Action,
+    pub actor: UserId,
+    pub note: &'a str,
+    pub from: FindingState,
+    pub to: FindingState,
+    pub deadline: Option<NaiveDate>,
+    pub attachment_ids: &'a [AttachmentId],
+}
+
+pub fn add_event(conn: &mut AnyConnection, e: NewEvent<'_>) -> AppResult<i64> {
+    let NewEvent {
+        finding,
+        action,
+        actor,
+        note,
+        from,
+        to,
+        deadline,
+        attachment_ids,
+    } = e;
+    let event: i64 = diesel::insert_into(finding_events::table)
+        .values((
+            finding_events::finding_id.eq(finding),
+            finding_events::action.eq(action),
+            finding_events::actor_id.eq(actor),
+            finding_events::at.eq(now()),
+            finding_events::note.eq(note.trim()),
+            finding_events::from_state.eq(from),
+            finding_events::to_state.eq(to),
+            finding_events::deadline.eq(deadline),
+        ))
+        .returning(finding_events::id)
+        .get_result(conn)?;
+    for a in attachment_ids {
+        diesel::insert_into(finding_attachments::table)
+            .values((
+                finding_attachments::event_id.eq(event),
+                finding_attachments::attachment_id.eq(a),
+                finding_attachments::finding_id.eq(finding),
+            ))
+            .execute(conn)?;
+    }
+    Ok(event)
+}
+
+pub fn timeline(conn: &mut AnyConnection, finding: FindingId) -> AppResult<Vec<TimelineEntry>> {
+    type EventRow = (
+        i64,
+        Action,
+        UserId,
+        String,
+        chrono::NaiveDateTime,
+        String,
+        FindingState,
+        FindingState,
+        Option<NaiveDate>,
+    );
+    let rows: Vec<EventRow> = finding_events::table
+        .inner_join(users::table.on(users::id.eq(finding_events::actor_id)))
+        .filter(finding_events::finding_id.eq(finding))
+        .order(finding_events::id.asc())
+        .select((
+            finding_events::id,
+            finding_events::action,
+            finding_events::actor_id,
+            users::name,
+            finding_events::at,
+            finding_events::note,
+            finding_events::from_state,
+            finding_events::to_state,
+            finding_events::deadline,
+        ))
+        .load(conn)?;
+    let links: Vec<(i64, AttachmentId)> = finding_attachments::table
+        .filter(finding_attachments::finding_id.eq(finding))
+        .order(finding_attachments::attachment_id.asc())
+        .select((
+            finding_attachments::event_id,
+            finding_attachments::attachment_id,
+        ))
+        .load(conn)?;
+    let mut by_event: HashMap<i64, Vec<AttachmentId>> = HashMap::new();
+    for (event, attachment) in links {
+        by_event.entry(event).or_default().push(attachment);
+    }
+    Ok(rows
+        .into_iter()
+        .map(
+            |(id, action, actor, actor_name, at, note, from_state, to_state, deadline)| {
+                TimelineEntry {
+                    action,
+                    actor,
+                    actor_name,
+                    at: crate::db::types::local(at),
+                    note,
+                    from_state,
+                    to_state,
+                    deadline,
+                    attachment_ids: by_event.remove(&id).unwrap_or_default(),
+                }
+            },
+        )
+        .collect())
+}
+
+/// The findings an attachment is linked to.
+pub fn findings_of_attachment(
+    conn: &mut AnyConnection,
+    attachment: AttachmentId,
+) -> AppResult<Vec<FindingId>> {
+    Ok(finding_attachments::table
+        .filter(finding_attachments::attachment_id.eq(attachment))
+        .select(finding_attachments::finding_id)
+        .distinct()
+        .load(conn)?)
+}
+
+/// The uploader of each of the given attachments (missing ids are absent).
+pub fn attachment_uploaders(
+    conn: &mut AnyConnection,
+    ids: &[AttachmentId],
+) -> AppResult<HashMap<AttachmentId, UserId>> {
+    let rows: Vec<(AttachmentId, UserId)> = attachments::table
+        .filter(attachments::id.eq_any(ids))
+        .select((attachments::id, attachments::uploaded_by))
+        .load(conn)?;
+    Ok(rows.into_iter().collect())
+}
+
+/// The finding an idempotency key was used for, with the hash of that request.
+pub fn idempotent(
+    conn: &mut AnyConnection,
+    user: UserId,
+    key: &str,
+) -> AppResult<Option<(FindingId, String)>> {
+    Ok(idempotency_keys::table
+        .find((user, key))
+        .select((idempotency_keys::finding_id, idempotency_keys::request_hash))
+        .first(conn)
+        .optional()?)
+}
+
+pub fn remember_key(
+    conn: &mut AnyConnection,
+    user: UserId,
+    key: &str,
+    finding: FindingId,
+    hash: &str,
+) -> AppResult<()> {
+    diesel::insert_into(idempotency_keys::table)
+        .values((
+            idempotency_keys::user_id.eq(user),
+            idempotency_keys::key.eq(key),
+            idempotency_keys::finding_id.eq(finding),
+            idempotency_keys::request_hash.eq(hash),
+            idempotency_keys::created_at.eq(now()),
+        ))
+        .execute(conn)?;
+    Ok(())
+}
+
+/// Shared findings of an alliance, newest first.
+pub fn shared_in(
+    conn: &mut AnyConnection,
+    alliance: AllianceId,
+    page: PageRequest,
+) -> AppResult<(Vec<FindingRow>, i64)> {
+    let base = || {
+        findings::table
+            .filter(findings::alliance_id.eq(alliance))
+            .filter(findings::shared.eq(true))
+            .filter(findings::state.ne(FindingState::Voided))
+    };
+    let total: i64 = base().select(count_star()).first(conn)?;
+    let rows = base()
+        .order((findings::reported_at.desc(), findings::id.desc()))
+        .limit(page.per_page)
+        .offset(page.offset())
+        .select(FindingRow::as_select())
+        .load(conn)?;
+    Ok((rows, total))
+}
