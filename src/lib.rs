@@ -166,6 +166,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         )
         .configure(crate::web::configure)
         .configure(org::pages::configure)
+        .configure(findings::pages::configure)
         .configure(users::pages::configure);
 }
 

@@ -94,6 +94,108 @@ fn clean_name(raw: Option<&str>) -> String {
     }
 }
 
+/// A multipart form read into memory: its text fields and its files (field name, bytes, file
+/// name). Files larger than `limit` answer 413.
+pub struct MultipartForm {
+    pub fields: std::collections::HashMap<String, String>,
+    pub files: Vec<(String, Vec<u8>, String)>,
+}
+
+pub async fn read_multipart(mut payload: Multipart, limit: usize) -> AppResult<MultipartForm> {
+    let mut form = MultipartForm {
+        fields: Default::default(),
+        files: Vec::new(),
+    };
+    let unreadable = |e: actix_multipart::MultipartError| {
+        AppError::BadRequest(format!("Unreadable multipart body: {e}"))
+    };
+    let mut total = 0usize;
+    while let Some(mut field) = payload.try_next().await.map_err(unreadable)? {
+        let name = field.name().unwrap_or("").to_string();
+        let file_name = field
+            .content_disposition()
+            .and_then(|d| d.get_filename())
+            .map(str::to_string);
+        let mut bytes = Vec::new();
+        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
+            total += chunk.len();
+            if bytes.len() + chunk.len() > limit || total > limit.saturating_mul(5) {
+                return Err(AppError::PayloadTooLarge(format!(
+                    "The file is larger than {limit} bytes."
+                )));
+            }
+            bytes.extend_from_slice(&chunk);
+        }
+        match file_name {
+            Some(file_name) => {
+                // A file input left empty arrives as a part without content.
+                if !bytes.is_empty() {
+                    form.files.push((name, bytes, clean_name(Some(&file_name))));
+                }
+            }
+            None => {
+                let text = String::from_utf8(bytes)
+                    .map_err(|_| AppError::field(&name, "is not valid UTF-8 text"))?;
+                form.fields.insert(name, text);
+            }
+        }
+    }
+    Ok(form)
+}
+
+/// Checks a file by content, stores it and records who uploaded it.
+pub async fn save(
+    db: &Db,
+    settings: &Settings,
+    user: UserId,
+    bytes: Vec<u8>,
+    file_name: String,
+) -> AppResult<Attachment> {
+    let Some(content_type) = sniff(&bytes) else {
+        return Err(AppError::UnsupportedMedia(
+            "Only JPEG, PNG, WebP photos and PDF documents are accepted (checked by content)."
+                .into(),
+        ));
+    };
+    let sha256 = hex::encode(Sha256::digest(&bytes));
+    let size = bytes.len() as i64;
+    let data_dir = settings.data_dir.clone();
+    let digest = sha256.clone();
+    web::block(move || store_file(&data_dir, &digest, &bytes))
+        .await?
+        .map_err(|e| AppError::internal(format!("storing attachment: {e}")))?;
+    let row = Attachment {
+        id: AttachmentId(0),
+        sha256,
+        content_type: content_type.into(),
+        size,
+        file_name,
+    };
+    db.write(move |conn| {
+        let id: AttachmentId = diesel::insert_into(attachments::table)
+            .values((
+                attachments::sha256.eq(&row.sha256),
+                attachments::content_type.eq(&row.content_type),
+                attachments::size.eq(row.size),
+                attachments::file_name.eq(&row.file_name),
+                attachments::uploaded_by.eq(user),
+                attachments::uploaded_at.eq(now()),
+            ))
+            .returning(attachments::id)
+            .get_result(conn)?;
+        crate::audit::record(
+            conn,
+            Some(user),
+            "upload",
+            "attachment",
+            Some(id.0),
+            serde_json::json!({"sha256": row.sha256, "content_type": row.content_type, "size": row.size}),
+        )?;
+        Ok(Attachment { id, ..row })
+    })
+    .await
+}
+
 /// Uploads a photo or PDF (multipart field `file`); checked by content, not by declared type.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "findings",
     request_body(content_type = "multipart/form-data", description = "Field `file`: a JPEG, PNG, WebP or PDF"),
@@ -108,87 +210,17 @@ pub async fn upload(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     ApiUser(actor): ApiUser,
-    mut payload: Multipart,
+    payload: Multipart,
 ) -> AppResult<HttpResponse> {
-    let limit = settings.max_upload_bytes;
-    let mut file: Option<(Vec<u8>, String)> = None;
-    while let Some(mut field) = payload
-        .try_next()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("Unreadable multipart body: {e}")))?
-    {
-        let is_file = field.name() == Some("file");
-        let name = clean_name(field.content_disposition().and_then(|d| d.get_filename()));
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field
-            .try_next()
-            .await
-            .map_err(|e| AppError::BadRequest(format!("Unreadable multipart body: {e}")))?
-        {
-            if bytes.len() + chunk.len() > limit {
-                return Err(AppError::PayloadTooLarge(format!(
-                    "The file is larger than {limit} bytes."
-                )));
-            }
-            if is_file {
-                bytes.extend_from_slice(&chunk);
-            }
-        }
-        if is_file && file.is_none() {
-            file = Some((bytes, name));
-        }
-    }
-    let Some((bytes, file_name)) = file else {
+    let form = read_multipart(payload, settings.max_upload_bytes).await?;
+    let Some((_, bytes, file_name)) = form.files.into_iter().find(|(name, _, _)| name == "file")
+    else {
         return Err(AppError::field(
             "file",
             "is required (multipart field `file`)",
         ));
     };
-    let Some(content_type) = sniff(&bytes) else {
-        return Err(AppError::UnsupportedMedia(
-            "Only JPEG, PNG, WebP photos and PDF documents are accepted (checked by content)."
-                .into(),
-        ));
-    };
-    let sha256 = hex::encode(Sha256::digest(&bytes));
-    let size = bytes.len() as i64;
-    let data_dir = settings.data_dir.clone();
-    let digest = sha256.clone();
-    web::block(move || store_file(&data_dir, &digest, &bytes))
-        .await?
-        .map_err(|e| AppError::internal(format!("storing attachment: {e}")))?;
-    let user = actor.id;
-    let row = Attachment {
-        id: AttachmentId(0),
-        sha256,
-        content_type: content_type.into(),
-        size,
-        file_name,
-    };
-    let saved = db
-        .write(move |conn| {
-            let id: AttachmentId = diesel::insert_into(attachments::table)
-                .values((
-                    attachments::sha256.eq(&row.sha256),
-                    attachments::content_type.eq(&row.content_type),
-                    attachments::size.eq(row.size),
-                    attachments::file_name.eq(&row.file_name),
-                    attachments::uploaded_by.eq(user),
-                    attachments::uploaded_at.eq(now()),
-                ))
-                .returning(attachments::id)
-                .get_result(conn)?;
-            crate::audit::record(
-                conn,
-                Some(user),
-                "upload",
-                "attachment",
-                Some(id.0),
-                serde_json::json!({"sha256": row.sha256, "content_type": row.content_type, "size": row.size}),
-            )?;
-            Ok(Attachment { id, ..row })
-        })
-        .await?;
+    let saved = save(&db, &settings, actor.id, bytes, file_name).await?;
     Ok(HttpResponse::Created().json(saved))
 }
 
@@ -206,22 +238,14 @@ fn may_download(conn: &mut AnyConnection, policy: &Policy, row: &AttachmentRow) 
     Ok(false)
 }
 
-/// Downloads an attachment (404 unless the caller may see a finding it belongs to).
-#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "findings",
-    params(("id" = i64, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
-        (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json")),
-    security(("bearer" = [])))]
-#[actix_web::get("/attachments/{id}")]
-pub async fn download(
-    db: web::Data<Db>,
-    settings: web::Data<Settings>,
-    ApiUser(actor): ApiUser,
-    id: web::Path<AttachmentId>,
+/// Loads an attachment the caller may see, with its bytes, or 404.
+pub async fn fetch(
+    db: &Db,
+    settings: &Settings,
+    actor: crate::auth::Actor,
+    id: AttachmentId,
 ) -> AppResult<HttpResponse> {
-    let id = id.into_inner();
-    let row = access::read(&db, actor, move |conn, policy| {
+    let row = access::read(db, actor, move |conn, policy| {
         let row: AttachmentRow = attachments::table
             .find(id)
             .select(AttachmentRow::as_select())
@@ -258,6 +282,23 @@ pub async fn download(
         .insert_header(("content-security-policy", "default-src 'none'; sandbox"))
         .insert_header(("x-content-type-options", "nosniff"))
         .body(bytes))
+}
+
+/// Downloads an attachment (404 unless the caller may see a finding it belongs to).
+#[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "findings",
+    params(("id" = i64, Path, description = "Attachment id")),
+    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/attachments/{id}")]
+pub async fn download(
+    db: web::Data<Db>,
+    settings: web::Data<Settings>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<AttachmentId>,
+) -> AppResult<HttpResponse> {
+    fetch(&db, &settings, actor, id.into_inner()).await
 }
 
 #[cfg(test)]

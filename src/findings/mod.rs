@@ -3,6 +3,7 @@
 pub mod attachments;
 pub mod lifecycle;
 pub mod model;
+pub mod pages;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -76,6 +76,8 @@ impl Pages {
             .unwrap_or("")
             .to_string());
         registry.register_helper("field_error", Box::new(field_error));
+        handlebars::handlebars_helper!(split: |s: str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>());
+        registry.register_helper("split", Box::new(split));
         let mut dictionaries = HashMap::new();
         for path in TemplateFiles::iter() {
             let file =

@@ -266,3 +266,76 @@ fn log_in_see_the_home_page_switch_language_and_log_out() {
     browser.wait_text(".information-container", "Safety-alliance platform API");
     browser.wait_text("#swagger-ui", "/api/v1/enterprises");
 }
+
+#[test]
+fn a_member_reports_with_a_photo_the_lead_rejects_the_member_resubmits_the_lead_closes() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let app = TestApp::spawn();
+    let photo = app.data_dir.path().join("kitchen.jpg");
+    std::fs::write(&photo, crate::common::jpeg("kitchen")).unwrap();
+    let photo = photo.to_str().unwrap().to_string();
+
+    // 王芳 reports from her phone, with a photo.
+    browser.log_in(&app, "member");
+    browser.click("#home-report");
+    browser.type_into("#title", "后厨燃气软管老化");
+    browser.click("#category option[value=equipment]");
+    browser.type_into("#photo", &photo);
+    browser.click("#submit-finding");
+    browser.wait_text("#finding-state", "已上报");
+    browser.wait_text("#timeline", "上报");
+    let finding = browser.current_url();
+    assert!(browser.text("#timeline").contains("王芳"));
+
+    // She fixes it the same day and submits an after-photo.
+    browser.type_into("#after-photo", &photo);
+    browser.type_into("#submit-note", "已更换软管");
+    browser.click("#act-submit");
+    browser.wait_text("#finding-state", "待复查");
+
+    // 刘强, the lead, sends it back with a reason.
+    browser.log_in(&app, "lead");
+    browser.goto("about:blank");
+    browser.goto(&app.url("/review"));
+    browser.wait_text("#finding-list", "后厨燃气软管老化");
+    browser.goto(&finding);
+    browser.type_into("#reject-note", "未加装熄火保护");
+    browser.click("#act-reject");
+    browser.wait_text("#finding-state", "整改中");
+
+    // She resubmits; he closes it (销号).
+    browser.log_in(&app, "member");
+    browser.goto(&finding);
+    browser.type_into("#after-photo", &photo);
+    browser.type_into("#submit-note", "已加装熄火保护");
+    browser.click("#act-submit");
+    browser.wait_text("#finding-state", "待复查");
+    browser.log_in(&app, "lead");
+    browser.goto(&finding);
+    browser.click("#act-accept");
+    browser.wait_text("#finding-state", "已销号");
+    let timeline = browser.text("#timeline");
+    for step in ["上报", "提交整改", "退回整改", "未加装熄火保护", "复查通过"]
+    {
+        assert!(timeline.contains(step), "timeline lacks {step}: {timeline}");
+    }
+    if let Ok(dir) = std::env::var("SA_SCREENSHOTS") {
+        browser.screenshot(&std::path::Path::new(&dir).join("finding-closed.png"));
+    }
+    // The photos on the timeline load (served only to those who may see the finding).
+    let api = app.login("lead");
+    let detail = api.get(&format!(
+        "/api/v1/findings/{}",
+        finding.rsplit('/').next().unwrap()
+    ));
+    assert_eq!(detail.body["state"], "closed");
+    assert_eq!(
+        detail.body["timeline"][0]["attachment_ids"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+}

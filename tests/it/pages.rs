@@ -410,3 +410,57 @@ fn members_see_no_management_forms_and_cannot_post_them() {
     assert_eq!(c.get("/enterprises/new").status, 403);
     assert_eq!(c.get("/users/new").status, 403);
 }
+
+#[test]
+fn hazard_text_is_escaped_on_the_hazard_pages() {
+    let app = TestApp::spawn();
+    let evil = "<script>alert(1)</script>";
+    let member = app.login("member");
+    let photo = member.upload(
+        &crate::common::jpeg("x"),
+        &format!("{evil}.jpg"),
+        "image/jpeg",
+    );
+    assert_eq!(photo.status, 201);
+    let r = member.post(
+        "/api/v1/findings",
+        &serde_json::json!({"title": evil, "description": evil, "cause": evil, "location": evil, "measures": evil,
+                            "responsible_person": "张三", "category": "fire", "grade": "general", "treatment": "on_the_spot",
+                            "attachment_ids": [photo.body["id"]]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let id = r.body["id"].as_i64().unwrap();
+    let alliance = r.body["alliance_id"].as_i64().unwrap();
+    let evidence = member.upload(&crate::common::jpeg("y"), "y.jpg", "image/jpeg");
+    let r = member.post(
+        &format!("/api/v1/findings/{id}/transitions"),
+        &serde_json::json!({"action": "submit_rectification", "note": evil, "attachment_ids": [evidence.body["id"]]}),
+    );
+    assert_eq!(r.status, 200);
+    member.post(
+        &format!("/api/v1/findings/{id}/transitions"),
+        &serde_json::json!({"action": "share"}),
+    );
+    let mut c = PageClient::new(&app);
+    c.log_in(&app, "lead", "/");
+    for path in [
+        "/findings".to_string(),
+        "/review".to_string(),
+        format!("/findings/{id}"),
+        format!("/alliances/{alliance}/lessons"),
+    ] {
+        let page = c.get(&path);
+        assert_eq!(page.status, 200, "{path}");
+        assert!(!page.body.contains(evil), "raw markup on {path}");
+        assert!(
+            page.body.contains("&lt;script&gt;"),
+            "the text is shown, escaped, on {path}"
+        );
+    }
+    // The file name is never put raw into a header either.
+    let (status, _, headers) = app
+        .login("lead")
+        .get_bytes(&format!("/api/v1/attachments/{}", photo.body["id"]));
+    assert_eq!(status, 200);
+    assert!(!headers["content-disposition"].contains('<'));
+}
