@@ -143,6 +143,38 @@ struct EnterpriseForm {
     contact_phone: String,
 }
 
+/// What a form shows again after a failed submission (or first, empty).
+struct FormState {
+    values: Value,
+    errors: Value,
+    status: StatusCode,
+}
+
+/// Renders one of the regulators' forms (`enterprises/new`, `alliances/new`).
+async fn render_regulator_form(
+    pages: &Pages,
+    db: &Db,
+    ctx: &PageContext,
+    actor: crate::auth::Actor,
+    template: &str,
+    form: FormState,
+) -> PageResult {
+    let user = user_json(&actor);
+    let mut data = access::read(db, actor, |conn, policy| {
+        if !policy.is_authority() {
+            return Err(AppError::Forbidden(
+                "Only regulators register organizations.".into(),
+            ));
+        }
+        reference(conn)
+    })
+    .await?;
+    data["user"] = user;
+    data["values"] = form.values;
+    data["errors"] = form.errors;
+    Ok(ctx.html(form.status, pages.render(ctx, template, data)?))
+}
+
 async fn render_enterprise_form(
     pages: &Pages,
     db: &Db,
@@ -152,20 +184,12 @@ async fn render_enterprise_form(
     errors: Value,
     status: StatusCode,
 ) -> PageResult {
-    let user = user_json(&actor);
-    let mut data = access::read(db, actor, |conn, policy| {
-        if !policy.is_authority() {
-            return Err(AppError::Forbidden(
-                "Only regulators register enterprises.".into(),
-            ));
-        }
-        reference(conn)
-    })
-    .await?;
-    data["user"] = user;
-    data["values"] = values;
-    data["errors"] = errors;
-    Ok(ctx.html(status, pages.render(ctx, "enterprises/new", data)?))
+    let form = FormState {
+        values,
+        errors,
+        status,
+    };
+    render_regulator_form(pages, db, ctx, actor, "enterprises/new", form).await
 }
 
 async fn enterprise_form(
@@ -379,20 +403,12 @@ async fn render_alliance_form(
     errors: Value,
     status: StatusCode,
 ) -> PageResult {
-    let user = user_json(&actor);
-    let mut data = access::read(db, actor, |conn, policy| {
-        if !policy.is_authority() {
-            return Err(AppError::Forbidden(
-                "Only regulators found alliances.".into(),
-            ));
-        }
-        reference(conn)
-    })
-    .await?;
-    data["user"] = user;
-    data["values"] = values;
-    data["errors"] = errors;
-    Ok(ctx.html(status, pages.render(ctx, "alliances/new", data)?))
+    let form = FormState {
+        values,
+        errors,
+        status,
+    };
+    render_regulator_form(pages, db, ctx, actor, "alliances/new", form).await
 }
 
 async fn alliance_form(
