@@ -52,6 +52,11 @@ pub fn record_failure(
     free: i32,
     now: NaiveDateTime,
 ) -> AppResult<()> {
+    // Forget stale counters, so that guessing with ever new emails cannot grow the table without
+    // bound; a lock never outlives this window.
+    let horizon = now - Duration::seconds(FORGET_AFTER_SECS.max(MAX_LOCK_SECS));
+    diesel::delete(login_throttle::table.filter(login_throttle::last_failure_at.lt(horizon)))
+        .execute(conn)?;
     let current: Option<(i32, NaiveDateTime)> = login_throttle::table
         .find(key)
         .select((login_throttle::failures, login_throttle::last_failure_at))

@@ -95,7 +95,7 @@ fn clean_name(raw: Option<&str>) -> String {
 }
 
 /// A multipart form read into memory: its text fields and its files (field name, bytes, file
-/// name). Files larger than `limit` answer 413.
+/// name). A file larger than `limit`, or a form larger than three such files, answers 413.
 pub struct MultipartForm {
     pub fields: std::collections::HashMap<String, String>,
     pub files: Vec<(String, Vec<u8>, String)>,
@@ -119,7 +119,7 @@ pub async fn read_multipart(mut payload: Multipart, limit: usize) -> AppResult<M
         let mut bytes = Vec::new();
         while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
             total += chunk.len();
-            if bytes.len() + chunk.len() > limit || total > limit.saturating_mul(5) {
+            if bytes.len() + chunk.len() > limit || total > limit.saturating_mul(3) {
                 return Err(AppError::PayloadTooLarge(format!(
                     "The file is larger than {limit} bytes."
                 )));

@@ -1,0 +1,1 @@
+DROP INDEX login_throttle_last_failure;
