@@ -75,7 +75,8 @@ pub fn transition(
         Report => false,
         StartRectification | SubmitRectification | RequestExtension => parts.owner,
         Accept | Reject | GrantExtension | RefuseExtension => parts.reviewer,
-        Void => parts.lead || parts.regulator,
+        // A lead voids only what it reviews (general findings); a major one only a regulator.
+        Void => parts.regulator || (parts.lead && parts.reviewer),
         Share => parts.owner || parts.lead,
     };
     if !allowed {
@@ -138,6 +139,13 @@ mod tests {
         lead: false,
         regulator: false,
     };
+    /// The lead of a major finding's alliance: sees and may share it, neither reviews nor voids it.
+    const LEAD_OF_MAJOR: Parts = Parts {
+        owner: false,
+        reviewer: false,
+        lead: true,
+        regulator: false,
+    };
 
     /// Every allowed (state, action, part) and where it leads. Everything not listed is refused.
     const ALLOWED: &[(FindingState, Action, Parts, FindingState)] = &[
@@ -178,13 +186,17 @@ mod tests {
         (Rectifying, Share, LEAD, Rectifying),
         (AwaitingReview, Share, LEAD, AwaitingReview),
         (Closed, Share, LEAD, Closed),
+        (Reported, Share, LEAD_OF_MAJOR, Reported),
+        (Rectifying, Share, LEAD_OF_MAJOR, Rectifying),
+        (AwaitingReview, Share, LEAD_OF_MAJOR, AwaitingReview),
+        (Closed, Share, LEAD_OF_MAJOR, Closed),
     ];
 
     #[test]
     fn every_state_action_and_part_is_allowed_or_refused_as_the_table_says() {
         for &state in FindingState::ALL {
             for &action in Action::ALL {
-                for parts in [OWNER, REVIEWER, LEAD, REGULATOR, NOBODY] {
+                for parts in [OWNER, REVIEWER, LEAD, REGULATOR, NOBODY, LEAD_OF_MAJOR] {
                     let expected = ALLOWED
                         .iter()
                         .find(|(s, a, p, _)| *s == state && *a == action && *p == parts)

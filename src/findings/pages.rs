@@ -287,6 +287,17 @@ async fn create(
             .filter(|k| !k.is_empty())
             .map(String::as_str),
     )?;
+    // A form sent twice (a reload, a retry on a weak network) finds the first report before any
+    // photo is stored again.
+    if let Some(key) = key.clone() {
+        let user = actor.id;
+        let earlier = db
+            .run(move |conn| crate::findings::store::idempotent(conn, user, &key))
+            .await?;
+        if let Some((id, _)) = earlier {
+            return Ok(see_other(&format!("/findings/{id}")));
+        }
+    }
     let result = async {
         let photos = save_photos(&db, &settings, &actor, &mut form).await?;
         let new = parse_new(&form, photos)?;
@@ -403,6 +414,11 @@ async fn act(
                     .map_err(|_| AppError::field("deadline", "use the form YYYY-MM-DD"))?,
             ),
         };
+        // Nothing is stored for a finding the caller may not see.
+        access::read(&db, actor.clone(), move |c, p| {
+            service::detail(c, p, id).map(|_| ())
+        })
+        .await?;
         let photos = save_photos(&db, &settings, &actor, &mut form).await?;
         let req = TransitionRequest {
             action,

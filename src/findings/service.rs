@@ -77,8 +77,15 @@ fn review_alliance(
     v: &mut Validator,
     enterprise: EnterpriseId,
     asked: Option<AllianceId>,
+    preferred: &[AllianceId],
 ) -> AppResult<Option<AllianceId>> {
     let memberships = org::memberships_of(conn, enterprise)?;
+    // An expert reports within an alliance it is assigned to, so that it keeps seeing the finding.
+    if asked.is_none() {
+        if let Some((a, _)) = memberships.iter().find(|(a, _)| preferred.contains(a)) {
+            return Ok(Some(*a));
+        }
+    }
     if let Some(asked) = asked {
         v.check(
             memberships.iter().any(|(a, _)| *a == asked),
@@ -177,7 +184,11 @@ pub fn report(
             format!("is `{source}` for reports you make; mutual-inspection findings come from inspections"),
         );
     }
-    let alliance_id = review_alliance(conn, &mut v, enterprise_id, new.alliance_id)?;
+    let preferred = match &policy.scope {
+        crate::access::Scope::Expert { alliances } => alliances.clone(),
+        _ => Vec::new(),
+    };
+    let alliance_id = review_alliance(conn, &mut v, enterprise_id, new.alliance_id, &preferred)?;
     v.finish()?;
 
     let id = store::insert(
@@ -475,13 +486,57 @@ pub fn transition(
     detail(conn, policy, id)
 }
 
-/// Replaces identifying text with a placeholder.
+/// Replaces identifying text with a placeholder: longest first (so a person's name inside a
+/// company name does not leave the rest of it behind), ignoring ASCII case.
 fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
-    for s in secrets.iter().filter(|s| s.chars().count() >= 2) {
-        out = out.replace(s.as_str(), "某企业");
+    for s in secrets {
+        if s.chars().count() < 2 {
+            continue;
+        }
+        let mut result = String::with_capacity(out.len());
+        let lower = out.to_ascii_lowercase();
+        let needle = s.to_ascii_lowercase();
+        let mut rest = 0;
+        while let Some(pos) = lower[rest..].find(&needle) {
+            result.push_str(&out[rest..rest + pos]);
+            result.push_str("某企业");
+            rest += pos + needle.len();
+        }
+        result.push_str(&out[rest..]);
+        out = result;
     }
     out
+}
+
+/// Everything that could name the enterprise or its people in a finding's text.
+fn identifying(conn: &mut AnyConnection, row: &FindingRow) -> AppResult<Vec<String>> {
+    use crate::db::schema::users;
+    use diesel::prelude::*;
+    let mut secrets = vec![row.responsible_person.clone()];
+    if let Some(e) = org::enterprise(conn, row.enterprise_id)? {
+        secrets.extend([
+            e.name,
+            e.credit_code,
+            e.address,
+            e.contact_name,
+            e.contact_phone,
+        ]);
+    }
+    let staff: Vec<String> = users::table
+        .filter(users::enterprise_id.eq(row.enterprise_id))
+        .select(users::name)
+        .load(conn)?;
+    secrets.extend(staff);
+    secrets.extend(
+        store::timeline(conn, row.id)?
+            .into_iter()
+            .map(|e| e.actor_name),
+    );
+    secrets.retain(|s| !s.trim().is_empty());
+    secrets.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
+    secrets.dedup();
+    Ok(secrets)
 }
 
 /// The alliance's shared findings as anonymized lessons (举一反三), for its members.
@@ -495,19 +550,7 @@ pub fn shared_lessons(
     let (rows, total) = store::shared_in(conn, alliance, page)?;
     let mut items = Vec::with_capacity(rows.len());
     for row in rows {
-        let mut secrets = vec![row.responsible_person.clone()];
-        if let Some(e) = org::enterprise(conn, row.enterprise_id)? {
-            secrets.extend([
-                e.name,
-                e.credit_code,
-                e.address,
-                e.contact_name,
-                e.contact_phone,
-            ]);
-        }
-        if let Some(u) = crate::auth::user::find(conn, row.reported_by)? {
-            secrets.push(u.name);
-        }
+        let secrets = identifying(conn, &row)?;
         items.push(SharedLesson {
             id: row.id,
             title: scrub(&row.title, &secrets),

@@ -535,14 +535,16 @@ fn alliance_page_data(
         Some(i) => store::industry(conn, i)?.map(|i| i.name),
         None => None,
     };
-    let (members, total) = store::members(
+    let listed = service::list_members(
         conn,
+        policy,
         id,
         PageRequest {
             page: 1,
             per_page: 1000,
         },
     )?;
+    let (members, total) = (listed.items, listed.total);
     let names = store::enterprise_names(conn, &[row.lead_enterprise_id])?;
     let members: Vec<Value> = members
         .into_iter()
@@ -558,7 +560,8 @@ fn alliance_page_data(
         "region": region, "industry": industry,
         "members": members, "member_total": total,
         "may_manage": may_manage,
-        "trail": crate::audit::trail_lines(conn, "alliance", id.0)?,
+        // The trail names the regulators' staff and former members: for those who manage it.
+        "trail": if may_manage { crate::audit::trail_lines(conn, "alliance", id.0)? } else { Vec::new() },
     }))
 }
 

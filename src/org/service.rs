@@ -380,7 +380,8 @@ pub fn list_members(
     page: PageRequest,
 ) -> AppResult<Paginated<Member>> {
     policy.visible_alliance(conn, id)?;
-    let (items, total) = store::members(conn, id, page)?;
+    let visible = policy.enterprise_filter(conn)?;
+    let (items, total) = store::members(conn, id, &visible, page)?;
     Ok(page.wrap(items, total))
 }
 

@@ -478,17 +478,30 @@ pub fn end_membership(conn: &mut AnyConnection, id: i64, left_on: NaiveDate) -> 
     Ok(())
 }
 
-/// Current members with their names, lead first.
+/// Current members with their names, lead first, narrowed to the enterprises `visible` lets
+/// through (a regulator scoped by industry sees only its industry's members).
 pub fn members(
     conn: &mut AnyConnection,
     alliance: AllianceId,
+    visible: &EnterpriseFilter,
     page: PageRequest,
 ) -> AppResult<(Vec<Member>, i64)> {
     let base = || {
-        memberships::table
+        let mut q = memberships::table
             .inner_join(enterprises::table)
             .filter(memberships::alliance_id.eq(alliance))
             .filter(memberships::left_on.is_null())
+            .into_boxed::<MultiBackend>();
+        if let Some(regions) = &visible.regions {
+            q = q.filter(enterprises::region_id.eq_any(regions.clone()));
+        }
+        if let Some(industry) = visible.industry {
+            q = q.filter(enterprises::industry_id.eq(industry));
+        }
+        if let Some(ids) = &visible.ids {
+            q = q.filter(enterprises::id.eq_any(ids.clone()));
+        }
+        q
     };
     let total: i64 = base().select(count_star()).first(conn)?;
     let rows: Vec<(EnterpriseId, String, MemberRole, NaiveDate)> = base()

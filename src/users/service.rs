@@ -307,6 +307,26 @@ pub fn create(
     mut new: NewUser,
 ) -> AppResult<CreatedUser> {
     new.email = normalize_email(&new.email);
+    // Who may create what comes first, so that the answers do not tell an outsider which
+    // enterprises or alliances exist: a regulator creates enterprise users only, and an
+    // enterprise outside its scope reads as no enterprise at all.
+    if let Some(policy) = policy.filter(|p| !p.is_admin()) {
+        if !policy.is_regulator() || new.role != Role::Enterprise {
+            return Err(AppError::Forbidden(
+                "You may create only users of enterprises in your scope.".into(),
+            ));
+        }
+        let in_scope = match new.enterprise_id {
+            Some(e) => policy.may_create_user_for(conn, e)?,
+            None => true, // reported as missing below
+        };
+        if !in_scope {
+            return Err(AppError::field(
+                "enterprise_id",
+                "no such enterprise in your scope",
+            ));
+        }
+    }
     let mut v = Validator::new();
     v.check(
         is_plausible_email(&new.email),
@@ -322,21 +342,6 @@ pub fn create(
     }
     check_scope(conn, &mut v, &new)?;
     v.finish()?;
-    if let Some(policy) = policy {
-        let allowed = match new.role {
-            _ if policy.is_admin() => true,
-            Role::Enterprise => match new.enterprise_id {
-                Some(e) => policy.may_create_user_for(conn, e)?,
-                None => false,
-            },
-            _ => false,
-        };
-        if !allowed {
-            return Err(AppError::Forbidden(
-                "You may create only users of enterprises in your scope.".into(),
-            ));
-        }
-    }
     if user::find_by_email(conn, &new.email)?.is_some() {
         return Err(AppError::conflict(
             "duplicate-email",

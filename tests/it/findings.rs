@@ -650,3 +650,81 @@ fn a_shared_finding_is_an_anonymous_lesson_for_the_other_members() {
     let industry = app.login("industry-regulator");
     assert_eq!(industry.get(&path).status, 404);
 }
+
+#[test]
+fn only_a_regulator_voids_a_major_hazard() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let f = report(&member, json!({"grade": "major"}));
+    let id = f["id"].as_i64().unwrap();
+    let r = act(
+        &app.login("lead"),
+        id,
+        json!({"action": "void", "note": "不是隐患"}),
+    );
+    assert_eq!(
+        r.status, 403,
+        "a lead cannot take a major hazard out of the loop"
+    );
+    let r = act(
+        &app.login("street-regulator"),
+        id,
+        json!({"action": "void", "note": "重复上报"}),
+    );
+    assert_eq!(r.status, 200);
+    assert_eq!(r.body["state"], "voided");
+}
+
+#[test]
+fn an_expert_reports_within_its_alliance_and_keeps_seeing_the_finding() {
+    let app = TestApp::spawn();
+    let expert = app.login("expert");
+    let admin = app.login("admin");
+    let q: String = form_urlencoded::byte_serialize("青川华泰化工有限公司".as_bytes()).collect();
+    let huatai = admin.get(&format!("/api/v1/enterprises?q={q}")).body["items"][0]["id"].clone();
+    let r = expert.post(
+        "/api/v1/findings",
+        &json!({"enterprise_id": huatai, "title": "储罐区静电接地不良", "category": "electrical", "grade": "general", "treatment": "on_the_spot"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["source"], "expert");
+    let hazchem_alliance = admin.get("/api/v1/alliances?per_page=100").body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|a| a["name"] == "青川区危险化学品行业安全联盟")
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(
+        r.body["alliance_id"], hazchem_alliance,
+        "the expert's alliance, not the zone's"
+    );
+}
+
+#[test]
+fn lessons_hide_names_inside_names_and_codes_in_any_case() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let own = member.get("/api/v1/me").body["enterprise_id"]
+        .as_i64()
+        .unwrap();
+    let mine = member.get(&format!("/api/v1/enterprises/{own}")).body;
+    let name = mine["name"].as_str().unwrap().to_string(); // 老王家常菜馆
+    let code = mine["credit_code"].as_str().unwrap().to_lowercase();
+    let f = report(
+        &member,
+        json!({"responsible_person": "老王", "description": format!("{name}（代码{code}）后厨，由刘强复查"), "cause": "老王疏忽"}),
+    );
+    let id = f["id"].as_i64().unwrap();
+    act(&member, id, json!({"action": "share"}));
+    let lead = app.login("lead");
+    act(&lead, id, json!({"action": "reject", "note": "x"})); // not in review; ignored
+    let lessons = lead.get(&format!(
+        "/api/v1/alliances/{}/shared-findings",
+        f["alliance_id"]
+    ));
+    let text = lessons.body["items"][0].to_string();
+    for secret in [name.as_str(), "家常菜馆", &code, "老王", "王芳"] {
+        assert!(!text.contains(secret), "{secret} in {text}");
+    }
+}

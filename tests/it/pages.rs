@@ -154,6 +154,11 @@ fn login_form_sets_a_strict_http_only_session_cookie_and_returns_to_the_page_ask
     assert_eq!(r.location.as_deref(), Some("/"));
     let r = other.log_in(&app, "member", "//evil.example/");
     assert_eq!(r.location.as_deref(), Some("/"));
+    // Browsers drop tabs and newlines in URLs: "/\t/evil" would become "//evil".
+    let r = other.log_in(&app, "member", "/\t/evil.example/");
+    assert_eq!(r.location.as_deref(), Some("/"));
+    let r = other.get("/lang/en?back=/%09/evil.example/");
+    assert_eq!(r.location.as_deref(), Some("/"));
 }
 
 #[test]

@@ -65,7 +65,16 @@ fn regulators_manage_only_the_users_of_enterprises_in_scope() {
         "/api/v1/users",
         &json!({"email": "fish@qingchuan.example", "name": "鱼馆", "role": "enterprise", "enterprise_id": other_street}),
     );
-    assert_eq!(r.status, 403);
+    assert_eq!(r.status, 422, "another street's enterprise reads as none");
+    assert_eq!(r.error_fields(), vec!["enterprise_id"]);
+    let missing = street.post(
+        "/api/v1/users",
+        &json!({"email": "fish@qingchuan.example", "name": "鱼馆", "role": "enterprise", "enterprise_id": 999999}),
+    );
+    assert_eq!(
+        missing.body["errors"], r.body["errors"],
+        "same answer as a missing one"
+    );
     let r = street.post(
         "/api/v1/users",
         &json!({"email": "boss@qingchuan.example", "name": "x", "role": "admin"}),
