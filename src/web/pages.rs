@@ -238,6 +238,8 @@ fn home_data(conn: &mut AnyConnection, policy: &Policy, lang: Lang) -> AppResult
         "is_enterprise": matches!(policy.scope, Scope::Enterprise { .. }),
         "is_expert": matches!(policy.scope, Scope::Expert { .. }),
         "is_authority": policy.is_authority(),
+        // Only those who review see the review queue.
+        "may_review": policy.is_authority() || !policy.led_alliances().is_empty(),
     }))
 }
 
