@@ -406,6 +406,13 @@ fn members_see_no_management_forms_and_cannot_post_them() {
         !page.body.contains("add-member"),
         "no add-member form for a member"
     );
+    assert!(
+        !c.get("/").body.contains("home-review"),
+        "a member reviews nothing"
+    );
+    let mut lead = PageClient::new(&app);
+    lead.log_in(&app, "lead", "/");
+    assert!(lead.get("/").body.contains("home-review"), "a lead does");
     let csrf = c.csrf();
     let r = c.post(
         &format!("/alliances/{alliance}/members"),
