@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::org::model::*;
 use crate::org::{service, store};
 use crate::web::{
-    form_errors, format_date, see_other, user_json, Lang, PageContext, PageResult, Pages,
+    form_failure, format_date, see_other, user_json, Lang, PageContext, PageResult, Pages,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -244,34 +244,15 @@ async fn enterprise_create(
     };
     match result {
         Ok(e) => Ok(see_other(&format!("/enterprises/{}", e.id))),
-        Err(err) => match form_errors(&err) {
-            Some(errors) => {
-                render_enterprise_form(
-                    &pages,
-                    &db,
-                    &ctx,
-                    actor,
-                    values,
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            None if matches!(err, AppError::Conflict { .. }) => {
-                let errors = json!({"credit_code": pages.word(ctx.lang, "duplicate_credit_code")});
-                render_enterprise_form(
-                    &pages,
-                    &db,
-                    &ctx,
-                    actor,
-                    values,
-                    errors,
-                    StatusCode::CONFLICT,
-                )
-                .await
-            }
-            None => Err(err.into()),
-        },
+        Err(err) => {
+            let (errors, status) = form_failure(
+                &pages,
+                ctx.lang,
+                err,
+                ("credit_code", "duplicate_credit_code"),
+            )?;
+            render_enterprise_form(&pages, &db, &ctx, actor, values, errors, status).await
+        }
     }
 }
 
@@ -491,34 +472,10 @@ async fn alliance_create(
     .await;
     match result {
         Ok(a) => Ok(see_other(&format!("/alliances/{}", a.id))),
-        Err(err) => match form_errors(&err) {
-            Some(errors) => {
-                render_alliance_form(
-                    &pages,
-                    &db,
-                    &ctx,
-                    actor,
-                    values,
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            None if matches!(err, AppError::Conflict { .. }) => {
-                let errors = json!({"name": pages.word(ctx.lang, "duplicate_name")});
-                render_alliance_form(
-                    &pages,
-                    &db,
-                    &ctx,
-                    actor,
-                    values,
-                    errors,
-                    StatusCode::CONFLICT,
-                )
-                .await
-            }
-            None => Err(err.into()),
-        },
+        Err(err) => {
+            let (errors, status) = form_failure(&pages, ctx.lang, err, ("name", "duplicate_name"))?;
+            render_alliance_form(&pages, &db, &ctx, actor, values, errors, status).await
+        }
     }
 }
 

@@ -13,7 +13,7 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
-use crate::web::{form_errors, see_other, user_json, PageContext, PageResult, Pages};
+use crate::web::{form_errors, form_failure, see_other, user_json, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(list))
@@ -212,34 +212,11 @@ async fn create(
             )?;
             Ok(ctx.html(StatusCode::CREATED, body))
         }
-        Err(err) => match form_errors(&err) {
-            Some(errors) => {
-                render_form(
-                    &pages,
-                    &db,
-                    &ctx,
-                    actor,
-                    values,
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
-            }
-            None if matches!(err, AppError::Conflict { .. }) => {
-                let errors = json!({"email": pages.word(ctx.lang, "duplicate_email")});
-                render_form(
-                    &pages,
-                    &db,
-                    &ctx,
-                    actor,
-                    values,
-                    errors,
-                    StatusCode::CONFLICT,
-                )
-                .await
-            }
-            None => Err(err.into()),
-        },
+        Err(err) => {
+            let (errors, status) =
+                form_failure(&pages, ctx.lang, err, ("email", "duplicate_email"))?;
+            render_form(&pages, &db, &ctx, actor, values, errors, status).await
+        }
     }
 }
 

@@ -279,6 +279,30 @@ pub fn form_errors(err: &AppError) -> Option<Value> {
     }
 }
 
+/// What a failed form submission shows again: the per-field errors (422), or for a conflict the
+/// `conflict` field with the message `word` (409). Anything else becomes an error page.
+pub fn form_failure(
+    pages: &Pages,
+    lang: Lang,
+    err: AppError,
+    conflict: (&str, &str),
+) -> Result<(Value, StatusCode), PageError> {
+    if let Some(errors) = form_errors(&err) {
+        return Ok((errors, StatusCode::UNPROCESSABLE_ENTITY));
+    }
+    match err {
+        AppError::Conflict { .. } => {
+            let mut errors = Map::new();
+            errors.insert(
+                conflict.0.to_string(),
+                Value::String(pages.word(lang, conflict.1)),
+            );
+            Ok((Value::Object(errors), StatusCode::CONFLICT))
+        }
+        other => Err(other.into()),
+    }
+}
+
 /// A 303 redirect (after a form post, or to log in).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
