@@ -114,6 +114,7 @@ pub async fn authenticate(
             let (sid, refresh_token) = db
                 .write(move |conn| {
                     throttle::clear(conn, &account)?;
+                    session::forget_ended(conn, u.id)?;
                     session::start(conn, u.id, ttl)
                 })
                 .await?;

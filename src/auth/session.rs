@@ -23,6 +23,20 @@ pub struct SessionRow {
     pub revoked_at: Option<NaiveDateTime>,
 }
 
+/// Forgets a user's sessions that ended (expired or revoked) more than a week ago, so that the
+/// table does not grow with every login. Called when the user logs in again.
+pub fn forget_ended(conn: &mut AnyConnection, user: UserId) -> AppResult<usize> {
+    let horizon = now() - chrono::Duration::days(7);
+    Ok(diesel::delete(sessions::table)
+        .filter(sessions::user_id.eq(user))
+        .filter(
+            sessions::expires_at
+                .lt(horizon)
+                .or(sessions::revoked_at.lt(horizon).assume_not_null()),
+        )
+        .execute(conn)?)
+}
+
 /// Starts a session; returns its id and the refresh token (shown once, stored hashed).
 pub fn start(
     conn: &mut AnyConnection,

@@ -341,3 +341,39 @@ fn bodies_must_be_json_objects() {
         assert_eq!(r.error_fields(), vec!["body"], "{body:?}");
     }
 }
+
+#[test]
+fn sessions_that_ended_long_ago_are_forgotten_at_the_next_login() {
+    use diesel::prelude::*;
+    use safety_alliance::db::schema::sessions;
+    let app = TestApp::spawn();
+    let first = app.login("member");
+    assert_eq!(first.post("/api/v1/auth/logout", &json!({})).status, 204);
+    let user = app.user_id("member");
+    let mut conn = app.platform.db.conn().unwrap();
+    let count = |conn: &mut safety_alliance::db::AnyConnection| -> i64 {
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .count()
+            .get_result(conn)
+            .unwrap()
+    };
+    let before = count(&mut conn);
+    // Make the logged-out session old.
+    let long_ago = chrono::Utc::now().naive_utc() - chrono::Duration::days(30);
+    diesel::update(
+        sessions::table
+            .filter(sessions::user_id.eq(user))
+            .filter(sessions::revoked_at.is_not_null()),
+    )
+    .set(sessions::revoked_at.eq(long_ago))
+    .execute(&mut conn)
+    .unwrap();
+    let again = app.login("member");
+    assert_eq!(again.get("/api/v1/me").status, 200);
+    assert_eq!(
+        count(&mut conn),
+        before,
+        "one old session gone, one new session added"
+    );
+}
