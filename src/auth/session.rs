@@ -108,12 +108,19 @@ pub fn rotate(conn: &mut AnyConnection, refresh: &str) -> AppResult<Rotation> {
         return Ok(Rotation::Invalid);
     }
     let next = random_token(32);
-    diesel::update(sessions::table.find(session.id))
+    // Only if the token is still the current one: of two refreshes racing with the same token,
+    // one wins and the other is refused.
+    let rotated = diesel::update(sessions::table.find(session.id))
+        .filter(sessions::refresh_hash.eq(&hash))
+        .filter(sessions::revoked_at.is_null())
         .set((
             sessions::refresh_hash.eq(digest(&next)),
             sessions::previous_hash.eq(&hash),
         ))
         .execute(conn)?;
+    if rotated != 1 {
+        return Ok(Rotation::Invalid);
+    }
     Ok(Rotation::Rotated {
         session: session.id,
         user: session.user_id,

@@ -377,3 +377,28 @@ fn sessions_that_ended_long_ago_are_forgotten_at_the_next_login() {
         "one old session gone, one new session added"
     );
 }
+
+#[test]
+fn racing_refreshes_with_one_token_yield_at_most_one_new_pair() {
+    let app = TestApp::spawn();
+    let client = app.login("member");
+    let token = client.refresh.clone().unwrap();
+    let handles: Vec<_> = (0..6)
+        .map(|_| {
+            let (anon, token) = (app.anon(), token.clone());
+            std::thread::spawn(move || {
+                anon.post("/api/v1/auth/refresh", &json!({"refresh_token": token}))
+                    .status
+            })
+        })
+        .collect();
+    let statuses: Vec<u16> = handles.into_iter().map(|h| h.join().unwrap()).collect();
+    assert!(
+        statuses.iter().filter(|s| **s == 200).count() <= 1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| *s == 200 || *s == 401),
+        "{statuses:?}"
+    );
+}
