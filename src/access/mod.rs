@@ -63,11 +63,16 @@ impl Policy {
         let scope = match actor.role {
             Role::Admin => Scope::All,
             Role::Regulator => {
+                // The root of the region tree (the district) covers everything: no restriction,
+                // which also spares every list an IN over all regions.
                 let regions = match actor.region_id {
-                    Some(root) => Some(store::region_subtree(conn, root)?),
+                    Some(root) => match store::region(conn, root)? {
+                        Some(r) if r.parent_id.is_none() => None,
+                        _ => Some(store::region_subtree(conn, root)?),
+                    },
                     None => None,
                 };
-                if regions.is_none() && actor.industry_id.is_none() {
+                if actor.region_id.is_none() && actor.industry_id.is_none() {
                     // A regulator without a scope sees nothing rather than everything.
                     Scope::Regulator {
                         regions: Some(Vec::new()),

@@ -154,6 +154,8 @@ diesel::table! {
         reported_at -> Timestamp,
         updated_at -> Timestamp,
         closed_at -> Nullable<Timestamp>,
+        region_id -> BigInt,
+        industry_id -> BigInt,
     }
 }
 

@@ -79,6 +79,9 @@ pub struct FindingRow {
     pub reported_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
     pub closed_at: Option<NaiveDateTime>,
+    /// The enterprise's region and industry, kept here for scoped lists.
+    pub region_id: RegionId,
+    pub industry_id: IndustryId,
 }
 
 impl FindingRow {

@@ -190,12 +190,20 @@ pub fn report(
     };
     let alliance_id = review_alliance(conn, &mut v, enterprise_id, new.alliance_id, &preferred)?;
     v.finish()?;
+    let Some(enterprise) = enterprise else {
+        return Err(AppError::field(
+            "enterprise_id",
+            "no such enterprise in your scope",
+        ));
+    };
 
     let id = store::insert(
         conn,
         Insert {
             new: &new,
             enterprise_id,
+            region_id: enterprise.region_id,
+            industry_id: enterprise.industry_id,
             alliance_id,
             source,
             cost_cents: cents,

@@ -8,8 +8,7 @@ use diesel::prelude::*;
 
 use crate::api::PageRequest;
 use crate::db::schema::{
-    attachments, enterprises, finding_attachments, finding_events, findings, idempotency_keys,
-    users,
+    attachments, finding_attachments, finding_events, findings, idempotency_keys, users,
 };
 use crate::db::types::now;
 use crate::db::{AnyConnection, MultiBackend};
@@ -37,22 +36,16 @@ fn filtered<'a>(
     q: &'a FindingQuery,
     region_ids: Option<Vec<RegionId>>,
     today: NaiveDate,
-) -> diesel::dsl::IntoBoxed<
-    'a,
-    diesel::dsl::InnerJoin<findings::table, enterprises::table>,
-    MultiBackend,
-> {
-    let mut query = findings::table
-        .inner_join(enterprises::table)
-        .into_boxed::<MultiBackend>();
+) -> findings::BoxedQuery<'a, MultiBackend> {
+    let mut query = findings::table.into_boxed::<MultiBackend>();
     if filter.nothing {
         query = query.filter(findings::id.lt(0));
     }
     if let Some(regions) = &filter.regions {
-        query = query.filter(enterprises::region_id.eq_any(regions.clone()));
+        query = query.filter(findings::region_id.eq_any(regions.clone()));
     }
     if let Some(industry) = filter.industry {
-        query = query.filter(enterprises::industry_id.eq(industry));
+        query = query.filter(findings::industry_id.eq(industry));
     }
     if let Some((own, alliances, inspector)) = &filter.any_of {
         let own = own.unwrap_or(EnterpriseId(-1));
@@ -101,10 +94,10 @@ fn filtered<'a>(
         query = query.filter(findings::alliance_id.eq(a));
     }
     if let Some(ids) = region_ids {
-        query = query.filter(enterprises::region_id.eq_any(ids));
+        query = query.filter(findings::region_id.eq_any(ids));
     }
     if let Some(i) = q.industry_id {
-        query = query.filter(enterprises::industry_id.eq(i));
+        query = query.filter(findings::industry_id.eq(i));
     }
     if let Some(from) = q.from {
         query = query.filter(findings::reported_at.ge(crate::db::types::start_of_local_day(from)));
@@ -192,6 +185,8 @@ pub fn find(conn: &mut AnyConnection, id: FindingId) -> AppResult<Option<Finding
 pub struct Insert<'a> {
     pub new: &'a NewFinding,
     pub enterprise_id: EnterpriseId,
+    pub region_id: RegionId,
+    pub industry_id: IndustryId,
     pub alliance_id: Option<AllianceId>,
     pub source: Source,
     pub cost_cents: Option<i64>,
@@ -204,6 +199,8 @@ pub fn insert(conn: &mut AnyConnection, f: Insert<'_>) -> AppResult<FindingId> {
     Ok(diesel::insert_into(findings::table)
         .values((
             findings::enterprise_id.eq(f.enterprise_id),
+            findings::region_id.eq(f.region_id),
+            findings::industry_id.eq(f.industry_id),
             findings::alliance_id.eq(f.alliance_id),
             findings::source.eq(f.source),
             findings::title.eq(n.title.trim()),

@@ -728,3 +728,41 @@ fn lessons_hide_names_inside_names_and_codes_in_any_case() {
         assert!(!text.contains(secret), "{secret} in {text}");
     }
 }
+
+#[test]
+fn an_enterprise_that_moves_takes_its_findings_to_the_new_street() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let id = report(&member, json!({}))["id"].as_i64().unwrap();
+    let own = member.get("/api/v1/me").body["enterprise_id"]
+        .as_i64()
+        .unwrap();
+    let street = app.login("street-regulator");
+    assert_eq!(street.get(&format!("/api/v1/findings/{id}")).status, 200);
+    let admin = app.login("admin");
+    let regions = admin.get("/api/v1/regions").body;
+    let xihu = regions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "西湖街道")
+        .unwrap()["id"]
+        .clone();
+    assert_eq!(
+        admin
+            .patch(
+                &format!("/api/v1/enterprises/{own}"),
+                &json!({"region_id": xihu})
+            )
+            .status,
+        200
+    );
+    assert_eq!(
+        street.get(&format!("/api/v1/findings/{id}")).status,
+        404,
+        "no longer in 东城"
+    );
+    assert_eq!(street.get("/api/v1/findings").body["total"], 0);
+    let r = admin.get(&format!("/api/v1/findings?region_id={xihu}"));
+    assert_eq!(r.body["items"][0]["id"], id);
+}
