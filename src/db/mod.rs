@@ -148,6 +148,9 @@ pub type PooledConn = r2d2::PooledConnection<Manager>;
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// SQLite takes one writer at a time; writers of this process queue here instead of
+    /// polling the file lock (whose busy handler sleeps in growing steps).
+    writer: std::sync::Arc<std::sync::Mutex<()>>,
 }
 
 impl Db {
@@ -183,7 +186,11 @@ impl Db {
             .build_unchecked(Manager { url });
         pool.get()
             .map_err(|e| format!("cannot connect to the database {shown}: {e}"))?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            writer: Default::default(),
+        })
     }
 
     pub fn backend(&self) -> Backend {
@@ -214,7 +221,14 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        self.run(move |conn| write_tx(conn, f)).await
+        let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
+        self.run(move |conn| {
+            let _turn = writer
+                .as_ref()
+                .map(|w| w.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            write_tx(conn, f)
+        })
+        .await
     }
 
     pub fn run_migrations(&self) -> Result<Vec<String>, String> {
