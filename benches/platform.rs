@@ -294,14 +294,6 @@ fn main() {
     };
     let member = token("member");
     let regulator = token("district-regulator");
-    let own: serde_json::Value = agent()
-        .get(&format!("{base}/api/v1/findings?per_page=1"))
-        .set("Authorization", &member)
-        .call()
-        .unwrap()
-        .into_json()
-        .unwrap();
-    let _ = own;
 
     let bare = bare_actix();
     std::thread::sleep(Duration::from_millis(200));
