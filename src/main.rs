@@ -249,16 +249,19 @@ fn user_command(settings: Settings, command: UserCommand) -> Result<(), String> 
         alliance_ids: alliance_ids.into_iter().map(AllianceId).collect(),
         password,
     };
-    let created = db::write_tx(&mut conn, |conn| users::service::create(conn, None, new)).map_err(
-        |e| match e {
-            safety_alliance::error::AppError::Validation(errors) => errors
-                .iter()
-                .map(|e| format!("{}: {}", e.field, e.message))
-                .collect::<Vec<_>>()
-                .join("; "),
-            other => other.to_string(),
-        },
-    )?;
+    let prepared = users::service::PreparedPassword::new(new.password.as_deref())
+        .map_err(|e| e.to_string())?;
+    let created = db::write_tx(&mut conn, |conn| {
+        users::service::create(conn, None, new, prepared)
+    })
+    .map_err(|e| match e {
+        safety_alliance::error::AppError::Validation(errors) => errors
+            .iter()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .collect::<Vec<_>>()
+            .join("; "),
+        other => other.to_string(),
+    })?;
     println!(
         "created user {} ({}, {})",
         created.user.id, created.user.email, created.user.role

@@ -187,6 +187,7 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
         let mut logins = Vec::new();
         for u in &demo.users {
             let password = password::generate();
+            let prepared = users::PreparedPassword::new(Some(&password))?;
             users::create(
                 conn,
                 None,
@@ -214,6 +215,7 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
                         .collect::<AppResult<_>>()?,
                     password: Some(password.clone()),
                 },
+                prepared,
             )?;
             logins.push(DemoLogin {
                 label: u.label.clone(),

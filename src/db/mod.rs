@@ -26,15 +26,6 @@ pub enum AnyConnection {
     Sqlite(diesel::SqliteConnection),
 }
 
-impl AnyConnection {
-    pub fn backend(&self) -> Backend {
-        match self {
-            Self::Postgresql(_) => Backend::Postgres,
-            Self::Sqlite(_) => Backend::Sqlite,
-        }
-    }
-}
-
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
     Postgres,

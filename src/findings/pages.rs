@@ -17,7 +17,10 @@ use crate::findings::attachments::{self, MultipartForm};
 use crate::findings::model::*;
 use crate::findings::service;
 use crate::org::store as org;
-use crate::web::{form_errors, format_date, see_other, user_json, PageContext, PageResult, Pages};
+use crate::web::{
+    form_errors, format_date, pager, query_string, see_other, user_json, PageContext, PageResult,
+    Pages,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/findings", web::get().to(list))
@@ -59,6 +62,7 @@ async fn render_list(
     actor: crate::auth::Actor,
     query: FindingQuery,
     review: bool,
+    base: String,
 ) -> PageResult {
     let user = user_json(&actor);
     let lang = ctx.lang;
@@ -70,19 +74,28 @@ async fn render_list(
         let list = service::list(conn, policy, &query, review)?;
         let ids: Vec<EnterpriseId> = list.items.iter().map(|f| f.enterprise_id).collect();
         let names = org::enterprise_names(conn, &ids)?;
-        let items: Vec<Value> = list.items.iter().map(|f| finding_row(f, &names, lang)).collect();
+        let items: Vec<Value> = list
+            .items
+            .iter()
+            .map(|f| finding_row(f, &names, lang))
+            .collect();
         let queue = if review {
             list.total
         } else {
-            service::list(conn, policy, &FindingQuery { per_page: Some(1), ..Default::default() }, true)?.total
+            service::list(
+                conn,
+                policy,
+                &FindingQuery {
+                    per_page: Some(1),
+                    ..Default::default()
+                },
+                true,
+            )?
+            .total
         };
-        let pages_n = ((list.total + list.per_page - 1) / list.per_page).max(1);
-        let base = if review { "/review?" } else { "/findings?" };
         Ok(json!({
             "items": items,
-            "pager": {"page": list.page, "pages": pages_n, "total": list.total,
-                      "prev": (list.page > 1).then(|| format!("{base}page={}", list.page - 1)),
-                      "next": (list.page < pages_n).then(|| format!("{base}page={}", list.page + 1))},
+            "pager": pager(list.page, list.per_page, list.total, &base),
             "review_count": queue,
             "may_report": policy.actor.enterprise_id.is_some() || policy.is_authority(),
         }))
@@ -115,7 +128,15 @@ async fn list(
         per_page: Some(30),
         ..Default::default()
     };
-    render_list(&pages, &db, &ctx, actor, query, false).await
+    let base = format!(
+        "/findings?{}",
+        query_string(&[
+            ("state", &q.state),
+            ("grade", &q.grade),
+            ("overdue", &q.overdue)
+        ])
+    );
+    render_list(&pages, &db, &ctx, actor, query, false, base).await
 }
 
 async fn review(
@@ -137,7 +158,7 @@ async fn review(
         per_page: Some(30),
         ..Default::default()
     };
-    render_list(&pages, &db, &ctx, actor, query, true).await
+    render_list(&pages, &db, &ctx, actor, query, true, "/review".into()).await
 }
 
 fn empty_values() -> Value {

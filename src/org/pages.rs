@@ -14,7 +14,8 @@ use crate::error::{AppError, AppResult};
 use crate::org::model::*;
 use crate::org::{service, store};
 use crate::web::{
-    form_failure, format_date, see_other, user_json, Lang, PageContext, PageResult, Pages,
+    form_failure, format_date, pager, query_string, see_other, user_json, Lang, PageContext,
+    PageResult, Pages,
 };
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -48,26 +49,6 @@ fn opt<T: std::str::FromStr>(v: &Option<String>) -> Option<T> {
         .map(str::trim)
         .filter(|s| !s.is_empty())
         .and_then(|s| s.parse().ok())
-}
-
-fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
-    let pages = ((total + per_page - 1) / per_page).max(1);
-    let sep = if base.contains('?') { '&' } else { '?' };
-    json!({
-        "page": page, "pages": pages, "total": total,
-        "prev": (page > 1).then(|| format!("{base}{sep}page={}", page - 1)),
-        "next": (page < pages).then(|| format!("{base}{sep}page={}", page + 1)),
-    })
-}
-
-fn query_string(pairs: &[(&str, &Option<String>)]) -> String {
-    let mut ser = form_urlencoded::Serializer::new(String::new());
-    for (k, v) in pairs {
-        if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
-            ser.append_pair(k, v);
-        }
-    }
-    ser.finish()
 }
 
 #[derive(Deserialize, Default)]
@@ -175,23 +156,6 @@ async fn render_regulator_form(
     Ok(ctx.html(form.status, pages.render(ctx, template, data)?))
 }
 
-async fn render_enterprise_form(
-    pages: &Pages,
-    db: &Db,
-    ctx: &PageContext,
-    actor: crate::auth::Actor,
-    values: Value,
-    errors: Value,
-    status: StatusCode,
-) -> PageResult {
-    let form = FormState {
-        values,
-        errors,
-        status,
-    };
-    render_regulator_form(pages, db, ctx, actor, "enterprises/new", form).await
-}
-
 async fn enterprise_form(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
@@ -200,7 +164,12 @@ async fn enterprise_form(
 ) -> PageResult {
     let values = json!({"name": "", "credit_code": "", "region_id": "", "industry_id": "", "scale": "small_micro",
                         "address": "", "contact_name": "", "contact_phone": ""});
-    render_enterprise_form(&pages, &db, &ctx, actor, values, json!({}), StatusCode::OK).await
+    let form = FormState {
+        values,
+        errors: json!({}),
+        status: StatusCode::OK,
+    };
+    render_regulator_form(&pages, &db, &ctx, actor, "enterprises/new", form).await
 }
 
 async fn enterprise_create(
@@ -251,7 +220,12 @@ async fn enterprise_create(
                 err,
                 ("credit_code", "duplicate_credit_code"),
             )?;
-            render_enterprise_form(&pages, &db, &ctx, actor, values, errors, status).await
+            let form = FormState {
+                values,
+                errors,
+                status,
+            };
+            render_regulator_form(&pages, &db, &ctx, actor, "enterprises/new", form).await
         }
     }
 }
@@ -375,23 +349,6 @@ struct AllianceForm {
     founded_on: String,
 }
 
-async fn render_alliance_form(
-    pages: &Pages,
-    db: &Db,
-    ctx: &PageContext,
-    actor: crate::auth::Actor,
-    values: Value,
-    errors: Value,
-    status: StatusCode,
-) -> PageResult {
-    let form = FormState {
-        values,
-        errors,
-        status,
-    };
-    render_regulator_form(pages, db, ctx, actor, "alliances/new", form).await
-}
-
 async fn alliance_form(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
@@ -400,24 +357,12 @@ async fn alliance_form(
 ) -> PageResult {
     let values = json!({"name": "", "level": "street", "region_id": "", "industry_id": "", "lead_credit_code": "",
                         "founded_on": crate::db::types::today().to_string()});
-    render_alliance_form(&pages, &db, &ctx, actor, values, json!({}), StatusCode::OK).await
-}
-
-/// Finds an enterprise the caller may see in full by its credit code, for forms.
-fn by_credit_code(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    field: &str,
-    code: &str,
-) -> AppResult<EnterpriseId> {
-    let code = crate::org::credit_code::normalize(code);
-    match store::enterprise_by_credit_code(conn, &code)? {
-        Some(row) if policy.enterprise_sight(conn, &row)? == Sight::Full => Ok(row.id),
-        _ => Err(AppError::field(
-            field,
-            "no enterprise with this credit code in your scope",
-        )),
-    }
+    let form = FormState {
+        values,
+        errors: json!({}),
+        status: StatusCode::OK,
+    };
+    render_regulator_form(&pages, &db, &ctx, actor, "alliances/new", form).await
 }
 
 async fn alliance_create(
@@ -444,7 +389,12 @@ async fn alliance_create(
         };
         v.check(level.is_some(), "level", "required");
         v.check(region.is_some(), "region_id", "required");
-        let lead = match by_credit_code(conn, policy, "lead_credit_code", &f.lead_credit_code) {
+        let lead = match service::enterprise_by_credit_code(
+            conn,
+            policy,
+            "lead_credit_code",
+            &f.lead_credit_code,
+        ) {
             Ok(id) => Some(id),
             Err(AppError::Validation(e)) => {
                 v.add(&e[0].field, e[0].message.clone());
@@ -474,7 +424,12 @@ async fn alliance_create(
         Ok(a) => Ok(see_other(&format!("/alliances/{}", a.id))),
         Err(err) => {
             let (errors, status) = form_failure(&pages, ctx.lang, err, ("name", "duplicate_name"))?;
-            render_alliance_form(&pages, &db, &ctx, actor, values, errors, status).await
+            let form = FormState {
+                values,
+                errors,
+                status,
+            };
+            render_regulator_form(&pages, &db, &ctx, actor, "alliances/new", form).await
         }
     }
 }
@@ -573,23 +528,8 @@ async fn member_add(
     ctx.check_csrf(&form.csrf)?;
     let id = path_id(&id)?;
     let code = form.credit_code.clone();
-    let result = access::write(&db, actor.clone(), move |conn, policy| {
-        let alliance = policy.visible_alliance(conn, id)?;
-        if !policy.may_manage_alliance(&alliance) {
-            return Err(AppError::Forbidden(
-                "You may not manage this alliance.".into(),
-            ));
-        }
-        let enterprise_id = by_credit_code(conn, policy, "credit_code", &code)?;
-        service::add_member(
-            conn,
-            policy,
-            id,
-            NewMember {
-                enterprise_id,
-                joined_on: None,
-            },
-        )
+    let result = access::write(&db, actor.clone(), move |c, p| {
+        service::add_member_by_credit_code(c, p, id, &code)
     })
     .await;
     match result {

@@ -339,18 +339,67 @@ pub fn create_alliance(
     Ok(Alliance::from_row(row, 1))
 }
 
+/// An alliance the caller may manage: 404 if it may not see it, 403 if it may only look.
+fn manageable_alliance(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AllianceId,
+) -> AppResult<AllianceRow> {
+    let alliance = policy.visible_alliance(conn, id)?;
+    if policy.may_manage_alliance(&alliance) {
+        Ok(alliance)
+    } else {
+        Err(AppError::Forbidden(
+            "You may not manage this alliance.".into(),
+        ))
+    }
+}
+
+/// The enterprise with this credit code, if the caller sees it in full; otherwise a field error
+/// that reads the same whether it does not exist or is out of scope.
+pub fn enterprise_by_credit_code(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    field: &str,
+    code: &str,
+) -> AppResult<EnterpriseId> {
+    let code = credit_code::normalize(code);
+    match store::enterprise_by_credit_code(conn, &code)? {
+        Some(row) if policy.enterprise_sight(conn, &row)? == Sight::Full => Ok(row.id),
+        _ => Err(AppError::field(
+            field,
+            "no enterprise with this credit code in your scope",
+        )),
+    }
+}
+
+/// Adds the enterprise with this credit code (as a page form names it) to an alliance.
+pub fn add_member_by_credit_code(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AllianceId,
+    code: &str,
+) -> AppResult<Member> {
+    manageable_alliance(conn, policy, id)?;
+    let enterprise_id = enterprise_by_credit_code(conn, policy, "credit_code", code)?;
+    add_member(
+        conn,
+        policy,
+        id,
+        NewMember {
+            enterprise_id,
+            joined_on: None,
+        },
+    )
+}
+
 pub fn update_alliance(
     conn: &mut AnyConnection,
     policy: &Policy,
     id: AllianceId,
     patch: AlliancePatch,
 ) -> AppResult<Alliance> {
-    let current = policy.visible_alliance(conn, id)?;
-    if !policy.may_manage_alliance(&current) {
-        return Err(AppError::Forbidden(
-            "You may not manage this alliance.".into(),
-        ));
-    }
+    let current = manageable_alliance(conn, policy, id)?;
     let mut v = Validator::new();
     check_alliance_fields(conn, &mut v, patch.name.as_deref(), None, None)?;
     if let Some(lead) = patch.lead_enterprise_id {
@@ -391,12 +440,7 @@ pub fn add_member(
     id: AllianceId,
     new: NewMember,
 ) -> AppResult<Member> {
-    let alliance = policy.visible_alliance(conn, id)?;
-    if !policy.may_manage_alliance(&alliance) {
-        return Err(AppError::Forbidden(
-            "You may not manage this alliance.".into(),
-        ));
-    }
+    manageable_alliance(conn, policy, id)?;
     let enterprise = match store::enterprise(conn, new.enterprise_id)? {
         Some(row) if policy.enterprise_sight(conn, &row)? == Sight::Full => row,
         _ => {
@@ -436,12 +480,7 @@ pub fn remove_member(
     id: AllianceId,
     enterprise: EnterpriseId,
 ) -> AppResult<()> {
-    let alliance = policy.visible_alliance(conn, id)?;
-    if !policy.may_manage_alliance(&alliance) {
-        return Err(AppError::Forbidden(
-            "You may not manage this alliance.".into(),
-        ));
-    }
+    manageable_alliance(conn, policy, id)?;
     let membership = store::membership(conn, id, enterprise)?.ok_or(AppError::NotFound)?;
     if membership.role == MemberRole::Lead {
         return Err(AppError::conflict(

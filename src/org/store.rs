@@ -259,13 +259,6 @@ pub fn enterprise_ids(
         .load(conn)?)
 }
 
-pub fn count_enterprises(conn: &mut AnyConnection, filter: &EnterpriseFilter) -> AppResult<i64> {
-    let query = EnterpriseQuery::default();
-    Ok(enterprise_query(filter, &query, None, None)
-        .select(count_star())
-        .first(conn)?)
-}
-
 // ---- alliances and memberships ----------------------------------------------------------
 
 pub fn alliance(conn: &mut AnyConnection, id: AllianceId) -> AppResult<Option<AllianceRow>> {
@@ -327,19 +320,6 @@ pub fn list_alliances(
         .select(AllianceRow::as_select())
         .load(conn)?;
     Ok((rows, total))
-}
-
-pub fn count_alliances(conn: &mut AnyConnection, filter: &AllianceFilter) -> AppResult<i64> {
-    let (_, total) = list_alliances(
-        conn,
-        filter,
-        &AllianceQuery::default(),
-        PageRequest {
-            page: 1,
-            per_page: 1,
-        },
-    )?;
-    Ok(total)
 }
 
 /// Current member counts of the given alliances.

@@ -13,7 +13,10 @@ use crate::db::Db;
 use crate::error::AppError;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
-use crate::web::{form_errors, form_failure, see_other, user_json, PageContext, PageResult, Pages};
+use crate::web::{
+    form_errors, form_failure, pager, query_string, see_other, user_json, PageContext, PageResult,
+    Pages,
+};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(list))
@@ -53,6 +56,7 @@ async fn list(
     };
     let filter_q = q.q.clone().unwrap_or_default();
     let filter_role = query.role.map(|r| r.as_str());
+    let base = format!("/users?{}", query_string(&[("q", &q.q), ("role", &q.role)]));
     let mut data = access::read(&db, actor, move |conn, policy| {
         let list = service::list(conn, policy, &query)?;
         let ids: Vec<EnterpriseId> = list.items.iter().filter_map(|u| u.enterprise_id).collect();
@@ -65,12 +69,9 @@ async fn list(
                        "enterprise": u.enterprise_id.and_then(|e| names.get(&e).cloned())})
             })
             .collect();
-        let pages_n = ((list.total + list.per_page - 1) / list.per_page).max(1);
         Ok(json!({
             "items": items,
-            "pager": {"page": list.page, "pages": pages_n, "total": list.total,
-                      "prev": (list.page > 1).then(|| format!("/users?page={}", list.page - 1)),
-                      "next": (list.page < pages_n).then(|| format!("/users?page={}", list.page + 1))},
+            "pager": pager(list.page, list.per_page, list.total, &base),
             "may_create": policy.is_authority(),
         }))
     })
@@ -194,12 +195,15 @@ async fn create(
         })
     })();
     let result = match parsed {
-        Ok(new) => {
-            access::write(&db, actor.clone(), move |c, p| {
-                service::create(c, Some(p), new)
-            })
-            .await
-        }
+        Ok(new) => match service::prepare_password(None).await {
+            Ok(prepared) => {
+                access::write(&db, actor.clone(), move |c, p| {
+                    service::create(c, Some(p), new, prepared)
+                })
+                .await
+            }
+            Err(e) => Err(e),
+        },
         Err(e) => Err(e),
     };
     match result {
@@ -300,8 +304,12 @@ async fn update(
         "reset_password" => "password_was_reset",
         _ => "saved",
     };
+    let reset = match patch.password.clone() {
+        Some(pw) => Some(service::prepare_password(Some(pw)).await?),
+        None => None,
+    };
     match access::write(&db, actor.clone(), move |c, p| {
-        service::update(c, p, id, patch)
+        service::update(c, p, id, patch, reset)
     })
     .await
     {

@@ -42,8 +42,12 @@ async fn create_user(
     ApiUser(actor): ApiUser,
     body: JsonBody<NewUser>,
 ) -> AppResult<HttpResponse> {
-    let created =
-        access::write(&db, actor, move |c, p| service::create(c, Some(p), body.0)).await?;
+    // argon2 runs before the write transaction, on the bounded hashing pool.
+    let prepared = service::prepare_password(body.0.password.clone()).await?;
+    let created = access::write(&db, actor, move |c, p| {
+        service::create(c, Some(p), body.0, prepared)
+    })
+    .await?;
     Ok(HttpResponse::Created()
         .insert_header(("Cache-Control", "no-store"))
         .json(created))
@@ -79,6 +83,13 @@ async fn update_user(
     body: JsonBody<UserPatch>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let user = access::write(&db, actor, move |c, p| service::update(c, p, id, body.0)).await?;
+    let reset = match body.0.password.clone() {
+        Some(pw) => Some(service::prepare_password(Some(pw)).await?),
+        None => None,
+    };
+    let user = access::write(&db, actor, move |c, p| {
+        service::update(c, p, id, body.0, reset)
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(user))
 }

@@ -299,12 +299,58 @@ fn set_assignments(
     Ok(())
 }
 
-/// Creates a user. `password_hash` lets callers hash outside the transaction (argon2 is slow);
-/// pass `None` to have it hashed here.
+/// A password hashed before the write transaction begins: argon2 takes tens of milliseconds, and
+/// SQLite has one writer at a time.
+pub struct PreparedPassword {
+    /// `None` when the given password is too weak; the write then reports it with the other
+    /// fields and stores nothing.
+    hash: Option<String>,
+    /// The generated password, shown once, when none was given.
+    generated: Option<String>,
+}
+
+impl PreparedPassword {
+    /// Hashes `given`, or a generated password when there is none (blocking: call it off the
+    /// async workers, e.g. through [`prepare_password`]).
+    pub fn new(given: Option<&str>) -> AppResult<Self> {
+        Ok(match given {
+            Some(pw) if password::check_strength(pw).is_err() => Self {
+                hash: None,
+                generated: None,
+            },
+            Some(pw) => Self {
+                hash: Some(password::hash(pw)?),
+                generated: None,
+            },
+            None => {
+                let pw = password::generate();
+                Self {
+                    hash: Some(password::hash(&pw)?),
+                    generated: Some(pw),
+                }
+            }
+        })
+    }
+
+    fn hash(self) -> AppResult<String> {
+        self.hash
+            .ok_or_else(|| AppError::internal("a rejected password reached the write"))
+    }
+}
+
+/// Prepares a password on the bounded password-hashing pool.
+pub async fn prepare_password(given: Option<String>) -> AppResult<PreparedPassword> {
+    crate::limits::PASSWORD_HASHING
+        .run(move || PreparedPassword::new(given.as_deref()))
+        .await?
+}
+
+/// Creates a user with a password prepared beforehand ([`prepare_password`]).
 pub fn create(
     conn: &mut AnyConnection,
     policy: Option<&Policy>,
     mut new: NewUser,
+    password: PreparedPassword,
 ) -> AppResult<CreatedUser> {
     new.email = normalize_email(&new.email);
     // Who may create what comes first, so that the answers do not tell an outsider which
@@ -348,14 +394,8 @@ pub fn create(
             "A user with this email exists.",
         ));
     }
-    let (plain, generated) = match new.password.take() {
-        Some(pw) => (pw, None),
-        None => {
-            let pw = password::generate();
-            (pw.clone(), Some(pw))
-        }
-    };
-    let hash = password::hash(&plain)?;
+    let generated = password.generated.clone();
+    let hash = password.hash()?;
     let now = now();
     let row: UserRow = diesel::insert_into(users::table)
         .values((
@@ -394,11 +434,13 @@ pub fn create(
     })
 }
 
+/// Updates a user; a password reset in `patch` comes hashed in `reset` ([`prepare_password`]).
 pub fn update(
     conn: &mut AnyConnection,
     policy: &Policy,
     id: UserId,
     patch: UserPatch,
+    reset: Option<PreparedPassword>,
 ) -> AppResult<User> {
     let current = visible(conn, policy, id)?;
     let is_self = current.id == policy.actor.id;
@@ -440,7 +482,11 @@ pub fn update(
         }
     }
     v.finish()?;
-    let hash = patch.password.as_deref().map(password::hash).transpose()?;
+    let hash = match (&patch.password, reset) {
+        (Some(_), Some(prepared)) => Some(prepared.hash()?),
+        (Some(_), None) => return Err(AppError::internal("a password reset was not prepared")),
+        (None, _) => None,
+    };
     let row: UserRow = diesel::update(users::table.find(id))
         .set((
             patch.name.as_deref().map(|n| users::name.eq(n.trim())),

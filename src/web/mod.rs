@@ -303,6 +303,29 @@ pub fn form_failure(
     }
 }
 
+/// The pager of a list page: page, pages, total and the links to the neighbours (`base` is the
+/// list's URL with its filters).
+pub fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
+    let pages = ((total + per_page - 1) / per_page).max(1);
+    let sep = if base.contains('?') { '&' } else { '?' };
+    json!({
+        "page": page, "pages": pages, "total": total,
+        "prev": (page > 1).then(|| format!("{base}{sep}page={}", page - 1)),
+        "next": (page < pages).then(|| format!("{base}{sep}page={}", page + 1)),
+    })
+}
+
+/// A list page's filters as a query string (blank ones left out), for its URL and its pager.
+pub fn query_string(pairs: &[(&str, &Option<String>)]) -> String {
+    let mut ser = form_urlencoded::Serializer::new(String::new());
+    for (k, v) in pairs {
+        if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {
+            ser.append_pair(k, v);
+        }
+    }
+    ser.finish()
+}
+
 /// A 303 redirect (after a form post, or to log in).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()

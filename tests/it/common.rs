@@ -199,6 +199,30 @@ impl TestApp {
         }
     }
 
+    /// The id of an enterprise, looked up by an admin by its name.
+    pub fn enterprise_id(&self, name: &str) -> i64 {
+        let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
+        let r = self
+            .login("admin")
+            .get(&format!("/api/v1/enterprises?q={q}"));
+        r.body["items"][0]["id"]
+            .as_i64()
+            .unwrap_or_else(|| panic!("no enterprise {name}"))
+    }
+
+    /// Creates a user as the admin (`user` carries `email` and `password`) and logs it in.
+    pub fn new_user(&self, user: Value) -> Client {
+        let r = self.login("admin").post("/api/v1/users", &user);
+        assert_eq!(r.status, 201, "{}", r.body);
+        let login = self.anon().post(
+            "/api/v1/auth/login",
+            &serde_json::json!({"email": user["email"], "password": user["password"]}),
+        );
+        assert_eq!(login.status, 200, "{}", login.body);
+        self.anon()
+            .with_token(login.body["access_token"].as_str().unwrap())
+    }
+
     /// A user's id, looked up by an admin.
     pub fn user_id(&self, label: &str) -> i64 {
         let admin = self.login("admin");

@@ -329,10 +329,7 @@ fn the_audit_trail_is_shown_to_those_who_see_the_record_in_full() {
     }
     // A fellow member (who sees no contact details) gets no trail either.
     let admin = app.login("admin");
-    let q: String = form_urlencoded::byte_serialize("东城味道火锅店".as_bytes()).collect();
-    let fellow = admin.get(&format!("/api/v1/enterprises?q={q}")).body["items"][0]["id"]
-        .as_i64()
-        .unwrap();
+    let fellow = app.enterprise_id("东城味道火锅店");
     let r = admin.post(
         "/api/v1/users",
         &serde_json::json!({"email": "hotpot@qingchuan.example", "name": "火锅店", "role": "enterprise",

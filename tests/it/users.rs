@@ -2,14 +2,6 @@ use serde_json::json;
 
 use crate::common::TestApp;
 
-fn enterprise_id(app: &TestApp, name: &str) -> i64 {
-    let admin = app.login("admin");
-    let q: String = form_urlencoded::byte_serialize(name.as_bytes()).collect();
-    admin.get(&format!("/api/v1/enterprises?q={q}")).body["items"][0]["id"]
-        .as_i64()
-        .unwrap()
-}
-
 #[test]
 fn admins_create_users_of_any_role_with_a_generated_password() {
     let app = TestApp::spawn();
@@ -52,8 +44,8 @@ fn admins_create_users_of_any_role_with_a_generated_password() {
 fn regulators_manage_only_the_users_of_enterprises_in_scope() {
     let app = TestApp::spawn();
     let street = app.login("street-regulator");
-    let own_street = enterprise_id(&app, "东城便民超市");
-    let other_street = enterprise_id(&app, "西湖鱼馆");
+    let own_street = app.enterprise_id("东城便民超市");
+    let other_street = app.enterprise_id("西湖鱼馆");
     let r = street.post(
         "/api/v1/users",
         &json!({"email": "shop@qingchuan.example", "name": "店长", "role": "enterprise",
