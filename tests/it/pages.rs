@@ -473,3 +473,29 @@ fn hazard_text_is_escaped_on_the_hazard_pages() {
     assert_eq!(status, 200);
     assert!(!headers["content-disposition"].contains('<'));
 }
+
+#[test]
+fn pager_links_keep_the_list_filters() {
+    let app = TestApp::spawn();
+    let admin = app.login("admin");
+    for i in 0..51 {
+        let r = admin.post(
+            "/api/v1/users",
+            &serde_json::json!({"email": format!("pager{i}@qingchuan.example"), "name": format!("翻页{i}"),
+                                "role": "admin", "password": "a long enough passphrase"}),
+        );
+        assert_eq!(r.status, 201);
+    }
+    let mut c = PageClient::new(&app);
+    c.log_in(&app, "admin", "/");
+    let page = c.get("/users?role=admin");
+    assert!(
+        page.body.contains("/users?role&#x3D;admin&amp;page&#x3D;2"),
+        "the next link keeps role=admin (HTML-escaped)"
+    );
+    let page = c.get("/findings?state=closed&grade=major");
+    assert!(
+        !page.body.contains("rel=\"next\""),
+        "no second page of nothing"
+    );
+}
