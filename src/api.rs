@@ -1,7 +1,7 @@
 //! Shapes shared by every JSON list: pagination in, `{items, total, page, per_page}` out.
 
-use serde::Serialize;
-use utoipa::ToSchema;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{AppResult, Validator};
 
@@ -18,6 +18,23 @@ pub struct Paginated<T> {
     pub per_page: i64,
 }
 
+/// The query parameters of a list that takes no other filter.
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct PageQuery {
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+}
+
+impl PageQuery {
+    pub fn request(&self) -> AppResult<PageRequest> {
+        PageRequest::new(self.page, self.per_page)
+    }
+}
+
+/// A checked page of a list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct PageRequest {
     pub page: i64,

@@ -9,7 +9,7 @@ use serde_json::Value;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
-use crate::auth::UserId;
+use crate::db::ids::UserId;
 use crate::db::schema::audit_log;
 use crate::db::types::{local, now};
 use crate::db::AnyConnection;
@@ -190,58 +190,4 @@ pub fn verify(conn: &mut AnyConnection) -> AppResult<ChainCheck> {
             count += 1;
         }
     }
-}
-
-/// One line of a record's trail as pages show it: when, who, what, which fields.
-#[derive(Debug, Serialize)]
-pub struct TrailLine {
-    pub at: String,
-    pub actor: String,
-    pub action: String,
-    /// The changed fields and their new values, e.g. `name=…; contact_phone=…`.
-    pub changes: String,
-}
-
-/// The trail of one record with actor names, newest first, for pages.
-pub fn trail_lines(
-    conn: &mut AnyConnection,
-    entity: &str,
-    entity_id: i64,
-) -> AppResult<Vec<TrailLine>> {
-    use crate::db::schema::users;
-    let entries = trail(conn, entity, entity_id)?;
-    let ids: Vec<i64> = entries.iter().filter_map(|e| e.actor_id).collect();
-    let names: std::collections::HashMap<i64, String> = users::table
-        .filter(users::id.eq_any(&ids))
-        .select((users::id, users::name))
-        .load::<(i64, String)>(conn)?
-        .into_iter()
-        .collect();
-    Ok(entries
-        .into_iter()
-        .rev()
-        .map(|e| {
-            let changes = match &e.changes {
-                Value::Object(map) => map
-                    .iter()
-                    .filter(|(_, v)| !v.is_null())
-                    .map(|(k, v)| match v {
-                        Value::String(s) => format!("{k}={s}"),
-                        other => format!("{k}={other}"),
-                    })
-                    .collect::<Vec<_>>()
-                    .join("; "),
-                other => other.to_string(),
-            };
-            TrailLine {
-                at: e.at.format("%Y-%m-%d %H:%M:%S").to_string(),
-                actor: e
-                    .actor_id
-                    .and_then(|id| names.get(&id).cloned())
-                    .unwrap_or_else(|| "system".into()),
-                action: e.action,
-                changes,
-            }
-        })
-        .collect())
 }

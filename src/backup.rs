@@ -12,10 +12,10 @@ use std::path::{Path, PathBuf};
 
 use diesel::RunQueryDsl;
 
+use crate::config::{files_dir, FILES_DIR};
 use crate::db::{Backend, Db};
 
 pub const DB_FILE: &str = "safety-alliance.db";
-pub const FILES_DIR: &str = "files";
 
 /// What a backup holds.
 #[derive(Debug, Default, PartialEq, Eq)]
@@ -63,7 +63,7 @@ pub fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Summary, String> {
     };
     tar.append_path_with_name(&snapshot, DB_FILE)
         .map_err(|e| format!("writing the backup: {e}"))?;
-    let files = data_dir.join(FILES_DIR);
+    let files = files_dir(data_dir);
     if files.is_dir() {
         for path in walk(&files).map_err(|e| format!("reading {}: {e}", files.display()))? {
             let name = Path::new(FILES_DIR).join(path.strip_prefix(&files).expect("below files/"));

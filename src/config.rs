@@ -3,31 +3,13 @@
 //! Every setting has an embedded default so that `cargo run --release` needs nothing. The table in
 //! README.md ("Configuration") lists the same settings; keep the two in step.
 
-use std::fmt;
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use clap::Args;
 
-/// A secret that never prints: `Debug` and `Display` show a placeholder.
-#[derive(Clone, Default)]
-pub struct Secret(String);
-
-impl Secret {
-    pub fn new(value: impl Into<String>) -> Self {
-        Self(value.into())
-    }
-    pub fn expose(&self) -> &str {
-        &self.0
-    }
-}
-
-impl fmt::Debug for Secret {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str("Secret(***)")
-    }
-}
+pub use crate::secret::Secret;
 
 /// Settings shared by every subcommand. Read by clap from flags or environment variables.
 #[derive(Debug, Clone, Args)]
@@ -43,11 +25,12 @@ pub struct Settings {
     /// Database: `postgres://…` / `postgresql://…` for PostgreSQL, `sqlite://PATH` for SQLite.
     /// Default: `sqlite://<data dir>/safety-alliance.db`.
     #[arg(long, env = "DATABASE_URL", global = true, hide_env_values = true)]
-    pub database_url: Option<String>,
+    pub database_url: Option<Secret>,
 
-    /// Secret that signs access tokens. Default: generated once into `<data dir>/token-secret`.
+    /// Secret that signs access tokens, at least 32 bytes. Default: generated once into
+    /// `<data dir>/token-secret`.
     #[arg(long, env = "SA_TOKEN_SECRET", global = true, hide_env_values = true)]
-    pub token_secret: Option<String>,
+    pub token_secret: Option<Secret>,
 
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `safety_alliance=debug`.
     #[arg(long, env = "SA_LOG", default_value = "info", global = true)]
@@ -78,6 +61,15 @@ pub struct Settings {
     /// Lifetime of a refresh token and of a web session, in seconds.
     #[arg(long, env = "SA_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600, global = true)]
     pub refresh_token_ttl: u64,
+
+    /// Lifetime of a web session (the login cookie), in seconds; at most the refresh lifetime.
+    #[arg(long, env = "SA_WEB_SESSION_TTL", default_value_t = 12 * 3600, global = true)]
+    pub web_session_ttl: u64,
+
+    /// How many password hashes (argon2id, ~19 MiB each) run at once; more wait up to 5 s, then
+    /// get 429.
+    #[arg(long, env = "SA_PASSWORD_HASHING", default_value_t = 4, global = true)]
+    pub password_hashing: usize,
 
     /// Set cookies with the `Secure` flag (enable when served over TLS).
     #[arg(
@@ -123,6 +115,8 @@ impl Settings {
             sqlite_synchronous: SqliteSync::Full,
             access_token_ttl: 900,
             refresh_token_ttl: 30 * 24 * 3600,
+            web_session_ttl: 12 * 3600,
+            password_hashing: 4,
             secure_cookies: false,
             trust_proxy: false,
             max_upload_bytes: 10 * 1024 * 1024,
@@ -131,8 +125,8 @@ impl Settings {
     }
 
     pub fn database_url(&self) -> String {
-        match &self.database_url {
-            Some(url) if !url.trim().is_empty() => url.trim().to_string(),
+        match self.database_url.as_ref().map(|u| u.expose().trim()) {
+            Some(url) if !url.is_empty() => url.to_string(),
             _ => format!(
                 "sqlite://{}",
                 self.data_dir.join("safety-alliance.db").display()
@@ -148,12 +142,34 @@ impl Settings {
         Duration::from_secs(self.refresh_token_ttl)
     }
 
+    /// The web session's lifetime, never longer than a refresh token's.
+    pub fn web_ttl(&self) -> Duration {
+        Duration::from_secs(self.web_session_ttl.min(self.refresh_token_ttl))
+    }
+
+    /// Where uploaded files are kept: `<data dir>/files`, content-addressed.
+    pub fn files_dir(&self) -> PathBuf {
+        files_dir(&self.data_dir)
+    }
+
     /// The token secret: from the setting, else from `<data dir>/token-secret`, generated with
     /// mode 0600 on first use.
-    pub fn load_token_secret(&self) -> std::io::Result<Secret> {
-        if let Some(secret) = self.token_secret.as_deref().filter(|s| !s.is_empty()) {
-            return Ok(Secret::new(secret));
+    pub fn load_token_secret(&self) -> Result<Secret, String> {
+        if let Some(secret) = &self.token_secret {
+            // A short HMAC key is recovered offline from one token: refuse it at start.
+            if secret.expose().len() < MIN_SECRET_BYTES {
+                return Err(format!(
+                    "SA_TOKEN_SECRET must be at least {MIN_SECRET_BYTES} bytes (got {}); leave it unset to generate one",
+                    secret.expose().len()
+                ));
+            }
+            return Ok(secret.clone());
         }
+        self.stored_token_secret()
+            .map_err(|e| format!("cannot read or create the token secret: {e}"))
+    }
+
+    fn stored_token_secret(&self) -> std::io::Result<Secret> {
         let path = self.data_dir.join("token-secret");
         match std::fs::read_to_string(&path) {
             Ok(s) if s.trim().len() >= 32 => return Ok(Secret::new(s.trim())),
@@ -161,10 +177,20 @@ impl Settings {
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {}
             Err(e) => return Err(e),
         }
-        let secret = crate::auth::token::random_token(48);
+        let secret = crate::secret::random_token(48);
         write_private_file(&path, secret.as_bytes())?;
         Ok(Secret::new(secret))
     }
+}
+
+/// The shortest token secret accepted.
+pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The folder of uploaded files below a data directory (attachments write it, backups copy it).
+pub const FILES_DIR: &str = "files";
+
+pub fn files_dir(data_dir: &Path) -> PathBuf {
+    data_dir.join(FILES_DIR)
 }
 
 /// Writes a file readable only by its owner (0600 on Unix).

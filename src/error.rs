@@ -129,6 +129,10 @@ pub enum AppError {
     Validation(Vec<FieldError>),
     #[error("conflict: {detail}")]
     Conflict { kind: &'static str, detail: String },
+    /// A unique constraint refused the write (two racing requests, or a value taken meanwhile).
+    /// The database's own message is the cause: it goes to the log, never to the client.
+    #[error("duplicate: {0}")]
+    Duplicate(String),
     #[error("bad request: {0}")]
     BadRequest(String),
     #[error("too many requests")]
@@ -162,6 +166,30 @@ impl AppError {
         }])
     }
 
+    /// Both errors' field messages, for a form checked in two steps; an error that is not a
+    /// validation error wins.
+    pub fn merge(self, other: AppError) -> AppError {
+        match (self, other) {
+            (Self::Validation(mut a), Self::Validation(b)) => {
+                a.extend(b);
+                Self::Validation(a)
+            }
+            (Self::Validation(_), other) => other,
+            (first, _) => first,
+        }
+    }
+
+    /// A validation error without the messages about `field` (one the caller fills in itself).
+    pub fn without(self, field: &str) -> AppError {
+        match self {
+            Self::Validation(mut errors) => {
+                errors.retain(|e| e.field != field);
+                Self::Validation(errors)
+            }
+            other => other,
+        }
+    }
+
     fn kind(&self) -> &'static str {
         match self {
             Self::NotFound => "not-found",
@@ -169,6 +197,7 @@ impl AppError {
             Self::Forbidden(_) => "forbidden",
             Self::Validation(_) => "validation",
             Self::Conflict { kind, .. } => kind,
+            Self::Duplicate(_) => "duplicate",
             Self::BadRequest(_) => "bad-request",
             Self::TooManyRequests { .. } => "too-many-requests",
             Self::PayloadTooLarge(_) => "payload-too-large",
@@ -184,7 +213,7 @@ impl AppError {
             Self::Unauthorized(_) => "Authentication required",
             Self::Forbidden(_) => "Not allowed",
             Self::Validation(_) => "Invalid input",
-            Self::Conflict { .. } => "Conflict",
+            Self::Conflict { .. } | Self::Duplicate(_) => "Conflict",
             Self::BadRequest(_) => "Bad request",
             Self::TooManyRequests { .. } => "Too many requests",
             Self::PayloadTooLarge(_) => "Payload too large",
@@ -207,6 +236,7 @@ impl AppError {
                 format!("Invalid fields: {}", fields.join(", "))
             }
             Self::Conflict { detail, .. } => detail.clone(),
+            Self::Duplicate(_) => "A record with the same unique value exists.".into(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many attempts; retry after {retry_after_secs} seconds.")
             }
@@ -241,7 +271,7 @@ impl ResponseError for AppError {
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
             Self::Forbidden(_) => StatusCode::FORBIDDEN,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
-            Self::Conflict { .. } => StatusCode::CONFLICT,
+            Self::Conflict { .. } | Self::Duplicate(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
@@ -256,6 +286,9 @@ impl ResponseError for AppError {
         match self {
             Self::Internal(detail) | Self::Unavailable(detail) => {
                 tracing::error!(request_id = request_id.as_deref().unwrap_or("-"), error = %detail, "request failed");
+            }
+            Self::Duplicate(cause) => {
+                tracing::info!(request_id = request_id.as_deref().unwrap_or("-"), cause = %cause, "unique constraint refused a write");
             }
             _ => {}
         }
@@ -291,13 +324,9 @@ impl From<diesel::result::Error> for AppError {
         use diesel::result::{DatabaseErrorKind, Error};
         match err {
             Error::NotFound => Self::NotFound,
-            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => Self::conflict(
-                "duplicate",
-                format!(
-                    "A record with the same unique value exists ({}).",
-                    info.message()
-                ),
-            ),
+            Error::DatabaseError(DatabaseErrorKind::UniqueViolation, info) => {
+                Self::Duplicate(info.message().to_string())
+            }
             Error::DatabaseError(DatabaseErrorKind::ForeignKeyViolation, _) => Self::conflict(
                 "reference",
                 "The record refers to, or is referred to by, another record.",

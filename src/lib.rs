@@ -11,9 +11,11 @@ pub mod error;
 pub mod extract;
 pub mod findings;
 pub mod health;
+pub mod home;
 pub mod limits;
 pub mod openapi;
 pub mod org;
+pub mod secret;
 pub mod seed;
 pub mod users;
 pub mod web;
@@ -40,6 +42,20 @@ pub fn log_filter(spec: &str) -> tracing_subscriber::EnvFilter {
     let base = tracing_subscriber::EnvFilter::try_new(spec)
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
     base.add_directive("handlebars=warn".parse().expect("valid directive"))
+}
+
+/// The logging of the binary and of the tests: the filter of [`log_filter`], lines without
+/// targets, written by `writer`.
+pub fn logging<W>(spec: &str, writer: W, ansi: bool) -> impl tracing::Subscriber + Send + Sync
+where
+    W: for<'w> tracing_subscriber::fmt::MakeWriter<'w> + Send + Sync + 'static,
+{
+    tracing_subscriber::fmt()
+        .with_env_filter(log_filter(spec))
+        .with_target(false)
+        .with_ansi(ansi)
+        .with_writer(writer)
+        .finish()
 }
 
 /// Everything the server needs, prepared: database connected and migrated, secrets loaded.
@@ -78,10 +94,13 @@ impl Platform {
             migrations_applied: db.run_migrations()?,
             ..Default::default()
         };
-        let secret = settings
-            .load_token_secret()
-            .map_err(|e| format!("cannot read or create the token secret: {e}"))?;
-        let keys = TokenKeys::new(&secret, settings.access_ttl(), settings.refresh_ttl());
+        let secret = settings.load_token_secret()?;
+        let keys = TokenKeys::new(
+            &secret,
+            settings.access_ttl(),
+            settings.refresh_ttl(),
+            settings.web_ttl(),
+        );
         if db.backend() == Backend::Sqlite {
             let mut conn = db.conn().map_err(|e| e.to_string())?;
             if seed::is_empty(&mut conn).map_err(|e| e.to_string())? {
@@ -109,6 +128,7 @@ impl Platform {
         let db = aweb::Data::new(self.db.clone());
         let keys = aweb::Data::from(self.keys.clone());
         let settings = aweb::Data::new(self.settings.clone());
+        let hashing = aweb::Data::new(limits::PasswordHashing::new(self.settings.password_hashing));
         let pages = aweb::Data::new(
             crate::web::Pages::new()
                 .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
@@ -119,6 +139,7 @@ impl Platform {
                 .app_data(keys.clone())
                 .app_data(settings.clone())
                 .app_data(pages.clone())
+                .app_data(hashing.clone())
                 .app_data(aweb::PathConfig::default().error_handler(error::path_error_handler))
                 .app_data(
                     aweb::FormConfig::default()
@@ -165,6 +186,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)
+        .configure(home::configure)
         .configure(org::pages::configure)
         .configure(findings::pages::configure)
         .configure(users::pages::configure);
@@ -240,7 +262,7 @@ async fn request_context(
                 && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-')
         })
         .map(str::to_owned)
-        .unwrap_or_else(|| auth::token::random_token(9));
+        .unwrap_or_else(|| secret::random_token(9));
     let method = req.method().clone();
     let path = req.path().to_owned();
     let started = Instant::now();

@@ -16,9 +16,9 @@ pub struct Limiter {
 }
 
 impl Limiter {
-    pub const fn new(concurrent: usize, wait: Duration) -> Self {
+    pub fn new(concurrent: usize, wait: Duration) -> Self {
         Self {
-            permits: Semaphore::const_new(concurrent),
+            permits: Semaphore::new(concurrent),
             wait,
         }
     }
@@ -41,8 +41,22 @@ impl Limiter {
     }
 }
 
-/// Password hashing and verification: at most 4 at once, waiting at most 5 seconds.
-pub static PASSWORD_HASHING: Limiter = Limiter::new(4, Duration::from_secs(5));
+/// Password hashing and verification: `SA_PASSWORD_HASHING` at once (4 by default), waiting at
+/// most 5 seconds. Shared by the app's workers as app data.
+pub struct PasswordHashing(Limiter);
+
+impl PasswordHashing {
+    pub fn new(concurrent: usize) -> Self {
+        Self(Limiter::new(concurrent.max(1), Duration::from_secs(5)))
+    }
+}
+
+impl std::ops::Deref for PasswordHashing {
+    type Target = Limiter;
+    fn deref(&self) -> &Limiter {
+        &self.0
+    }
+}
 
 #[cfg(test)]
 mod tests {

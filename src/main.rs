@@ -97,12 +97,12 @@ enum AuditCommand {
 }
 
 fn init_logging(filter: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_new(filter)
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_target(false)
-        .init();
+    use std::io::IsTerminal;
+    let ansi = std::io::stderr().is_terminal();
+    // `try_init` also routes the `log` records of dependencies (handlebars among them) through
+    // the same filter.
+    use tracing_subscriber::util::SubscriberInitExt;
+    let _ = safety_alliance::logging(filter, std::io::stderr, ansi).try_init();
 }
 
 fn main() -> ExitCode {

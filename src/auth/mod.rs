@@ -4,6 +4,7 @@
 pub mod extract;
 pub mod password;
 pub mod routes;
+pub mod service;
 pub mod session;
 pub mod throttle;
 pub mod token;

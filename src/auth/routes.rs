@@ -4,13 +4,14 @@ use actix_web::{web, HttpRequest, HttpResponse};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::auth::service::{authenticate, change_own_password, client_address, PasswordChange};
 use crate::auth::token::{Purpose, TokenKeys};
-use crate::auth::{password, session, throttle, user, ApiUser, Role, UserId};
+use crate::auth::{password, session, user, ApiUser, Role, UserId};
 use crate::db::ids::{EnterpriseId, IndustryId, RegionId};
-use crate::db::types::now;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{JsonBody, AUTH_LIMIT};
+use crate::limits::PasswordHashing;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(login)
@@ -60,80 +61,6 @@ pub struct Me {
     pub active: bool,
 }
 
-/// The client's address for throttling: the TCP peer, or the first `X-Forwarded-For` hop when
-/// the platform is configured to sit behind a trusted proxy.
-pub fn client_address(req: &HttpRequest) -> String {
-    let trust_proxy = req
-        .app_data::<web::Data<crate::config::Settings>>()
-        .is_some_and(|s| s.trust_proxy);
-    let forwarded = trust_proxy
-        .then(|| req.headers().get("x-forwarded-for"))
-        .flatten()
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
-        .map(|v| v.trim().to_string())
-        .filter(|v| !v.is_empty());
-    forwarded
-        .or_else(|| req.peer_addr().map(|a| a.ip().to_string()))
-        .unwrap_or_else(|| "unknown".into())
-}
-
-/// Checks the throttle, verifies email and password on the blocking pool (argon2 outside any
-/// transaction) and starts a session. Unknown email and wrong password answer the same error
-/// after the same work; both count against the account and the address.
-pub async fn authenticate(
-    db: &Db,
-    email: String,
-    password_text: String,
-    ttl: std::time::Duration,
-    address: String,
-) -> AppResult<(UserId, i64, String)> {
-    let keys = vec![
-        throttle::account_key(&email),
-        throttle::address_key(&address),
-    ];
-    let check_keys = keys.clone();
-    if let Some(retry_after_secs) = db
-        .run(move |conn| throttle::locked_for(conn, &check_keys, now()))
-        .await?
-    {
-        tracing::warn!(email = %user::mask_email(&email), "login throttled");
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
-    let lookup = email.clone();
-    let found = db
-        .run(move |conn| user::find_by_email(conn, &lookup))
-        .await?;
-    let stored = found.as_ref().map(|u| u.password_hash.clone());
-    let ok = crate::limits::PASSWORD_HASHING
-        .run(move || password::verify(&password_text, stored.as_deref()))
-        .await?;
-    match found {
-        Some(u) if ok && u.active => {
-            let account = keys[0].clone();
-            let (sid, refresh_token) = db
-                .write(move |conn| {
-                    throttle::clear(conn, &account)?;
-                    session::forget_ended(conn, u.id)?;
-                    session::start(conn, u.id, ttl)
-                })
-                .await?;
-            tracing::info!(user = u.id.0, email = %user::mask_email(&email), "login");
-            Ok((u.id, sid, refresh_token))
-        }
-        _ => {
-            db.write(move |conn| {
-                let at = now();
-                throttle::record_failure(conn, &keys[0], throttle::ACCOUNT_FREE, at)?;
-                throttle::record_failure(conn, &keys[1], throttle::ADDRESS_FREE, at)
-            })
-            .await?;
-            tracing::info!(email = %user::mask_email(&email), "login failed");
-            Err(AppError::Unauthorized("Wrong email or password."))
-        }
-    }
-}
-
 /// Logs in with email and password.
 #[utoipa::path(post, path = "/api/v1/auth/login", tag = "auth", request_body = LoginRequest,
     responses((status = 200, body = TokenPair), (status = 400, body = Problem, content_type = "application/problem+json"),
@@ -144,14 +71,16 @@ async fn login(
     req: HttpRequest,
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
+    hashing: web::Data<PasswordHashing>,
     body: JsonBody<LoginRequest, AUTH_LIMIT>,
 ) -> AppResult<HttpResponse> {
     let LoginRequest { email, password } = body.0;
     if email.len() > 254 || password.len() > password::MAX_LENGTH {
         return Err(AppError::Unauthorized("Wrong email or password."));
     }
+    let address = client_address(&req);
     let (user, sid, refresh_token) =
-        authenticate(&db, email, password, keys.refresh_ttl, client_address(&req)).await?;
+        authenticate(&db, &hashing, email, password, keys.refresh_ttl, address).await?;
     Ok(HttpResponse::Ok()
         .insert_header(("Cache-Control", "no-store"))
         .json(TokenPair {
@@ -256,78 +185,6 @@ async fn me(ApiUser(actor): ApiUser) -> HttpResponse {
     })
 }
 
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct PasswordChange {
-    pub current_password: String,
-    /// At least 10 characters, not a common password.
-    pub new_password: String,
-}
-
-/// Changes the caller's own password after checking the current one. Every other session of the
-/// user ends; this one stays.
-pub async fn change_own_password(
-    db: &Db,
-    actor: &crate::auth::Actor,
-    change: PasswordChange,
-) -> AppResult<()> {
-    let mut v = crate::error::Validator::new();
-    if let Err(message) = password::check_strength(&change.new_password) {
-        v.add("new_password", message);
-    }
-    v.check(
-        change.new_password != change.current_password,
-        "new_password",
-        "must differ from the current password",
-    );
-    v.finish()?;
-    let id = actor.id;
-    let keep = actor.session_id;
-    let stored = db
-        .run(move |conn| {
-            user::find(conn, id)?
-                .map(|u| u.password_hash)
-                .ok_or(AppError::NotFound)
-        })
-        .await?;
-    let PasswordChange {
-        current_password,
-        new_password,
-    } = change;
-    let (ok, hash) = crate::limits::PASSWORD_HASHING
-        .run(move || {
-            let ok = password::verify(&current_password, Some(&stored));
-            (ok, ok.then(|| password::hash(&new_password)))
-        })
-        .await?;
-    let hash = match (ok, hash) {
-        (true, Some(hash)) => hash?,
-        _ => {
-            return Err(AppError::field(
-                "current_password",
-                "is not your current password",
-            ))
-        }
-    };
-    db.write(move |conn| {
-        use crate::db::schema::users;
-        use diesel::prelude::*;
-        diesel::update(users::table.find(id))
-            .set((users::password_hash.eq(hash), users::updated_at.eq(now())))
-            .execute(conn)?;
-        session::revoke_others(conn, id, keep)?;
-        crate::audit::record(
-            conn,
-            Some(id),
-            "change_password",
-            "user",
-            Some(id.0),
-            serde_json::json!({}),
-        )
-    })
-    .await
-}
-
 /// Changes the caller's password (the current one is required).
 #[utoipa::path(post, path = "/api/v1/me/password", tag = "auth", request_body = PasswordChange,
     responses((status = 204, description = "Changed; other sessions ended"), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
@@ -336,9 +193,10 @@ pub async fn change_own_password(
 #[actix_web::post("/me/password")]
 async fn change_password(
     db: web::Data<Db>,
+    hashing: web::Data<PasswordHashing>,
     ApiUser(actor): ApiUser,
     body: JsonBody<PasswordChange, AUTH_LIMIT>,
 ) -> AppResult<HttpResponse> {
-    change_own_password(&db, &actor, body.0).await?;
+    change_own_password(&db, &hashing, &actor, body.0).await?;
     Ok(HttpResponse::NoContent().finish())
 }

@@ -4,12 +4,13 @@
 use chrono::NaiveDateTime;
 use diesel::prelude::*;
 
-use crate::auth::token::{digest, random_token};
+use crate::auth::token::digest;
 use crate::db::ids::UserId;
 use crate::db::schema::sessions;
 use crate::db::types::now;
 use crate::db::AnyConnection;
 use crate::error::AppResult;
+use crate::secret::random_token;
 
 #[derive(Debug, Queryable, Selectable)]
 #[diesel(table_name = sessions)]

@@ -2,14 +2,12 @@
 
 use std::time::Duration;
 
-use base64::Engine;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
-use rand::RngCore;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
-use crate::config::Secret;
 use crate::db::ids::UserId;
+use crate::secret::{random_token, Secret};
 
 /// The purpose a token was issued for; each has its own issuer, so one cannot stand in for
 /// another.
@@ -50,13 +48,18 @@ pub struct TokenKeys {
 }
 
 impl TokenKeys {
-    pub fn new(secret: &Secret, access_ttl: Duration, refresh_ttl: Duration) -> Self {
+    pub fn new(
+        secret: &Secret,
+        access_ttl: Duration,
+        refresh_ttl: Duration,
+        web_ttl: Duration,
+    ) -> Self {
         Self {
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
             access_ttl,
             refresh_ttl,
-            web_ttl: Duration::from_secs(12 * 3600).min(refresh_ttl),
+            web_ttl: web_ttl.min(refresh_ttl),
         }
     }
 
@@ -91,13 +94,6 @@ impl TokenKeys {
         let user = data.claims.sub.parse().ok()?;
         Some((UserId(user), data.claims.sid))
     }
-}
-
-/// A random URL-safe token of `bytes` random bytes.
-pub fn random_token(bytes: usize) -> String {
-    let mut buf = vec![0u8; bytes];
-    rand::rngs::OsRng.fill_bytes(&mut buf);
-    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(buf)
 }
 
 /// SHA-256 hex digest, for storing refresh tokens.

@@ -131,6 +131,33 @@ impl CustomizeConnection<AnyConnection, diesel::r2d2::Error> for SqlitePragmas {
     }
 }
 
+/// A boxed SQL condition on the table (or join) `QS`, for filters built at run time.
+pub type Predicate<QS> = Box<
+    dyn diesel::expression::BoxableExpression<QS, MultiBackend, SqlType = diesel::sql_types::Bool>,
+>;
+
+/// A condition no row meets.
+pub fn never<QS>() -> Predicate<QS> {
+    Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 0"))
+}
+
+/// A condition every row meets (the start of a conjunction).
+pub fn always<QS>() -> Predicate<QS> {
+    Box::new(diesel::dsl::sql::<diesel::sql_types::Bool>("1 = 1"))
+}
+
+/// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
+pub fn escape_like(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+    out
+}
+
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
@@ -213,13 +240,17 @@ impl Db {
         T: Send + 'static,
     {
         let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
-        self.run(move |conn| {
+        let pool = self.pool.clone();
+        actix_web::web::block(move || {
+            // A writer waits for its turn without holding a connection, so that readers are
+            // never starved of the pool while writes queue.
             let _turn = writer
                 .as_ref()
                 .map(|w| w.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
-            write_tx(conn, f)
+            let mut conn = pool.get()?;
+            write_tx(&mut conn, f)
         })
-        .await
+        .await?
     }
 
     pub fn run_migrations(&self) -> Result<Vec<String>, String> {

@@ -8,7 +8,7 @@ macro_rules! id_type {
     ($(#[$meta:meta])* $name:ident) => {
         $(#[$meta])*
         #[derive(
-            Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
+            Debug, Default, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord,
             serde::Serialize, serde::Deserialize, diesel_derive_newtype::DieselNewType,
             utoipa::ToSchema,
         )]
@@ -130,28 +130,4 @@ pub fn start_of_local_day(date: chrono::NaiveDate) -> NaiveDateTime {
 /// Today's date in the display zone.
 pub fn today() -> chrono::NaiveDate {
     Utc::now().with_timezone(&shanghai()).date_naive()
-}
-
-#[cfg(test)]
-mod tests {
-    use crate::auth::Role;
-    use crate::org::model::{AllianceLevel, MemberRole, RegionLevel, Scale};
-
-    fn same<T: serde::Serialize + Copy>(all: &[T], text: impl Fn(T) -> &'static str) {
-        for v in all {
-            assert_eq!(
-                serde_json::to_value(v).unwrap(),
-                serde_json::json!(text(*v))
-            );
-        }
-    }
-
-    #[test]
-    fn stored_text_and_json_agree() {
-        same(Role::ALL, Role::as_str);
-        same(RegionLevel::ALL, RegionLevel::as_str);
-        same(Scale::ALL, Scale::as_str);
-        same(AllianceLevel::ALL, AllianceLevel::as_str);
-        same(MemberRole::ALL, MemberRole::as_str);
-    }
 }

@@ -9,14 +9,12 @@ use actix_multipart::Multipart;
 use actix_web::http::header;
 use actix_web::{web, HttpResponse};
 use diesel::prelude::*;
-use futures_util::TryStreamExt;
 use serde::Serialize;
 use sha2::{Digest, Sha256};
 use utoipa::ToSchema;
 
 use crate::access::{self, Policy};
 use crate::auth::ApiUser;
-use crate::backup::FILES_DIR;
 use crate::config::Settings;
 use crate::db::schema::attachments;
 use crate::db::types::now;
@@ -24,6 +22,9 @@ use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult, Problem};
 use crate::findings::model::{AttachmentId, UserId};
 use crate::findings::{service, store};
+#[cfg(test)]
+use crate::web::form::clean_name;
+use crate::web::form::{read_multipart, Upload};
 
 /// What the server stored.
 #[derive(Debug, Clone, Serialize, ToSchema)]
@@ -61,7 +62,9 @@ pub fn sniff(bytes: &[u8]) -> Option<&'static str> {
 }
 
 fn path_of(data_dir: &Path, sha256: &str) -> PathBuf {
-    data_dir.join(FILES_DIR).join(&sha256[..2]).join(sha256)
+    crate::config::files_dir(data_dir)
+        .join(&sha256[..2])
+        .join(sha256)
 }
 
 /// Writes the file durably (temp file, fsync, rename, fsync dir) unless it is already stored.
@@ -79,78 +82,22 @@ fn store_file(data_dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()
     std::fs::File::open(dir)?.sync_all()
 }
 
-/// A file name safe to show and to put in a header: no path, no control characters, ≤ 100 chars.
-fn clean_name(raw: Option<&str>) -> String {
-    let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
-    let cleaned: String = base
-        .chars()
-        .filter(|c| !c.is_control() && *c != '"')
-        .take(100)
-        .collect();
-    if cleaned.trim().is_empty() {
-        "file".into()
-    } else {
-        cleaned
-    }
+/// A file checked by content and written to disk, not yet recorded: its row is inserted by the
+/// transaction that uses it ([`record`]), so a refused form leaves no attachment behind.
+#[derive(Debug, Clone)]
+pub struct Stored {
+    pub sha256: String,
+    pub content_type: &'static str,
+    pub size: i64,
+    pub file_name: String,
 }
 
-/// A multipart form read into memory: its text fields and its files (field name, bytes, file
-/// name). A file larger than `limit`, or a form larger than three such files, answers 413.
-pub struct MultipartForm {
-    pub fields: std::collections::HashMap<String, String>,
-    pub files: Vec<(String, Vec<u8>, String)>,
-}
-
-pub async fn read_multipart(mut payload: Multipart, limit: usize) -> AppResult<MultipartForm> {
-    let mut form = MultipartForm {
-        fields: Default::default(),
-        files: Vec::new(),
-    };
-    let unreadable = |e: actix_multipart::MultipartError| {
-        AppError::BadRequest(format!("Unreadable multipart body: {e}"))
-    };
-    let mut total = 0usize;
-    while let Some(mut field) = payload.try_next().await.map_err(unreadable)? {
-        let name = field.name().unwrap_or("").to_string();
-        let file_name = field
-            .content_disposition()
-            .and_then(|d| d.get_filename())
-            .map(str::to_string);
-        let mut bytes = Vec::new();
-        while let Some(chunk) = field.try_next().await.map_err(unreadable)? {
-            total += chunk.len();
-            if bytes.len() + chunk.len() > limit || total > limit.saturating_mul(3) {
-                return Err(AppError::PayloadTooLarge(format!(
-                    "The file is larger than {limit} bytes."
-                )));
-            }
-            bytes.extend_from_slice(&chunk);
-        }
-        match file_name {
-            Some(file_name) => {
-                // A file input left empty arrives as a part without content.
-                if !bytes.is_empty() {
-                    form.files.push((name, bytes, clean_name(Some(&file_name))));
-                }
-            }
-            None => {
-                let text = String::from_utf8(bytes)
-                    .map_err(|_| AppError::field(&name, "is not valid UTF-8 text"))?;
-                form.fields.insert(name, text);
-            }
-        }
-    }
-    Ok(form)
-}
-
-/// Checks a file by content, stores it and records who uploaded it.
-pub async fn save(
-    db: &Db,
-    settings: &Settings,
-    user: UserId,
-    bytes: Vec<u8>,
-    file_name: String,
-) -> AppResult<Attachment> {
+/// Checks an upload by content and stores the file durably (content-addressed, so storing the
+/// same bytes twice keeps one file).
+pub async fn store(settings: &Settings, file: Upload) -> AppResult<Stored> {
+    let Upload {
+        bytes, file_name, ..
+    } = file;
     let Some(content_type) = sniff(&bytes) else {
         return Err(AppError::UnsupportedMedia(
             "Only JPEG, PNG, WebP photos and PDF documents are accepted (checked by content)."
@@ -164,20 +111,29 @@ pub async fn save(
     web::block(move || store_file(&data_dir, &digest, &bytes))
         .await?
         .map_err(|e| AppError::internal(format!("storing attachment: {e}")))?;
-    let row = Attachment {
-        id: AttachmentId(0),
+    Ok(Stored {
         sha256,
-        content_type: content_type.into(),
+        content_type,
         size,
         file_name,
-    };
-    db.write(move |conn| {
+    })
+}
+
+/// Records stored files as the user's attachments, with their audit entries, in the caller's
+/// transaction.
+pub fn record(
+    conn: &mut AnyConnection,
+    user: UserId,
+    files: &[Stored],
+) -> AppResult<Vec<Attachment>> {
+    let mut out = Vec::with_capacity(files.len());
+    for f in files {
         let id: AttachmentId = diesel::insert_into(attachments::table)
             .values((
-                attachments::sha256.eq(&row.sha256),
-                attachments::content_type.eq(&row.content_type),
-                attachments::size.eq(row.size),
-                attachments::file_name.eq(&row.file_name),
+                attachments::sha256.eq(&f.sha256),
+                attachments::content_type.eq(f.content_type),
+                attachments::size.eq(f.size),
+                attachments::file_name.eq(&f.file_name),
                 attachments::uploaded_by.eq(user),
                 attachments::uploaded_at.eq(now()),
             ))
@@ -189,11 +145,30 @@ pub async fn save(
             "upload",
             "attachment",
             Some(id.0),
-            serde_json::json!({"sha256": row.sha256, "content_type": row.content_type, "size": row.size}),
+            serde_json::json!({"sha256": f.sha256, "content_type": f.content_type, "size": f.size}),
         )?;
-        Ok(Attachment { id, ..row })
-    })
-    .await
+        out.push(Attachment {
+            id,
+            sha256: f.sha256.clone(),
+            content_type: f.content_type.into(),
+            size: f.size,
+            file_name: f.file_name.clone(),
+        });
+    }
+    Ok(out)
+}
+
+/// Stores every upload of a page form (field `photo`); a file of the wrong kind is a field
+/// error on `photo`.
+pub async fn store_photos(settings: &Settings, uploads: Vec<Upload>) -> AppResult<Vec<Stored>> {
+    let mut out = Vec::with_capacity(uploads.len());
+    for file in uploads {
+        out.push(store(settings, file).await.map_err(|e| match e {
+            AppError::UnsupportedMedia(m) => AppError::field("photo", m),
+            other => other,
+        })?);
+    }
+    Ok(out)
 }
 
 /// Uploads a photo or PDF (multipart field `file`); checked by content, not by declared type.
@@ -212,16 +187,19 @@ pub async fn upload(
     ApiUser(actor): ApiUser,
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
-    let form = read_multipart(payload, settings.max_upload_bytes).await?;
-    let Some((_, bytes, file_name)) = form.files.into_iter().find(|(name, _, _)| name == "file")
-    else {
+    let (_, files) = read_multipart(payload, settings.max_upload_bytes).await?;
+    let Some(file) = files.into_iter().find(|f| f.field == "file") else {
         return Err(AppError::field(
             "file",
             "is required (multipart field `file`)",
         ));
     };
-    let saved = save(&db, &settings, actor.id, bytes, file_name).await?;
-    Ok(HttpResponse::Created().json(saved))
+    let stored = store(&settings, file).await?;
+    let user = actor.id;
+    let mut saved = db
+        .write(move |conn| record(conn, user, std::slice::from_ref(&stored)))
+        .await?;
+    Ok(HttpResponse::Created().json(saved.remove(0)))
 }
 
 /// May the caller download this attachment? Its uploader may; others only through a finding

@@ -53,6 +53,19 @@ pub struct Parts {
     pub regulator: bool,
 }
 
+/// What else about the finding decides whether an action applies, besides its state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Facts {
+    /// 限期整改: it has a deadline that can be extended.
+    pub has_deadline: bool,
+    /// An extension request waits for a decision.
+    pub extension_pending: bool,
+    /// Already shared with the alliance as a lesson.
+    pub shared: bool,
+    /// The enterprise belongs to an alliance (to share with, and whose lead reviews).
+    pub has_alliance: bool,
+}
+
 /// Why a transition is refused.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Refusal {
@@ -60,14 +73,26 @@ pub enum Refusal {
     NotAllowed,
     /// The action does not apply in the current state (409).
     WrongState,
+    /// An extension of a finding fixed on the spot, which has no deadline (409).
+    NoDeadline,
+    /// A second extension request while one waits for a decision (409).
+    ExtensionPending,
+    /// A decision on an extension nobody asked for (409).
+    NoExtensionRequest,
+    /// Sharing a finding that is shared already (409).
+    AlreadyShared,
+    /// Sharing a finding of an enterprise in no alliance (409).
+    NoAlliance,
 }
 
 /// The one rule of the closed loop: what `action` by someone playing `parts` does to a finding
-/// in `state`. `Ok` carries the state afterwards (unchanged for timeline-only actions).
+/// in `state` with these `facts`. `Ok` carries the state afterwards (unchanged for
+/// timeline-only actions). The pages offer exactly the actions this allows ([`available`]).
 pub fn transition(
     state: FindingState,
     action: Action,
     parts: Parts,
+    facts: Facts,
 ) -> Result<FindingState, Refusal> {
     use Action::*;
     use FindingState::*;
@@ -82,24 +107,38 @@ pub fn transition(
     if !allowed {
         return Err(Refusal::NotAllowed);
     }
-    match (state, action) {
-        (Reported, StartRectification) => Ok(Rectifying),
-        (Reported | Rectifying, SubmitRectification) => Ok(AwaitingReview),
-        (AwaitingReview, Accept) => Ok(Closed),
-        (AwaitingReview, Reject) => Ok(Rectifying),
-        (Reported | Rectifying | AwaitingReview, Void) => Ok(Voided),
-        (Reported | Rectifying, RequestExtension | GrantExtension | RefuseExtension) => Ok(state),
-        (Reported | Rectifying | AwaitingReview | Closed, Share) => Ok(state),
-        _ => Err(Refusal::WrongState),
+    let to = match (state, action) {
+        (Reported, StartRectification) => Rectifying,
+        (Reported | Rectifying, SubmitRectification) => AwaitingReview,
+        (AwaitingReview, Accept) => Closed,
+        (AwaitingReview, Reject) => Rectifying,
+        (Reported | Rectifying | AwaitingReview, Void) => Voided,
+        (Reported | Rectifying, RequestExtension | GrantExtension | RefuseExtension) => state,
+        (Reported | Rectifying | AwaitingReview | Closed, Share) => state,
+        _ => return Err(Refusal::WrongState),
+    };
+    let guard = match action {
+        RequestExtension if !facts.has_deadline => Some(Refusal::NoDeadline),
+        RequestExtension if facts.extension_pending => Some(Refusal::ExtensionPending),
+        GrantExtension | RefuseExtension if !facts.extension_pending => {
+            Some(Refusal::NoExtensionRequest)
+        }
+        Share if facts.shared => Some(Refusal::AlreadyShared),
+        Share if !facts.has_alliance => Some(Refusal::NoAlliance),
+        _ => None,
+    };
+    match guard {
+        Some(refusal) => Err(refusal),
+        None => Ok(to),
     }
 }
 
 /// The actions someone playing `parts` may take now (for showing only those on a page).
-pub fn available(state: FindingState, parts: Parts) -> Vec<Action> {
+pub fn available(state: FindingState, parts: Parts, facts: Facts) -> Vec<Action> {
     Action::ALL
         .iter()
         .copied()
-        .filter(|a| transition(state, *a, parts).is_ok())
+        .filter(|a| transition(state, *a, parts, facts).is_ok())
         .collect()
 }
 
@@ -192,6 +231,16 @@ mod tests {
         (Closed, Share, LEAD_OF_MAJOR, Closed),
     ];
 
+    /// Facts under which the guards of `action` pass (the table above is about parts and states).
+    fn passing(action: Action) -> Facts {
+        Facts {
+            has_deadline: true,
+            extension_pending: matches!(action, GrantExtension | RefuseExtension),
+            shared: false,
+            has_alliance: true,
+        }
+    }
+
     #[test]
     fn every_state_action_and_part_is_allowed_or_refused_as_the_table_says() {
         for &state in FindingState::ALL {
@@ -201,7 +250,7 @@ mod tests {
                         .iter()
                         .find(|(s, a, p, _)| *s == state && *a == action && *p == parts)
                         .map(|(_, _, _, to)| *to);
-                    let got = transition(state, action, parts);
+                    let got = transition(state, action, parts, passing(action));
                     match expected {
                         Some(to) => assert_eq!(got, Ok(to), "{state} {action} {parts:?}"),
                         None => assert!(
@@ -216,22 +265,96 @@ mod tests {
 
     #[test]
     fn refusals_say_whether_the_part_or_the_state_is_wrong() {
+        let f = Facts::default();
         assert_eq!(
-            transition(Reported, Accept, OWNER),
+            transition(Reported, Accept, OWNER, f),
             Err(Refusal::NotAllowed)
         );
         assert_eq!(
-            transition(Closed, Accept, REVIEWER),
+            transition(Closed, Accept, REVIEWER, f),
             Err(Refusal::WrongState)
         );
         assert_eq!(
-            transition(Voided, Void, REGULATOR),
+            transition(Voided, Void, REGULATOR, f),
             Err(Refusal::WrongState)
         );
         assert_eq!(
-            transition(Closed, SubmitRectification, OWNER),
+            transition(Closed, SubmitRectification, OWNER, f),
             Err(Refusal::WrongState)
         );
+    }
+
+    /// Every guard, and the refusal it gives; the same facts decide what the pages offer.
+    #[test]
+    fn guards_refuse_what_the_facts_rule_out() {
+        let ok = |a| passing(a);
+        let cases: &[(Action, Parts, Facts, Refusal)] = &[
+            (
+                RequestExtension,
+                OWNER,
+                Facts {
+                    has_deadline: false,
+                    ..ok(RequestExtension)
+                },
+                Refusal::NoDeadline,
+            ),
+            (
+                RequestExtension,
+                OWNER,
+                Facts {
+                    extension_pending: true,
+                    ..ok(RequestExtension)
+                },
+                Refusal::ExtensionPending,
+            ),
+            (
+                GrantExtension,
+                REVIEWER,
+                Facts {
+                    extension_pending: false,
+                    ..ok(GrantExtension)
+                },
+                Refusal::NoExtensionRequest,
+            ),
+            (
+                RefuseExtension,
+                LEAD,
+                Facts {
+                    extension_pending: false,
+                    ..ok(RefuseExtension)
+                },
+                Refusal::NoExtensionRequest,
+            ),
+            (
+                Share,
+                OWNER,
+                Facts {
+                    shared: true,
+                    ..ok(Share)
+                },
+                Refusal::AlreadyShared,
+            ),
+            (
+                Share,
+                OWNER,
+                Facts {
+                    has_alliance: false,
+                    ..ok(Share)
+                },
+                Refusal::NoAlliance,
+            ),
+        ];
+        for &(action, parts, facts, refusal) in cases {
+            assert_eq!(
+                transition(Reported, action, parts, facts),
+                Err(refusal),
+                "{action} {facts:?}"
+            );
+            assert!(
+                !available(Reported, parts, facts).contains(&action),
+                "{action} offered"
+            );
+        }
     }
 
     #[test]
@@ -239,7 +362,7 @@ mod tests {
         for &action in Action::ALL {
             for parts in [OWNER, REVIEWER, LEAD, REGULATOR] {
                 for from in [Closed, Voided] {
-                    if let Ok(to) = transition(from, action, parts) {
+                    if let Ok(to) = transition(from, action, parts, passing(action)) {
                         assert_eq!(to, from, "{action} moved a {from} finding");
                     }
                 }
@@ -249,8 +372,9 @@ mod tests {
 
     #[test]
     fn available_lists_only_what_may_be_done() {
+        let f = passing(RequestExtension);
         assert_eq!(
-            available(Reported, OWNER),
+            available(Reported, OWNER, f),
             vec![
                 StartRectification,
                 SubmitRectification,
@@ -258,7 +382,7 @@ mod tests {
                 Share
             ]
         );
-        assert_eq!(available(AwaitingReview, REVIEWER), vec![Accept, Reject]);
-        assert!(available(Closed, NOBODY).is_empty());
+        assert_eq!(available(AwaitingReview, REVIEWER, f), vec![Accept, Reject]);
+        assert!(available(Closed, NOBODY, f).is_empty());
     }
 }

@@ -1,9 +1,12 @@
 //! Hazard findings (隐患) and their closed loop: report, rectify with evidence, review, 销号.
 
 pub mod attachments;
+pub mod lessons;
 pub mod lifecycle;
 pub mod model;
 pub mod pages;
+pub mod policy;
 pub mod routes;
 pub mod service;
 pub mod store;
+pub mod transition;

@@ -3,15 +3,14 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access;
-use crate::api::{PageRequest, Paginated};
+use crate::api::{PageQuery, Paginated};
 use crate::auth::ApiUser;
 use crate::db::Db;
-use crate::error::{AppError, AppResult, Problem};
+use crate::error::{AppResult, Problem};
 use crate::extract::{JsonBody, QueryParams};
 use crate::findings::attachments;
 use crate::findings::model::*;
-use crate::findings::service;
-use crate::org::routes::PageQuery;
+use crate::findings::{lessons, service};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(list_findings)
@@ -63,24 +62,8 @@ pub(crate) async fn report_finding(
             .get("idempotency-key")
             .map(|v| v.to_str().unwrap_or("\u{0}")),
     )?;
-    let key_given = key.is_some();
-    // Two retries of one request can race past the key lookup; the loser's transaction fails on
-    // the key's uniqueness and, run again, finds the winner's finding.
-    let new = body.0;
-    let mut attempt = 0;
-    let (finding, created) = loop {
-        let (new, key) = (new.clone(), key.clone());
-        match access::write(&db, actor.clone(), move |c, p| {
-            service::report(c, p, new, key)
-        })
-        .await
-        {
-            Err(AppError::Conflict {
-                kind: "duplicate", ..
-            }) if attempt == 0 && key_given => attempt += 1,
-            other => break other?,
-        }
-    };
+    let (id, created) = service::report(&db, &actor, body.0, key, Vec::new()).await?;
+    let finding = access::read(&db, actor, move |c, p| service::detail(c, p, id)).await?;
     let mut response = if created {
         HttpResponse::Created()
     } else {
@@ -127,10 +110,12 @@ pub(crate) async fn transition_finding(
     body: JsonBody<TransitionRequest>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let detail = access::write(&db, actor, move |c, p| {
-        service::transition(c, p, id, body.0)
+    let writer = actor.clone();
+    access::write(&db, writer, move |c, p| {
+        service::transition(c, p, id, body.0, &[])
     })
     .await?;
+    let detail = access::read(&db, actor, move |c, p| service::detail(c, p, id)).await?;
     Ok(HttpResponse::Ok().json(detail))
 }
 
@@ -148,9 +133,9 @@ pub(crate) async fn shared_findings(
     q: QueryParams<PageQuery>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    let page = PageRequest::new(q.0.page, q.0.per_page)?;
+    let page = q.0.request()?;
     let list = access::read(&db, actor, move |c, p| {
-        service::shared_lessons(c, p, id, page)
+        lessons::shared_lessons(c, p, id, page)
     })
     .await?;
     Ok(HttpResponse::Ok().json(list))

@@ -1,22 +1,28 @@
-//! Finding use cases: report (idempotent), list, read, move through the closed loop, share.
-//! Each change commits with its timeline event and audit entry in one transaction.
+//! Finding use cases: report (idempotent), list, read; moving through the closed loop is in
+//! [`crate::findings::transition`], re-exported here. Each change
+//! commits with its timeline event and audit entry in one transaction; the detail shown
+//! afterwards is read after the commit, outside the writer's turn.
 
 use std::collections::HashSet;
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::access::Policy;
+use crate::access::{self, Policy};
 use crate::api::{PageRequest, Paginated};
 use crate::audit;
-use crate::db::types::{local, today};
-use crate::db::AnyConnection;
+use crate::auth::Actor;
+use crate::db::types::today;
+use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult, Validator};
-use crate::findings::lifecycle::{self, Refusal};
+use crate::findings::attachments::{self, Stored};
+use crate::findings::lifecycle::{self, Facts, Parts};
 use crate::findings::model::*;
+use crate::findings::policy;
 use crate::findings::store::{self, Insert, NewEvent};
-use crate::org::model::AllianceLevel;
-use crate::org::store as org;
+pub use crate::findings::transition::transition;
+use crate::org::model::{AllianceLevel, EnterpriseRow};
+use crate::org::{service as org_service, store as org};
 
 /// An `Idempotency-Key` header, checked.
 pub fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
@@ -32,7 +38,8 @@ pub fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
     }
 }
 
-fn check_attachments(
+/// Attachments named by a request: each once, at most 20, all uploaded by the caller.
+pub(super) fn check_attachments(
     conn: &mut AnyConnection,
     v: &mut Validator,
     policy: &Policy,
@@ -71,81 +78,170 @@ fn cost_cents(v: &mut Validator, cost: Option<f64>) -> Option<i64> {
 }
 
 /// The alliance whose lead reviews a finding at `enterprise`: the one asked for (it must be one of
-/// the enterprise's), else its street or zone alliance, else its district alliance.
+/// the enterprise's), else for an expert one it is assigned to, else the enterprise's street or
+/// zone alliance, else its district alliance.
 fn review_alliance(
     conn: &mut AnyConnection,
+    policy: &Policy,
     v: &mut Validator,
     enterprise: EnterpriseId,
     asked: Option<AllianceId>,
-    preferred: &[AllianceId],
 ) -> AppResult<Option<AllianceId>> {
-    let memberships = org::memberships_of(conn, enterprise)?;
-    // An expert reports within an alliance it is assigned to, so that it keeps seeing the finding.
-    if asked.is_none() {
-        if let Some((a, _)) = memberships.iter().find(|(a, _)| preferred.contains(a)) {
-            return Ok(Some(*a));
-        }
-    }
+    let theirs = org::memberships_of(conn, enterprise)?;
     if let Some(asked) = asked {
         v.check(
-            memberships.iter().any(|(a, _)| *a == asked),
+            theirs.iter().any(|(a, _)| *a == asked),
             "alliance_id",
             "the enterprise is not a member of this alliance",
         );
         return Ok(Some(asked));
     }
-    let mut best: Option<(u8, AllianceId)> = None;
-    for (alliance, _role) in memberships {
-        if let Some(row) = org::alliance(conn, alliance)? {
-            let rank = match row.level {
+    // An expert reports within an alliance it is assigned to, so that it keeps seeing the finding.
+    let assigned = policy.assigned_alliances();
+    if let Some((a, _)) = theirs.iter().find(|(a, _)| assigned.contains(a)) {
+        return Ok(Some(*a));
+    }
+    let ids: Vec<AllianceId> = theirs.iter().map(|(a, _)| *a).collect();
+    let levels = org::alliance_levels(conn, &ids)?;
+    Ok(levels
+        .into_iter()
+        .map(|(id, level)| {
+            let rank = match level {
                 AllianceLevel::Street | AllianceLevel::Zone => 0,
                 AllianceLevel::District => 1,
             };
-            if best.is_none_or(|(r, id)| (rank, alliance) < (r, id)) {
-                best = Some((rank, alliance));
-            }
-        }
-    }
-    Ok(best.map(|(_, a)| a))
+            (rank, id)
+        })
+        .min()
+        .map(|(_, id)| id))
 }
 
 fn request_hash(new: &NewFinding) -> String {
     hex::encode(Sha256::digest(serde_json::to_vec(new).unwrap_or_default()))
 }
 
-/// Reports a hazard. With an idempotency key, a repeated request returns the first result.
-/// Returns the finding and whether it was created now (false for a replay).
-pub fn report(
-    conn: &mut AnyConnection,
-    policy: &Policy,
+/// Reports a hazard. With an idempotency key, a repeated request returns the first finding.
+/// Returns the finding's id and whether it was created now (false for a replay). Two retries of
+/// one request can race past the key lookup; the loser's transaction fails on the key's
+/// uniqueness and, run again, finds the winner's finding.
+///
+/// `photos` (from a page form) become the caller's attachments in the same transaction, so a
+/// refused report leaves none behind.
+pub async fn report(
+    db: &Db,
+    actor: &Actor,
     new: NewFinding,
     key: Option<String>,
-) -> AppResult<(FindingDetail, bool)> {
-    let hash = request_hash(&new);
-    if let Some(key) = &key {
-        if let Some((existing, stored_hash)) = store::idempotent(conn, policy.actor.id, key)? {
-            if stored_hash != hash {
-                return Err(AppError::conflict(
-                    "idempotency-key-reused",
-                    "This Idempotency-Key was used for a different report.",
-                ));
-            }
-            return Ok((detail(conn, policy, existing)?, false));
+    photos: Vec<Stored>,
+) -> AppResult<(FindingId, bool)> {
+    let mut retried = false;
+    loop {
+        let (new, key_now, photos) = (new.clone(), key.clone(), photos.clone());
+        match access::write(db, actor.clone(), move |c, p| {
+            report_tx(c, p, new, key_now, &photos)
+        })
+        .await
+        {
+            Err(AppError::Duplicate(_)) if key.is_some() && !retried => retried = true,
+            other => return other,
         }
     }
-    let enterprise_id = match (new.enterprise_id, policy.actor.enterprise_id) {
-        (Some(e), _) => e,
-        (None, Some(own)) => own,
-        (None, None) => return Err(AppError::field("enterprise_id", "is required")),
-    };
+}
+
+/// The earlier finding reported with this key, if any (409 if the key came with another body).
+fn replay(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    hash: &str,
+    key: &str,
+) -> AppResult<Option<FindingId>> {
+    match store::idempotent(conn, policy.actor.id, key)? {
+        Some((existing, stored)) if stored == hash => Ok(Some(existing)),
+        Some(_) => Err(AppError::conflict(
+            "idempotency-key-reused",
+            "This Idempotency-Key was used for a different report.",
+        )),
+        None => Ok(None),
+    }
+}
+
+fn report_tx(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    mut new: NewFinding,
+    key: Option<String>,
+    photos: &[Stored],
+) -> AppResult<(FindingId, bool)> {
+    let hash = request_hash(&new);
+    if let Some(existing) = key.as_deref().map(|k| replay(conn, policy, &hash, k)) {
+        if let Some(id) = existing? {
+            return Ok((id, false));
+        }
+    }
+    let (enterprise, source) = resolve_target(conn, policy, &new)?;
+    let photos = attachments::record(conn, policy.actor.id, photos)?;
+    new.attachment_ids.extend(photos.iter().map(|a| a.id));
     let mut v = Validator::new();
+    let cents = validate_new(conn, policy, &mut v, &new)?;
+    if let Some(asked) = new.source {
+        v.check(
+            asked == source,
+            "source",
+            format!("is `{source}` for reports you make; mutual-inspection findings come from inspections"),
+        );
+    }
+    let alliance = review_alliance(conn, policy, &mut v, enterprise.id, new.alliance_id)?;
+    v.finish()?;
+    let id = record(
+        conn,
+        Record {
+            new: &new,
+            enterprise: &enterprise,
+            alliance,
+            source,
+            inspection: None,
+            cost_cents: cents,
+            reported_by: policy.actor.id,
+        },
+    )?;
+    if let Some(key) = &key {
+        store::remember_key(conn, policy.actor.id, key, id, &hash)?;
+    }
+    Ok((id, true))
+}
+
+/// The enterprise the report is about and the source it gets from who reports it. Outside the
+/// caller's scope reads the same as missing.
+fn resolve_target(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    new: &NewFinding,
+) -> AppResult<(EnterpriseRow, Source)> {
+    let missing = || AppError::field("enterprise_id", "no such enterprise in your scope");
+    let id = new
+        .enterprise_id
+        .or(policy.own_enterprise())
+        .ok_or_else(|| AppError::field("enterprise_id", "is required"))?;
+    let enterprise = org::enterprise(conn, id)?.ok_or_else(missing)?;
+    let place = org_service::enterprise_place(conn, &enterprise)?;
+    let source = policy::report_source(policy, &place).ok_or_else(missing)?;
+    Ok((enterprise, source))
+}
+
+/// Checks the fields of a report; returns the cost in cents.
+fn validate_new(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    v: &mut Validator,
+    new: &NewFinding,
+) -> AppResult<Option<i64>> {
     v.text("title", &new.title, 200);
     v.long_text("description", &new.description, 4000);
     v.long_text("cause", &new.cause, 2000);
     v.max_len("location", &new.location, 200);
     v.long_text("measures", &new.measures, 2000);
     v.max_len("responsible_person", &new.responsible_person, 100);
-    let cents = cost_cents(&mut v, new.cost);
+    let cents = cost_cents(v, new.cost);
     match (new.treatment, new.deadline) {
         (Treatment::Deadline, None) => {
             v.add(
@@ -164,50 +260,38 @@ pub fn report(
         }
         (Treatment::OnTheSpot, None) => {}
     }
-    check_attachments(conn, &mut v, policy, &new.attachment_ids)?;
-    let enterprise = org::enterprise(conn, enterprise_id)?;
-    let source = match &enterprise {
-        Some(_) => policy.may_report_at(conn, enterprise_id)?,
-        None => None,
-    };
-    let Some(source) = source else {
-        v.finish()?;
-        return Err(AppError::field(
-            "enterprise_id",
-            "no such enterprise in your scope",
-        ));
-    };
-    if let Some(asked) = new.source {
-        v.check(
-            asked == source,
-            "source",
-            format!("is `{source}` for reports you make; mutual-inspection findings come from inspections"),
-        );
-    }
-    let preferred = match &policy.scope {
-        crate::access::Scope::Expert { alliances } => alliances.clone(),
-        _ => Vec::new(),
-    };
-    let alliance_id = review_alliance(conn, &mut v, enterprise_id, new.alliance_id, &preferred)?;
-    v.finish()?;
-    let Some(enterprise) = enterprise else {
-        return Err(AppError::field(
-            "enterprise_id",
-            "no such enterprise in your scope",
-        ));
-    };
+    check_attachments(conn, v, policy, &new.attachment_ids)?;
+    Ok(cents)
+}
 
+/// A checked finding to record.
+pub struct Record<'a> {
+    pub new: &'a NewFinding,
+    pub enterprise: &'a EnterpriseRow,
+    pub alliance: Option<AllianceId>,
+    pub source: Source,
+    /// The mutual inspection it was found in: its id and the inspecting enterprise.
+    pub inspection: Option<(i64, EnterpriseId)>,
+    pub cost_cents: Option<i64>,
+    pub reported_by: UserId,
+}
+
+/// Records a checked finding with its first timeline entry and audit entry, in the caller's
+/// transaction. Inspections record their failed items through this.
+pub fn record(conn: &mut AnyConnection, r: Record<'_>) -> AppResult<FindingId> {
+    let new = r.new;
     let id = store::insert(
         conn,
         Insert {
-            new: &new,
-            enterprise_id,
-            region_id: enterprise.region_id,
-            industry_id: enterprise.industry_id,
-            alliance_id,
-            source,
-            cost_cents: cents,
-            reported_by: policy.actor.id,
+            new,
+            enterprise_id: r.enterprise.id,
+            region_id: r.enterprise.region_id,
+            industry_id: r.enterprise.industry_id,
+            alliance_id: r.alliance,
+            inspection: r.inspection,
+            source: r.source,
+            cost_cents: r.cost_cents,
+            reported_by: r.reported_by,
         },
     )?;
     store::add_event(
@@ -215,7 +299,7 @@ pub fn report(
         NewEvent {
             finding: id,
             action: Action::Report,
-            actor: policy.actor.id,
+            actor: r.reported_by,
             note: "",
             from: FindingState::Reported,
             to: FindingState::Reported,
@@ -223,17 +307,14 @@ pub fn report(
             attachment_ids: &new.attachment_ids,
         },
     )?;
-    if let Some(key) = &key {
-        store::remember_key(conn, policy.actor.id, key, id, &hash)?;
-    }
     audit::record(
         conn,
-        Some(policy.actor.id),
+        Some(r.reported_by),
         "report",
         "finding",
         Some(id.0),
         json!({
-            "enterprise_id": enterprise_id, "alliance_id": alliance_id, "source": source,
+            "enterprise_id": r.enterprise.id, "alliance_id": r.alliance, "source": r.source,
             "title": new.title.trim(), "grade": new.grade, "category": new.category,
             "treatment": new.treatment, "deadline": new.deadline, "attachment_ids": new.attachment_ids,
         }),
@@ -241,21 +322,17 @@ pub fn report(
     if new.grade == Grade::Major {
         tracing::warn!(
             finding = id.0,
-            enterprise = enterprise_id.0,
+            enterprise = r.enterprise.id.0,
             "major hazard reported"
         );
     }
-    Ok((detail(conn, policy, id)?, true))
+    Ok(id)
 }
 
 /// A visible finding and the caller's parts in it, or 404.
-fn visible(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    id: FindingId,
-) -> AppResult<(FindingRow, lifecycle::Parts)> {
-    let row = store::find(conn, id)?.ok_or(AppError::NotFound)?;
-    match policy.finding_parts(conn, &row)? {
+pub(super) fn visible(row: Option<FindingRow>, policy: &Policy) -> AppResult<(FindingRow, Parts)> {
+    let row = row.ok_or(AppError::NotFound)?;
+    match policy::parts(policy, &row) {
         Some(parts) => Ok((row, parts)),
         None => Err(AppError::NotFound),
     }
@@ -263,10 +340,16 @@ fn visible(
 
 /// May the caller see this finding? (For attachments.)
 pub fn may_see(conn: &mut AnyConnection, policy: &Policy, id: FindingId) -> AppResult<bool> {
-    match visible(conn, policy, id) {
-        Ok(_) => Ok(true),
-        Err(AppError::NotFound) => Ok(false),
-        Err(e) => Err(e),
+    Ok(store::find(conn, id)?.is_some_and(|row| policy::parts(policy, &row).is_some()))
+}
+
+/// What else decides which actions apply (see [`lifecycle::Facts`]).
+pub(super) fn facts(row: &FindingRow) -> Facts {
+    Facts {
+        has_deadline: row.treatment == Treatment::Deadline,
+        extension_pending: row.extension_requested_until.is_some(),
+        shared: row.shared,
+        has_alliance: row.alliance_id.is_some(),
     }
 }
 
@@ -275,26 +358,21 @@ pub fn detail(
     policy: &Policy,
     id: FindingId,
 ) -> AppResult<FindingDetail> {
-    let (row, parts) = visible(conn, policy, id)?;
-    let actions = lifecycle::available(row.state, parts)
-        .into_iter()
-        .filter(|a| match a {
-            Action::GrantExtension | Action::RefuseExtension => {
-                row.extension_requested_until.is_some()
-            }
-            Action::RequestExtension => {
-                row.extension_requested_until.is_none() && row.treatment == Treatment::Deadline
-            }
-            Action::Share => !row.shared,
-            _ => true,
-        })
-        .collect();
+    let (row, parts) = visible(store::find(conn, id)?, policy)?;
     Ok(FindingDetail {
+        actions: lifecycle::available(row.state, parts, facts(&row)),
         timeline: store::timeline(conn, id)?,
         finding: Finding::from_row(row, today()),
-        actions,
     })
 }
+
+const SORTS: [&str; 5] = [
+    "-created_at",
+    "created_at",
+    "deadline",
+    "-deadline",
+    "review",
+];
 
 pub fn list(
     conn: &mut AnyConnection,
@@ -305,17 +383,10 @@ pub fn list(
     let page = PageRequest::new(q.page, q.per_page)?;
     let mut v = Validator::new();
     if let Some(sort) = &q.sort {
-        let known = [
-            "-created_at",
-            "created_at",
-            "deadline",
-            "-deadline",
-            "review",
-        ];
         v.check(
-            known.contains(&sort.as_str()),
+            SORTS.contains(&sort.as_str()),
             "sort",
-            format!("must be one of {}", known.join(", ")),
+            format!("must be one of {}", SORTS.join(", ")),
         );
     }
     if let (Some(from), Some(to)) = (q.from, q.to) {
@@ -326,250 +397,17 @@ pub fn list(
         Some(root) => Some(org::region_subtree(conn, root)?),
         None => None,
     };
-    let filter = policy.finding_filter(reviewable);
     let mut query = q.clone();
     if reviewable {
         query.state = Some(FindingState::AwaitingReview);
     }
-    let query = &query;
     let today = today();
-    let (rows, total) = store::list(conn, &filter, query, page, region_ids, today)?;
+    let scope = || policy::list_scope(policy, reviewable);
+    let (rows, total) = store::list(conn, &scope, &query, page, region_ids, today)?;
     Ok(page.wrap(
         rows.into_iter()
             .map(|r| Finding::from_row(r, today))
             .collect(),
         total,
     ))
-}
-
-/// Moves a finding through its closed loop.
-pub fn transition(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    id: FindingId,
-    req: TransitionRequest,
-) -> AppResult<FindingDetail> {
-    let (row, parts) = visible(conn, policy, id)?;
-    let to = match lifecycle::transition(row.state, req.action, parts) {
-        Ok(to) => to,
-        Err(Refusal::NotAllowed) => {
-            return Err(AppError::Forbidden(format!(
-                "You may not `{}` this finding{}.",
-                req.action,
-                if row.grade == Grade::Major
-                    && matches!(req.action, Action::Accept | Action::Reject)
-                {
-                    " (a major hazard is reviewed by a regulator)"
-                } else {
-                    ""
-                }
-            )))
-        }
-        Err(Refusal::WrongState) => {
-            return Err(AppError::conflict(
-                "wrong-state",
-                format!(
-                    "`{}` does not apply to a finding that is `{}`.",
-                    req.action, row.state
-                ),
-            ))
-        }
-    };
-    let mut v = Validator::new();
-    v.long_text("note", &req.note, 2000);
-    check_attachments(conn, &mut v, policy, &req.attachment_ids)?;
-    let mut deadline = row.deadline;
-    let mut requested = row.extension_requested_until;
-    let mut shared = row.shared;
-    let mut event_deadline = None;
-    match req.action {
-        Action::Reject | Action::Void => {
-            v.check(!req.note.trim().is_empty(), "note", "a reason is required");
-        }
-        Action::SubmitRectification => {
-            v.check(
-                !req.attachment_ids.is_empty(),
-                "attachment_ids",
-                "attach at least one photo or document of the rectification",
-            );
-        }
-        Action::RequestExtension => {
-            if row.treatment != Treatment::Deadline {
-                return Err(AppError::conflict(
-                    "no-deadline",
-                    "A finding fixed on the spot has no deadline to extend.",
-                ));
-            }
-            if row.extension_requested_until.is_some() {
-                return Err(AppError::conflict(
-                    "extension-pending",
-                    "An extension request is already waiting for a decision.",
-                ));
-            }
-            match req.deadline {
-                None => {
-                    v.add("deadline", "the new deadline asked for is required");
-                }
-                Some(d) => {
-                    v.check(d >= today(), "deadline", "must be today or later");
-                    v.check(
-                        row.deadline.is_none_or(|cur| d > cur),
-                        "deadline",
-                        "must be later than the current deadline",
-                    );
-                    requested = Some(d);
-                    event_deadline = Some(d);
-                }
-            }
-            v.check(
-                !req.note.trim().is_empty(),
-                "note",
-                "say why more time is needed",
-            );
-        }
-        Action::GrantExtension | Action::RefuseExtension => {
-            let Some(asked) = row.extension_requested_until else {
-                return Err(AppError::conflict(
-                    "no-extension-request",
-                    "No extension has been requested.",
-                ));
-            };
-            if req.action == Action::GrantExtension {
-                deadline = Some(asked);
-            }
-            event_deadline = Some(asked);
-            requested = None;
-        }
-        Action::Share => {
-            if row.shared {
-                return Err(AppError::conflict(
-                    "already-shared",
-                    "The finding is already shared.",
-                ));
-            }
-            if row.alliance_id.is_none() {
-                return Err(AppError::conflict(
-                    "no-alliance",
-                    "The enterprise belongs to no alliance to share with.",
-                ));
-            }
-            shared = true;
-        }
-        _ => {}
-    }
-    if matches!(to, FindingState::Closed | FindingState::Voided) {
-        requested = None;
-    }
-    v.finish()?;
-    if !store::update_state(conn, id, row.state, to, deadline, requested, shared)? {
-        return Err(AppError::conflict(
-            "wrong-state",
-            "The finding changed meanwhile; reload it.",
-        ));
-    }
-    store::add_event(
-        conn,
-        NewEvent {
-            finding: id,
-            action: req.action,
-            actor: policy.actor.id,
-            note: &req.note,
-            from: row.state,
-            to,
-            deadline: event_deadline,
-            attachment_ids: &req.attachment_ids,
-        },
-    )?;
-    audit::record(
-        conn,
-        Some(policy.actor.id),
-        req.action.as_str(),
-        "finding",
-        Some(id.0),
-        json!({
-            "from": row.state, "to": to, "note": req.note.trim(), "deadline": event_deadline,
-            "attachment_ids": req.attachment_ids,
-        }),
-    )?;
-    detail(conn, policy, id)
-}
-
-/// Replaces identifying text with a placeholder: longest first (so a person's name inside a
-/// company name does not leave the rest of it behind), ignoring ASCII case.
-fn scrub(text: &str, secrets: &[String]) -> String {
-    let mut out = text.to_string();
-    for s in secrets {
-        if s.chars().count() < 2 {
-            continue;
-        }
-        let mut result = String::with_capacity(out.len());
-        let lower = out.to_ascii_lowercase();
-        let needle = s.to_ascii_lowercase();
-        let mut rest = 0;
-        while let Some(pos) = lower[rest..].find(&needle) {
-            result.push_str(&out[rest..rest + pos]);
-            result.push_str("某企业");
-            rest += pos + needle.len();
-        }
-        result.push_str(&out[rest..]);
-        out = result;
-    }
-    out
-}
-
-/// Everything that could name the enterprise or its people in a finding's text.
-fn identifying(conn: &mut AnyConnection, row: &FindingRow) -> AppResult<Vec<String>> {
-    use crate::db::schema::users;
-    use diesel::prelude::*;
-    let mut secrets = vec![row.responsible_person.clone()];
-    if let Some(e) = org::enterprise(conn, row.enterprise_id)? {
-        secrets.extend([
-            e.name,
-            e.credit_code,
-            e.address,
-            e.contact_name,
-            e.contact_phone,
-        ]);
-    }
-    let staff: Vec<String> = users::table
-        .filter(users::enterprise_id.eq(row.enterprise_id))
-        .select(users::name)
-        .load(conn)?;
-    secrets.extend(staff);
-    secrets.extend(
-        store::timeline(conn, row.id)?
-            .into_iter()
-            .map(|e| e.actor_name),
-    );
-    secrets.retain(|s| !s.trim().is_empty());
-    secrets.sort_by_key(|s| std::cmp::Reverse(s.chars().count()));
-    secrets.dedup();
-    Ok(secrets)
-}
-
-/// The alliance's shared findings as anonymized lessons (举一反三), for its members.
-pub fn shared_lessons(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    alliance: AllianceId,
-    page: PageRequest,
-) -> AppResult<Paginated<SharedLesson>> {
-    policy.visible_alliance(conn, alliance)?;
-    let (rows, total) = store::shared_in(conn, alliance, page)?;
-    let mut items = Vec::with_capacity(rows.len());
-    for row in rows {
-        let secrets = identifying(conn, &row)?;
-        items.push(SharedLesson {
-            id: row.id,
-            title: scrub(&row.title, &secrets),
-            description: scrub(&row.description, &secrets),
-            cause: scrub(&row.cause, &secrets),
-            category: row.category,
-            grade: row.grade,
-            measures: scrub(&row.measures, &secrets),
-            state: row.state,
-            created_at: local(row.reported_at),
-        });
-    }
-    Ok(page.wrap(items, total))
 }

@@ -8,72 +8,25 @@ use diesel::prelude::*;
 
 use crate::api::PageRequest;
 use crate::db::schema::{
-    attachments, finding_attachments, finding_events, findings, idempotency_keys, users,
+    attachments, finding_attachments, finding_events, findings, idempotency_keys,
 };
 use crate::db::types::now;
-use crate::db::{AnyConnection, MultiBackend};
+use crate::db::{AnyConnection, MultiBackend, Predicate};
 use crate::error::AppResult;
 use crate::findings::model::*;
 
-/// Restrictions from the access policy; every `Some` narrows the list.
-#[derive(Debug, Clone, Default)]
-pub struct FindingFilter {
-    /// Matches nothing (e.g. the review queue of someone who reviews nothing).
-    pub nothing: bool,
-    /// The enterprise's region is one of these.
-    pub regions: Option<Vec<RegionId>>,
-    /// The enterprise's industry.
-    pub industry: Option<IndustryId>,
-    /// Any of: at this enterprise; in one of these alliances; inspected by this enterprise.
-    pub any_of: Option<(Option<EnterpriseId>, Vec<AllianceId>, Option<EnterpriseId>)>,
-    /// A lead's review queue: general findings of other members of its alliances, and general
-    /// mutual-inspection findings it inspected.
-    pub reviewable_by_lead: Option<(EnterpriseId, Vec<AllianceId>)>,
-}
+/// The caller's scope for a list, made afresh for each query (see [`crate::findings::policy`]).
+pub type Scope<'s> = &'s dyn Fn() -> Option<Predicate<findings::table>>;
 
 fn filtered<'a>(
-    filter: &'a FindingFilter,
+    scope: Scope<'_>,
     q: &'a FindingQuery,
     region_ids: Option<Vec<RegionId>>,
     today: NaiveDate,
 ) -> findings::BoxedQuery<'a, MultiBackend> {
     let mut query = findings::table.into_boxed::<MultiBackend>();
-    if filter.nothing {
-        query = query.filter(findings::id.lt(0));
-    }
-    if let Some(regions) = &filter.regions {
-        query = query.filter(findings::region_id.eq_any(regions.clone()));
-    }
-    if let Some(industry) = filter.industry {
-        query = query.filter(findings::industry_id.eq(industry));
-    }
-    if let Some((own, alliances, inspector)) = &filter.any_of {
-        let own = own.unwrap_or(EnterpriseId(-1));
-        let inspector = inspector.unwrap_or(EnterpriseId(-1));
-        query = query.filter(
-            findings::enterprise_id
-                .eq(own)
-                .or(findings::alliance_id
-                    .eq_any(alliances.clone())
-                    .assume_not_null())
-                .or(findings::inspector_enterprise_id
-                    .eq(inspector)
-                    .assume_not_null()),
-        );
-    }
-    if let Some((own, alliances)) = &filter.reviewable_by_lead {
-        query = query
-            .filter(findings::grade.eq(Grade::General))
-            .filter(findings::enterprise_id.ne(*own))
-            .filter(
-                findings::alliance_id
-                    .eq_any(alliances.clone())
-                    .assume_not_null()
-                    .or(findings::inspector_enterprise_id
-                        .eq(*own)
-                        .assume_not_null()
-                        .and(findings::source.eq(Source::MutualInspection))),
-            );
+    if let Some(p) = scope() {
+        query = query.filter(p);
     }
     if let Some(state) = q.state {
         query = query.filter(findings::state.eq(state));
@@ -134,16 +87,16 @@ fn filtered<'a>(
 
 pub fn list(
     conn: &mut AnyConnection,
-    filter: &FindingFilter,
+    scope: Scope<'_>,
     q: &FindingQuery,
     page: PageRequest,
     region_ids: Option<Vec<RegionId>>,
     today: NaiveDate,
 ) -> AppResult<(Vec<FindingRow>, i64)> {
-    let total: i64 = filtered(filter, q, region_ids.clone(), today)
+    let total: i64 = filtered(scope, q, region_ids.clone(), today)
         .select(count_star())
         .first(conn)?;
-    let query = filtered(filter, q, region_ids, today);
+    let query = filtered(scope, q, region_ids, today);
     let query = match q.sort.as_deref().unwrap_or("-created_at") {
         "created_at" => query.order((findings::reported_at.asc(), findings::id.asc())),
         "deadline" => query.order((
@@ -188,6 +141,8 @@ pub struct Insert<'a> {
     pub region_id: RegionId,
     pub industry_id: IndustryId,
     pub alliance_id: Option<AllianceId>,
+    /// The mutual inspection it was found in, and the inspecting enterprise.
+    pub inspection: Option<(i64, EnterpriseId)>,
     pub source: Source,
     pub cost_cents: Option<i64>,
     pub reported_by: UserId,
@@ -202,6 +157,8 @@ pub fn insert(conn: &mut AnyConnection, f: Insert<'_>) -> AppResult<FindingId> {
             findings::region_id.eq(f.region_id),
             findings::industry_id.eq(f.industry_id),
             findings::alliance_id.eq(f.alliance_id),
+            findings::inspection_id.eq(f.inspection.map(|(i, _)| i)),
+            findings::inspector_enterprise_id.eq(f.inspection.map(|(_, e)| e)),
             findings::source.eq(f.source),
             findings::title.eq(n.title.trim()),
             findings::description.eq(n.description.trim()),
@@ -224,21 +181,32 @@ pub fn insert(conn: &mut AnyConnection, f: Insert<'_>) -> AppResult<FindingId> {
         .get_result(conn)?)
 }
 
-/// Moves a finding from `from` to its new values, only if it is still in `from` (so two
-/// reviewers acting at once cannot both succeed). Returns whether it moved.
+/// A finding, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write
+/// transaction holds the whole database already), so that two actions on it take turns.
+pub fn find_for_update(conn: &mut AnyConnection, id: FindingId) -> AppResult<Option<FindingRow>> {
+    match conn {
+        AnyConnection::Postgresql(pg) => Ok(findings::table
+            .find(id)
+            .select(FindingRow::as_select())
+            .for_update()
+            .first(pg)
+            .optional()?),
+        AnyConnection::Sqlite(_) => find(conn, id),
+    }
+}
+
+/// Writes a finding's new state and values (its row locked by [`find_for_update`]).
 pub fn update_state(
     conn: &mut AnyConnection,
     id: FindingId,
-    from: FindingState,
     to: FindingState,
     deadline: Option<NaiveDate>,
     extension_requested_until: Option<NaiveDate>,
     shared: bool,
-) -> AppResult<bool> {
+) -> AppResult<()> {
     let now = now();
     let closed_at = (to == FindingState::Closed).then_some(now);
-    let n = diesel::update(findings::table.find(id))
-        .filter(findings::state.eq(from))
+    diesel::update(findings::table.find(id))
         .set((
             findings::state.eq(to),
             findings::deadline.eq(deadline),
@@ -248,7 +216,7 @@ pub fn update_state(
             findings::closed_at.eq(closed_at),
         ))
         .execute(conn)?;
-    Ok(n == 1)
+    Ok(())
 }
 
 /// One step of the timeline, as recorded.
@@ -304,7 +272,6 @@ pub fn timeline(conn: &mut AnyConnection, finding: FindingId) -> AppResult<Vec<T
         i64,
         Action,
         UserId,
-        String,
         chrono::NaiveDateTime,
         String,
         FindingState,
@@ -312,14 +279,12 @@ pub fn timeline(conn: &mut AnyConnection, finding: FindingId) -> AppResult<Vec<T
         Option<NaiveDate>,
     );
     let rows: Vec<EventRow> = finding_events::table
-        .inner_join(users::table.on(users::id.eq(finding_events::actor_id)))
         .filter(finding_events::finding_id.eq(finding))
         .order(finding_events::id.asc())
         .select((
             finding_events::id,
             finding_events::action,
             finding_events::actor_id,
-            users::name,
             finding_events::at,
             finding_events::note,
             finding_events::from_state,
@@ -335,6 +300,8 @@ pub fn timeline(conn: &mut AnyConnection, finding: FindingId) -> AppResult<Vec<T
             finding_attachments::attachment_id,
         ))
         .load(conn)?;
+    let actors: Vec<UserId> = rows.iter().map(|r| r.2).collect();
+    let names = crate::auth::user::names(conn, &actors)?;
     let mut by_event: HashMap<i64, Vec<AttachmentId>> = HashMap::new();
     for (event, attachment) in links {
         by_event.entry(event).or_default().push(attachment);
@@ -342,21 +309,31 @@ pub fn timeline(conn: &mut AnyConnection, finding: FindingId) -> AppResult<Vec<T
     Ok(rows
         .into_iter()
         .map(
-            |(id, action, actor, actor_name, at, note, from_state, to_state, deadline)| {
-                TimelineEntry {
-                    action,
-                    actor,
-                    actor_name,
-                    at: crate::db::types::local(at),
-                    note,
-                    from_state,
-                    to_state,
-                    deadline,
-                    attachment_ids: by_event.remove(&id).unwrap_or_default(),
-                }
+            |(id, action, actor, at, note, from_state, to_state, deadline)| TimelineEntry {
+                action,
+                actor,
+                actor_name: names.get(&actor).cloned().unwrap_or_default(),
+                at: crate::db::types::local(at),
+                note,
+                from_state,
+                to_state,
+                deadline,
+                attachment_ids: by_event.remove(&id).unwrap_or_default(),
             },
         )
         .collect())
+}
+
+/// Who acted on each of the given findings.
+pub fn actors_of(
+    conn: &mut AnyConnection,
+    ids: &[FindingId],
+) -> AppResult<Vec<(FindingId, UserId)>> {
+    Ok(finding_events::table
+        .filter(finding_events::finding_id.eq_any(ids))
+        .select((finding_events::finding_id, finding_events::actor_id))
+        .distinct()
+        .load(conn)?)
 }
 
 /// The findings an attachment is linked to.

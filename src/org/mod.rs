@@ -1,5 +1,6 @@
 //! Organizations: regions, industries, enterprises, alliances and their memberships.
 
+pub mod alliance_pages;
 pub mod credit_code;
 pub mod model;
 pub mod pages;

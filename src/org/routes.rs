@@ -1,11 +1,9 @@
 //! JSON API for regions, industries, enterprises, alliances and members.
 
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
-use utoipa::IntoParams;
 
 use crate::access;
-use crate::api::{PageRequest, Paginated};
+use crate::api::{PageQuery, PageRequest, Paginated};
 use crate::auth::ApiUser;
 use crate::db::Db;
 use crate::error::{AppResult, Problem};
@@ -27,15 +25,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(list_members)
         .service(add_member)
         .service(remove_member);
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct PageQuery {
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
 }
 
 fn page_of<T: Clone>(all: Vec<T>, page: PageRequest) -> Paginated<T> {

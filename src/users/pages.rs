@@ -8,15 +8,15 @@ use serde_json::{json, Value};
 
 use crate::access;
 use crate::auth::{Role, UserId, WebUser};
-use crate::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
+use crate::db::ids::{AllianceId, EnterpriseId};
 use crate::db::Db;
 use crate::error::AppError;
+use crate::limits::PasswordHashing;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
-use crate::web::{
-    form_errors, form_failure, pager, query_string, see_other, user_json, PageContext, PageResult,
-    Pages,
-};
+use crate::web::form::PageForm;
+use crate::web::{form_errors, form_failure, page_number, pager, query_string, see_other};
+use crate::web::{PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(list))
@@ -40,13 +40,7 @@ async fn list(
     WebUser(actor): WebUser,
     q: web::Query<ListQuery>,
 ) -> PageResult {
-    let user = user_json(&actor);
-    let page = q
-        .page
-        .as_deref()
-        .and_then(|p| p.parse().ok())
-        .filter(|p: &i64| *p >= 1)
-        .unwrap_or(1);
+    let page = page_number(&q.page);
     let query = UserQuery {
         q: q.q.clone(),
         role: q.role.as_deref().and_then(|r| r.parse().ok()),
@@ -57,7 +51,7 @@ async fn list(
     let filter_q = q.q.clone().unwrap_or_default();
     let filter_role = query.role.map(|r| r.as_str());
     let base = format!("/users?{}", query_string(&[("q", &q.q), ("role", &q.role)]));
-    let mut data = access::read(&db, actor, move |conn, policy| {
+    let mut data = access::read(&db, actor.clone(), move |conn, policy| {
         let list = service::list(conn, policy, &query)?;
         let ids: Vec<EnterpriseId> = list.items.iter().filter_map(|u| u.enterprise_id).collect();
         let names = org::enterprise_names(conn, &ids)?;
@@ -76,9 +70,8 @@ async fn list(
         }))
     })
     .await?;
-    data["user"] = user;
     data["filter"] = json!({"q": filter_q, "role": filter_role});
-    Ok(ctx.html(StatusCode::OK, pages.render(&ctx, "users/list", data)?))
+    pages.page(&ctx, &actor, StatusCode::OK, "users/list", data)
 }
 
 #[derive(Deserialize, Default)]
@@ -95,22 +88,16 @@ async fn render_form(
     errors: Value,
     status: StatusCode,
 ) -> PageResult {
-    let user = user_json(&actor);
     let is_admin = actor.role == Role::Admin;
-    let mut data = access::read(db, actor, |conn, policy| {
-        if !policy.is_authority() {
-            return Err(AppError::Forbidden(
-                "Only admins and regulators manage users.".into(),
-            ));
-        }
+    let mut data = access::read(db, actor.clone(), |conn, policy| {
+        policy.require_authority("and admins manage users")?;
         Ok(json!({"regions": org::regions(conn)?, "industries": org::industries(conn)?}))
     })
     .await?;
-    data["user"] = user;
     data["values"] = values;
     data["errors"] = errors;
     data["is_admin"] = json!(is_admin);
-    Ok(ctx.html(status, pages.render(ctx, "users/new", data)?))
+    pages.page(ctx, &actor, status, "users/new", data)
 }
 
 async fn form(
@@ -120,28 +107,14 @@ async fn form(
     WebUser(actor): WebUser,
     q: web::Query<NewQuery>,
 ) -> PageResult {
-    let values = json!({"email": "", "name": "", "phone": "", "role": "enterprise", "region_id": "", "industry_id": "",
-                        "enterprise_id": q.enterprise_id.clone().unwrap_or_default(), "alliance_ids": ""});
+    let mut values = blank_user();
+    values["enterprise_id"] = json!(q.enterprise_id.clone().unwrap_or_default());
     render_form(&pages, &db, &ctx, actor, values, json!({}), StatusCode::OK).await
 }
 
-#[derive(Deserialize, Default)]
-#[serde(default)]
-struct UserForm {
-    csrf: String,
-    email: String,
-    name: String,
-    #[serde(default)]
-    phone: String,
-    role: String,
-    #[serde(default)]
-    region_id: String,
-    #[serde(default)]
-    industry_id: String,
-    #[serde(default)]
-    enterprise_id: String,
-    #[serde(default)]
-    alliance_ids: String,
+fn blank_user() -> Value {
+    json!({"email": "", "name": "", "phone": "", "role": "enterprise", "region_id": "", "industry_id": "",
+           "enterprise_id": "", "alliance_ids": ""})
 }
 
 fn id_list(text: &str) -> Result<Vec<AllianceId>, AppError> {
@@ -159,62 +132,30 @@ fn id_list(text: &str) -> Result<Vec<AllianceId>, AppError> {
 async fn create(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    hashing: web::Data<PasswordHashing>,
     ctx: PageContext,
     WebUser(actor): WebUser,
-    form: web::Form<UserForm>,
+    mut form: PageForm,
 ) -> PageResult {
-    ctx.check_csrf(&form.csrf)?;
-    let f = form.into_inner();
-    let values = json!({"email": f.email, "name": f.name, "phone": f.phone, "role": f.role, "region_id": f.region_id,
-                        "industry_id": f.industry_id, "enterprise_id": f.enterprise_id, "alliance_ids": f.alliance_ids});
-    let parsed = (|| -> Result<NewUser, AppError> {
-        let role: Role = f
-            .role
-            .parse()
-            .map_err(|m: String| AppError::field("role", m))?;
-        let num = |field: &str, v: &str| -> Result<Option<i64>, AppError> {
-            if v.trim().is_empty() {
-                Ok(None)
-            } else {
-                v.trim()
-                    .parse()
-                    .map(Some)
-                    .map_err(|_| AppError::field(field, "not a number"))
-            }
-        };
-        Ok(NewUser {
-            email: f.email.clone(),
-            name: f.name.clone(),
-            phone: f.phone.clone(),
-            role,
-            region_id: num("region_id", &f.region_id)?.map(RegionId),
-            industry_id: num("industry_id", &f.industry_id)?.map(IndustryId),
-            enterprise_id: num("enterprise_id", &f.enterprise_id)?.map(EnterpriseId),
-            alliance_ids: id_list(&f.alliance_ids)?,
-            password: None,
+    let values = form.echo(blank_user());
+    // The form lists an expert's alliances as text; the API as an array.
+    let alliances = id_list(&form.take("alliance_ids").unwrap_or_default());
+    let result = async {
+        let mut new: NewUser = form.parse()?;
+        new.alliance_ids = alliances?;
+        // The password is generated and shown once.
+        new.password = None;
+        let prepared = service::prepare_password(&hashing, None).await?;
+        access::write(&db, actor.clone(), move |c, p| {
+            service::create(c, Some(p), new, prepared)
         })
-    })();
-    let result = match parsed {
-        Ok(new) => match service::prepare_password(None).await {
-            Ok(prepared) => {
-                access::write(&db, actor.clone(), move |c, p| {
-                    service::create(c, Some(p), new, prepared)
-                })
-                .await
-            }
-            Err(e) => Err(e),
-        },
-        Err(e) => Err(e),
-    };
+        .await
+    }
+    .await;
     match result {
         Ok(created) => {
-            let user = user_json(&actor);
-            let body = pages.render(
-                &ctx,
-                "users/created",
-                json!({"user": user, "created": created.user, "password": created.generated_password}),
-            )?;
-            Ok(ctx.html(StatusCode::CREATED, body))
+            let data = json!({"created": created.user, "password": created.generated_password});
+            pages.page(&ctx, &actor, StatusCode::CREATED, "users/created", data)
         }
         Err(err) => {
             let (errors, status) =
@@ -233,11 +174,10 @@ async fn render_detail(
     flash: Option<String>,
     errors: Value,
 ) -> PageResult {
-    let me = user_json(&actor);
-    let mut data = access::read(db, actor, move |conn, policy| {
+    let mut data = access::read(db, actor.clone(), move |conn, policy| {
         let shown = service::get(conn, policy, id)?;
         let row = crate::auth::user::find(conn, id)?.ok_or(AppError::NotFound)?;
-        let may_manage = policy.may_manage_user(conn, &row)? && row.id != policy.actor.id;
+        let may_manage = service::may_manage(conn, policy, &row)? && row.id != policy.actor.id;
         let enterprise = match shown.enterprise_id {
             Some(e) => org::enterprise_names(conn, &[e])?.remove(&e),
             None => None,
@@ -245,10 +185,9 @@ async fn render_detail(
         Ok(json!({"shown": shown, "enterprise": enterprise, "may_manage": may_manage}))
     })
     .await?;
-    data["user"] = me;
     data["flash"] = json!(flash);
     data["errors"] = errors;
-    Ok(ctx.html(StatusCode::OK, pages.render(ctx, "users/detail", data)?))
+    pages.page(ctx, &actor, StatusCode::OK, "users/detail", data)
 }
 
 fn user_id(id: &str) -> Result<UserId, AppError> {
@@ -266,26 +205,19 @@ async fn detail(
     render_detail(&pages, &db, &ctx, actor, id, None, json!({})).await
 }
 
-#[derive(Deserialize)]
-struct UpdateForm {
-    csrf: String,
-    /// `deactivate`, `activate` or `reset_password`.
-    action: String,
-    #[serde(default)]
-    password: String,
-}
-
 async fn update(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    hashing: web::Data<PasswordHashing>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    form: web::Form<UpdateForm>,
+    mut form: PageForm,
 ) -> PageResult {
-    ctx.check_csrf(&form.csrf)?;
     let id = user_id(&id)?;
-    let patch = match form.action.as_str() {
+    // `deactivate`, `activate` or `reset_password`.
+    let action = form.take("action").unwrap_or_default();
+    let patch = match action.as_str() {
         "deactivate" => UserPatch {
             active: Some(false),
             ..Default::default()
@@ -295,27 +227,23 @@ async fn update(
             ..Default::default()
         },
         "reset_password" => UserPatch {
-            password: Some(form.password.clone()),
+            password: Some(form.text("password").to_string()),
             ..Default::default()
         },
         _ => return Err(AppError::field("action", "unknown action").into()),
     };
-    let done_key = match form.action.as_str() {
-        "reset_password" => "password_was_reset",
-        _ => "saved",
-    };
     let reset = match patch.password.clone() {
-        Some(pw) => Some(service::prepare_password(Some(pw)).await?),
+        Some(pw) => Some(service::prepare_password(&hashing, Some(pw)).await?),
         None => None,
     };
-    match access::write(&db, actor.clone(), move |c, p| {
+    let result = access::write(&db, actor.clone(), move |c, p| {
         service::update(c, p, id, patch, reset)
     })
-    .await
-    {
-        Ok(_) if done_key == "saved" => Ok(see_other(&format!("/users/{id}"))),
+    .await;
+    match result {
+        Ok(_) if action != "reset_password" => Ok(see_other(&format!("/users/{id}"))),
         Ok(_) => {
-            let flash = pages.word(ctx.lang, done_key);
+            let flash = pages.word(ctx.lang, "password_was_reset");
             render_detail(&pages, &db, &ctx, actor, id, Some(flash), json!({})).await
         }
         Err(err) => match form_errors(&err) {

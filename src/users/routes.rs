@@ -8,6 +8,7 @@ use crate::auth::{ApiUser, UserId};
 use crate::db::Db;
 use crate::error::{AppResult, Problem};
 use crate::extract::{JsonBody, QueryParams};
+use crate::limits::PasswordHashing;
 use crate::users::service::{self, CreatedUser, NewUser, User, UserPatch, UserQuery};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -39,11 +40,12 @@ async fn list_users(
 #[actix_web::post("/users")]
 async fn create_user(
     db: web::Data<Db>,
+    hashing: web::Data<PasswordHashing>,
     ApiUser(actor): ApiUser,
     body: JsonBody<NewUser>,
 ) -> AppResult<HttpResponse> {
     // argon2 runs before the write transaction, on the bounded hashing pool.
-    let prepared = service::prepare_password(body.0.password.clone()).await?;
+    let prepared = service::prepare_password(&hashing, body.0.password.clone()).await?;
     let created = access::write(&db, actor, move |c, p| {
         service::create(c, Some(p), body.0, prepared)
     })
@@ -78,13 +80,14 @@ async fn get_user(
 #[actix_web::patch("/users/{id}")]
 async fn update_user(
     db: web::Data<Db>,
+    hashing: web::Data<PasswordHashing>,
     ApiUser(actor): ApiUser,
     id: web::Path<UserId>,
     body: JsonBody<UserPatch>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let reset = match body.0.password.clone() {
-        Some(pw) => Some(service::prepare_password(Some(pw)).await?),
+        Some(pw) => Some(service::prepare_password(&hashing, Some(pw)).await?),
         None => None,
     };
     let user = access::write(&db, actor, move |c, p| {

@@ -1,124 +1,113 @@
 //! User management use cases, shared by the API and the pages.
 
-use chrono::{DateTime, FixedOffset};
-use diesel::dsl::count_star;
 use diesel::prelude::*;
-use serde::{Deserialize, Serialize};
 use serde_json::json;
-use utoipa::{IntoParams, ToSchema};
 
-use crate::access::{Policy, Scope};
+use std::collections::HashMap;
+
+pub use crate::users::model::*;
+
+use crate::access::{Area, Columns, Place, Policy, Predicate};
 use crate::api::{PageRequest, Paginated};
 use crate::audit;
 use crate::auth::user::{is_plausible_email, normalize_email};
+use crate::auth::user::{NewUserRow, UserChanges, UserFilter};
 use crate::auth::{password, session, user, Role, UserId, UserRow};
-use crate::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
-use crate::db::schema::{expert_assignments, users};
-use crate::db::types::{local, now};
-use crate::db::{AnyConnection, MultiBackend};
+use crate::db::ids::{AllianceId, EnterpriseId};
+use crate::db::schema::{enterprises, expert_assignments, memberships, users};
+use crate::db::types::local;
+use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, Validator};
+use crate::limits::PasswordHashing;
+use crate::org::service as org_service;
 use crate::org::store as org;
 
-/// A user account as the API shows it (never the password hash).
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct User {
-    pub id: UserId,
-    pub email: String,
-    pub name: String,
-    pub phone: String,
-    pub role: Role,
-    pub region_id: Option<RegionId>,
-    pub industry_id: Option<IndustryId>,
-    pub enterprise_id: Option<EnterpriseId>,
-    /// Alliances an expert is assigned to.
-    pub alliance_ids: Vec<AllianceId>,
-    pub active: bool,
-    pub created_at: DateTime<FixedOffset>,
-}
-
-/// A newly created user; `generated_password` is present, once, when no password was given.
-#[derive(Debug, Serialize, ToSchema)]
-pub struct CreatedUser {
-    #[serde(flatten)]
-    pub user: User,
-    pub generated_password: Option<String>,
-}
-
-#[derive(Debug, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields)]
-pub struct NewUser {
-    pub email: String,
-    pub name: String,
-    #[serde(default)]
-    pub phone: String,
-    pub role: Role,
-    #[serde(default)]
-    pub region_id: Option<RegionId>,
-    #[serde(default)]
-    pub industry_id: Option<IndustryId>,
-    #[serde(default)]
-    pub enterprise_id: Option<EnterpriseId>,
-    #[serde(default)]
-    pub alliance_ids: Vec<AllianceId>,
-    /// At least 10 characters; generated and returned once when absent.
-    #[serde(default)]
-    pub password: Option<String>,
-}
-
-#[derive(Debug, Default, Deserialize, ToSchema)]
-#[serde(deny_unknown_fields, default)]
-pub struct UserPatch {
-    pub name: Option<String>,
-    pub phone: Option<String>,
-    /// `false` deactivates the account and ends its sessions at once.
-    pub active: Option<bool>,
-    /// Resets the password and ends the user's sessions.
-    pub password: Option<String>,
-    /// Admins only: the expert's alliances.
-    pub alliance_ids: Option<Vec<AllianceId>>,
-}
-
-#[derive(Debug, Default, Deserialize, IntoParams)]
-#[into_params(parameter_in = Query)]
-pub struct UserQuery {
-    /// Part of the name or email.
-    pub q: Option<String>,
-    pub role: Option<Role>,
-    pub enterprise_id: Option<EnterpriseId>,
-    pub active: Option<bool>,
-    #[param(minimum = 1, maximum = 1000000)]
-    pub page: Option<i64>,
-    #[param(minimum = 1, maximum = 100)]
-    pub per_page: Option<i64>,
-}
-
-fn assignments(conn: &mut AnyConnection, user: UserId) -> AppResult<Vec<AllianceId>> {
-    Ok(expert_assignments::table
-        .filter(expert_assignments::user_id.eq(user))
+/// The alliances each of the given experts is assigned to.
+fn assignments(
+    conn: &mut AnyConnection,
+    experts: &[UserId],
+) -> AppResult<HashMap<UserId, Vec<AllianceId>>> {
+    let rows: Vec<(UserId, AllianceId)> = expert_assignments::table
+        .filter(expert_assignments::user_id.eq_any(experts))
         .order(expert_assignments::alliance_id)
-        .select(expert_assignments::alliance_id)
-        .load(conn)?)
+        .select((expert_assignments::user_id, expert_assignments::alliance_id))
+        .load(conn)?;
+    let mut out: HashMap<UserId, Vec<AllianceId>> = HashMap::new();
+    for (user, alliance) in rows {
+        out.entry(user).or_default().push(alliance);
+    }
+    Ok(out)
+}
+
+/// The API view of a page of accounts (one query for all the experts' assignments).
+fn views(conn: &mut AnyConnection, rows: Vec<UserRow>) -> AppResult<Vec<User>> {
+    let experts: Vec<UserId> = rows
+        .iter()
+        .filter(|r| r.role == Role::Expert)
+        .map(|r| r.id)
+        .collect();
+    let mut assigned = assignments(conn, &experts)?;
+    Ok(rows
+        .into_iter()
+        .map(|row| User {
+            alliance_ids: assigned.remove(&row.id).unwrap_or_default(),
+            id: row.id,
+            email: row.email,
+            name: row.name,
+            phone: row.phone,
+            role: row.role,
+            region_id: row.region_id,
+            industry_id: row.industry_id,
+            enterprise_id: row.enterprise_id,
+            active: row.active,
+            created_at: local(row.created_at),
+        })
+        .collect())
 }
 
 fn view(conn: &mut AnyConnection, row: UserRow) -> AppResult<User> {
-    let alliance_ids = if row.role == Role::Expert {
-        assignments(conn, row.id)?
-    } else {
-        Vec::new()
-    };
-    Ok(User {
-        id: row.id,
-        email: row.email,
-        name: row.name,
-        phone: row.phone,
-        role: row.role,
-        region_id: row.region_id,
-        industry_id: row.industry_id,
-        enterprise_id: row.enterprise_id,
-        alliance_ids,
-        active: row.active,
-        created_at: local(row.created_at),
-    })
+    Ok(views(conn, vec![row])?.remove(0))
+}
+
+/// How accounts meet a visibility: through their enterprise (enterprise users only).
+struct UserColumns;
+
+impl Columns<users::table> for UserColumns {
+    fn in_area(&self, area: &Area) -> Predicate<users::table> {
+        let mut p: Predicate<users::table> = Box::new(users::role.eq(Role::Enterprise));
+        if let Some(regions) = &area.regions {
+            let there = enterprises::table
+                .filter(enterprises::region_id.eq_any(regions.clone()))
+                .select(enterprises::id.nullable());
+            p = Box::new(p.and(users::enterprise_id.eq_any(there).assume_not_null()));
+        }
+        if let Some(industry) = area.industry {
+            let of_industry = enterprises::table
+                .filter(enterprises::industry_id.eq(industry))
+                .select(enterprises::id.nullable());
+            p = Box::new(p.and(users::enterprise_id.eq_any(of_industry).assume_not_null()));
+        }
+        p
+    }
+
+    fn involves(&self, ids: Vec<EnterpriseId>) -> Predicate<users::table> {
+        Box::new(users::enterprise_id.eq_any(ids).assume_not_null())
+    }
+
+    fn belongs_to(&self, ids: Vec<AllianceId>) -> Predicate<users::table> {
+        let members = memberships::table
+            .filter(memberships::alliance_id.eq_any(ids))
+            .filter(memberships::left_on.is_null())
+            .select(memberships::enterprise_id.nullable());
+        Box::new(users::enterprise_id.eq_any(members).assume_not_null())
+    }
+}
+
+/// Whose accounts the caller sees: its own, and those it manages (see
+/// [`Policy::users_managed`]); `None` for all.
+fn accounts(policy: &Policy) -> Option<Predicate<users::table>> {
+    let managed = policy.users_managed().filter(&UserColumns)?;
+    Some(Box::new(users::id.eq(policy.actor.id).or(managed)))
 }
 
 pub fn list(
@@ -127,63 +116,46 @@ pub fn list(
     query: &UserQuery,
 ) -> AppResult<Paginated<User>> {
     let page = PageRequest::new(query.page, query.per_page)?;
-    // Which accounts the caller may see: all (admin), the users of enterprises in scope plus
-    // itself (regulator), or itself.
-    let visible_enterprises = match &policy.scope {
-        Scope::All => None,
-        Scope::Regulator { .. } => {
-            let filter = policy.enterprise_filter(conn)?;
-            Some(org::enterprise_ids(conn, &filter)?)
-        }
-        _ => Some(Vec::new()),
+    let filter = UserFilter {
+        text: query.q.clone(),
+        role: query.role,
+        enterprise_id: query.enterprise_id,
+        active: query.active,
     };
-    let me = policy.actor.id;
-    let build = || {
-        let mut q = users::table.into_boxed::<MultiBackend>();
-        if let Some(ids) = &visible_enterprises {
-            q = q.filter(
-                users::id.eq(me).or(users::role
-                    .eq(Role::Enterprise)
-                    .and(users::enterprise_id.eq_any(ids.clone()))),
-            );
-        }
-        if let Some(text) = query.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let pattern = format!("%{}%", org::escape_like(text));
-            q = q.filter(
-                users::name
-                    .like(pattern.clone())
-                    .escape('\\')
-                    .or(users::email.like(pattern.to_lowercase()).escape('\\')),
-            );
-        }
-        if let Some(role) = query.role {
-            q = q.filter(users::role.eq(role));
-        }
-        if let Some(e) = query.enterprise_id {
-            q = q.filter(users::enterprise_id.eq(e));
-        }
-        if let Some(active) = query.active {
-            q = q.filter(users::active.eq(active));
-        }
-        q
-    };
-    let total: i64 = build().select(count_star()).first(conn)?;
-    let rows: Vec<UserRow> = build()
-        .order(users::id.asc())
-        .limit(page.per_page)
-        .offset(page.offset())
-        .select(UserRow::as_select())
-        .load(conn)?;
-    let items = rows
-        .into_iter()
-        .map(|r| view(conn, r))
-        .collect::<AppResult<Vec<_>>>()?;
-    Ok(page.wrap(items, total))
+    let (rows, total) = user::list(
+        conn,
+        &|| accounts(policy),
+        &filter,
+        page.per_page,
+        page.offset(),
+    )?;
+    Ok(page.wrap(views(conn, rows)?, total))
 }
 
+/// Where a user's enterprise is, for an enterprise user.
+fn enterprise_place(conn: &mut AnyConnection, row: &UserRow) -> AppResult<Option<Place>> {
+    match row.enterprise_id {
+        Some(e) => match org::enterprise(conn, e)? {
+            Some(enterprise) => Ok(Some(org_service::enterprise_place(conn, &enterprise)?)),
+            None => Ok(None),
+        },
+        None => Ok(None),
+    }
+}
+
+/// May the caller edit, deactivate or reset this account?
+pub fn may_manage(conn: &mut AnyConnection, policy: &Policy, row: &UserRow) -> AppResult<bool> {
+    if policy.users_managed().is_everything() {
+        return Ok(true);
+    }
+    let place = enterprise_place(conn, row)?;
+    Ok(policy.may_manage_user(row.role, place.as_ref()))
+}
+
+/// An account the caller may see (its own, or one it manages), or 404.
 fn visible(conn: &mut AnyConnection, policy: &Policy, id: UserId) -> AppResult<UserRow> {
     let row = user::find(conn, id)?.ok_or(AppError::NotFound)?;
-    if policy.may_see_user(conn, &row)? {
+    if row.id == policy.actor.id || may_manage(conn, policy, &row)? {
         Ok(row)
     } else {
         Err(AppError::NotFound)
@@ -339,8 +311,11 @@ impl PreparedPassword {
 }
 
 /// Prepares a password on the bounded password-hashing pool.
-pub async fn prepare_password(given: Option<String>) -> AppResult<PreparedPassword> {
-    crate::limits::PASSWORD_HASHING
+pub async fn prepare_password(
+    hashing: &PasswordHashing,
+    given: Option<String>,
+) -> AppResult<PreparedPassword> {
+    hashing
         .run(move || PreparedPassword::new(given.as_deref()))
         .await?
 }
@@ -363,7 +338,10 @@ pub fn create(
             ));
         }
         let in_scope = match new.enterprise_id {
-            Some(e) => policy.may_create_user_for(conn, e)?,
+            Some(e) => match org::enterprise(conn, e)? {
+                Some(row) => policy.may_manage_enterprise(row.region_id, row.industry_id),
+                None => false,
+            },
             None => true, // reported as missing below
         };
         if !in_scope {
@@ -396,23 +374,19 @@ pub fn create(
     }
     let generated = password.generated.clone();
     let hash = password.hash()?;
-    let now = now();
-    let row: UserRow = diesel::insert_into(users::table)
-        .values((
-            users::email.eq(&new.email),
-            users::name.eq(new.name.trim()),
-            users::phone.eq(new.phone.trim()),
-            users::password_hash.eq(hash),
-            users::role.eq(new.role),
-            users::region_id.eq(new.region_id),
-            users::industry_id.eq(new.industry_id),
-            users::enterprise_id.eq(new.enterprise_id),
-            users::active.eq(true),
-            users::created_at.eq(now),
-            users::updated_at.eq(now),
-        ))
-        .returning(users::all_columns)
-        .get_result(conn)?;
+    let row = user::insert(
+        conn,
+        NewUserRow {
+            email: &new.email,
+            name: &new.name,
+            phone: &new.phone,
+            password_hash: &hash,
+            role: new.role,
+            region_id: new.region_id,
+            industry_id: new.industry_id,
+            enterprise_id: new.enterprise_id,
+        },
+    )?;
     if new.role == Role::Expert {
         set_assignments(conn, row.id, &new.alliance_ids)?;
     }
@@ -444,7 +418,7 @@ pub fn update(
 ) -> AppResult<User> {
     let current = visible(conn, policy, id)?;
     let is_self = current.id == policy.actor.id;
-    if !policy.may_manage_user(conn, &current)? {
+    if !may_manage(conn, policy, &current)? {
         return Err(AppError::Forbidden(
             "You may not change this account.".into(),
         ));
@@ -487,16 +461,16 @@ pub fn update(
         (Some(_), None) => return Err(AppError::internal("a password reset was not prepared")),
         (None, _) => None,
     };
-    let row: UserRow = diesel::update(users::table.find(id))
-        .set((
-            patch.name.as_deref().map(|n| users::name.eq(n.trim())),
-            patch.phone.as_deref().map(|p| users::phone.eq(p.trim())),
-            patch.active.map(|a| users::active.eq(a)),
-            hash.map(|h| users::password_hash.eq(h)),
-            users::updated_at.eq(now()),
-        ))
-        .returning(users::all_columns)
-        .get_result(conn)?;
+    let row = user::update(
+        conn,
+        id,
+        UserChanges {
+            name: patch.name.as_deref(),
+            phone: patch.phone.as_deref(),
+            active: patch.active,
+            password_hash: hash.as_deref(),
+        },
+    )?;
     if let Some(ids) = &patch.alliance_ids {
         set_assignments(conn, id, ids)?;
     }

@@ -1,7 +1,9 @@
 //! The page shell: templates (embedded, handlebars, strict), the two languages, static assets,
 //! CSRF tokens and cookies. Features render their own pages through [`Pages`].
 
+pub mod form;
 pub mod pages;
+pub mod trail;
 
 use std::collections::HashMap;
 use std::future::{ready, Ready};
@@ -14,10 +16,10 @@ use rust_embed::RustEmbed;
 use serde::Serialize;
 use serde_json::{json, Map, Value};
 
-use crate::auth::token::random_token;
 use crate::auth::Actor;
 use crate::config::Settings;
 use crate::error::AppError;
+use crate::secret::random_token;
 
 #[derive(RustEmbed)]
 #[folder = "templates/"]
@@ -130,6 +132,19 @@ impl Pages {
             .as_str()
             .unwrap_or(key)
             .to_string()
+    }
+
+    /// Renders a page for a signed-in viewer (the layout's menu is the viewer's) as the response.
+    pub fn page(
+        &self,
+        ctx: &PageContext,
+        viewer: &Actor,
+        status: StatusCode,
+        template: &str,
+        mut data: Value,
+    ) -> PageResult {
+        data["user"] = user_json(viewer);
+        Ok(ctx.html(status, self.render(ctx, template, data)?))
     }
 
     /// Renders `template` with `data` merged into the common context (language, dictionary,
@@ -291,7 +306,7 @@ pub fn form_failure(
         return Ok((errors, StatusCode::UNPROCESSABLE_ENTITY));
     }
     match err {
-        AppError::Conflict { .. } => {
+        AppError::Conflict { .. } | AppError::Duplicate(_) => {
             let mut errors = Map::new();
             errors.insert(
                 conflict.0.to_string(),
@@ -313,6 +328,14 @@ pub fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
         "prev": (page > 1).then(|| format!("{base}{sep}page={}", page - 1)),
         "next": (page < pages).then(|| format!("{base}{sep}page={}", page + 1)),
     })
+}
+
+/// The page number a list page was asked for (1 when absent or not a positive number).
+pub fn page_number(raw: &Option<String>) -> i64 {
+    raw.as_deref()
+        .and_then(|p| p.trim().parse().ok())
+        .filter(|p: &i64| (1..=1_000_000).contains(p))
+        .unwrap_or(1)
 }
 
 /// A list page's filters as a query string (blank ones left out), for its URL and its pager.
@@ -449,7 +472,7 @@ async fn static_file(path: web::Path<String>) -> HttpResponse {
 }
 
 /// The user as the layout shows it.
-pub fn user_json(actor: &Actor) -> Value {
+fn user_json(actor: &Actor) -> Value {
     json!({
         "id": actor.id,
         "name": actor.name,

@@ -1,26 +1,23 @@
-//! Login, logout, the language switch and the home page that fits the role.
+//! Login, logout, the language switch and the account page.
 
 use actix_web::cookie::{time::Duration as CookieDuration, Cookie};
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::Deserialize;
-use serde_json::{json, Value};
+use serde_json::json;
 
-use crate::access::{self, Policy, Scope};
-use crate::api::PageRequest;
 use crate::auth::extract::SESSION_COOKIE;
-use crate::auth::routes::{authenticate, client_address};
+use crate::auth::service::{authenticate, change_own_password, client_address, PasswordChange};
 use crate::auth::token::{Purpose, TokenKeys};
 use crate::auth::{session, WebUser};
-use crate::db::{AnyConnection, Db};
-use crate::error::{AppError, AppResult};
-use crate::org::model::{AllianceQuery, EnterpriseQuery};
-use crate::org::{service as org, store as org_store};
-use crate::web::{safe_next, see_other, user_json, Lang, PageContext, PageResult, Pages};
+use crate::db::Db;
+use crate::error::AppError;
+use crate::limits::PasswordHashing;
+use crate::web::form::PageForm;
+use crate::web::{safe_next, see_other, Lang, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/", web::get().to(home))
-        .route("/login", web::get().to(login_form))
+    cfg.route("/login", web::get().to(login_form))
         .route("/login", web::post().to(login))
         .route("/logout", web::post().to(logout))
         .route("/lang/{code}", web::get().to(switch_language))
@@ -46,36 +43,27 @@ async fn login_form(
     Ok(ctx.html(StatusCode::OK, body))
 }
 
-#[derive(Deserialize)]
-struct LoginForm {
-    email: String,
-    password: String,
-    csrf: String,
-    next: Option<String>,
-}
-
 async fn login(
     req: HttpRequest,
     pages: web::Data<Pages>,
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
+    hashing: web::Data<PasswordHashing>,
     ctx: PageContext,
-    form: web::Form<LoginForm>,
+    form: PageForm,
 ) -> PageResult {
-    ctx.check_csrf(&form.csrf)?;
-    let LoginForm {
-        email,
-        password,
-        next,
-        ..
-    } = form.into_inner();
-    let next = safe_next(next.as_deref());
+    let (email, password) = (
+        form.text("email").to_string(),
+        form.text("password").to_string(),
+    );
+    let next = safe_next(Some(form.text("next")).filter(|n| !n.is_empty()));
     let too_long = email.len() > 254 || password.len() > crate::auth::password::MAX_LENGTH;
     let outcome = if too_long {
         Err(AppError::Unauthorized("Wrong email or password."))
     } else {
         authenticate(
             &db,
+            &hashing,
             email.clone(),
             password,
             keys.web_ttl,
@@ -124,19 +112,12 @@ async fn login(
     }
 }
 
-#[derive(Deserialize)]
-struct CsrfForm {
-    csrf: String,
-}
-
 async fn logout(
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
-    ctx: PageContext,
     req: HttpRequest,
-    form: web::Form<CsrfForm>,
+    _form: PageForm,
 ) -> PageResult {
-    ctx.check_csrf(&form.csrf)?;
     if let Some((_, sid)) = req
         .cookie(SESSION_COOKIE)
         .and_then(|c| keys.verify(Purpose::Web, c.value()))
@@ -173,135 +154,44 @@ async fn switch_language(
     }
 }
 
-/// What the home page shows, by role.
-fn home_data(conn: &mut AnyConnection, policy: &Policy, lang: Lang) -> AppResult<Value> {
-    let alliances = org::list_alliances(
-        conn,
-        policy,
-        &AllianceQuery {
-            per_page: Some(100),
-            ..Default::default()
-        },
-    )?;
-    let leads: Vec<_> = alliances
-        .items
-        .iter()
-        .map(|a| a.lead_enterprise_id)
-        .collect();
-    let names = org_store::enterprise_names(conn, &leads)?;
-    let led = policy.led_alliances().to_vec();
-    let alliance_rows: Vec<Value> = alliances
-        .items
-        .iter()
-        .map(|a| {
-            json!({
-                "id": a.id, "name": a.name, "level": a.level.as_str(),
-                "member_count": a.member_count,
-                "lead_name": names.get(&a.lead_enterprise_id).cloned().unwrap_or_default(),
-                "is_led": led.contains(&a.id),
-                "founded_on": crate::web::format_date(lang, a.founded_on),
-            })
-        })
-        .collect();
-    let enterprises = org::list_enterprises(
-        conn,
-        policy,
-        &EnterpriseQuery {
-            per_page: Some(10),
-            sort: Some("name".into()),
-            ..Default::default()
-        },
-    )?;
-    let own = match &policy.scope {
-        Scope::Enterprise { own, .. } => Some(org::get_enterprise(conn, policy, *own)?),
-        _ => None,
-    };
-    let led_members = match led.first() {
-        Some(alliance) => {
-            org::list_members(
-                conn,
-                policy,
-                *alliance,
-                PageRequest::new(Some(1), Some(100))?,
-            )?
-            .items
-        }
-        None => Vec::new(),
-    };
-    Ok(json!({
-        "alliances": alliance_rows,
-        "alliance_total": alliances.total,
-        "enterprises": enterprises.items,
-        "enterprise_total": enterprises.total,
-        "own": own,
-        "led_members": led_members,
-        "is_enterprise": matches!(policy.scope, Scope::Enterprise { .. }),
-        "is_expert": matches!(policy.scope, Scope::Expert { .. }),
-        "is_authority": policy.is_authority(),
-        // Only those who review see the review queue.
-        "may_review": policy.is_authority() || !policy.led_alliances().is_empty(),
-    }))
-}
-
-async fn home(
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    ctx: PageContext,
-    WebUser(actor): WebUser,
-) -> PageResult {
-    let user = user_json(&actor);
-    let lang = ctx.lang;
-    let mut data = access::read(&db, actor, move |c, p| home_data(c, p, lang)).await?;
-    data["user"] = user;
-    let body = pages.render(&ctx, "home", data)?;
-    Ok(ctx.html(StatusCode::OK, body))
-}
-
 async fn account(pages: web::Data<Pages>, ctx: PageContext, WebUser(actor): WebUser) -> PageResult {
-    let body = pages.render(
+    pages.page(
         &ctx,
+        &actor,
+        StatusCode::OK,
         "account",
-        json!({"user": user_json(&actor), "errors": {}}),
-    )?;
-    Ok(ctx.html(StatusCode::OK, body))
-}
-
-#[derive(Deserialize)]
-struct PasswordForm {
-    csrf: String,
-    current_password: String,
-    new_password: String,
+        json!({"errors": {}}),
+    )
 }
 
 async fn account_password(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    hashing: web::Data<PasswordHashing>,
     ctx: PageContext,
     WebUser(actor): WebUser,
-    form: web::Form<PasswordForm>,
+    form: PageForm,
 ) -> PageResult {
-    ctx.check_csrf(&form.csrf)?;
-    let form = form.into_inner();
-    let change = crate::auth::routes::PasswordChange {
-        current_password: form.current_password,
-        new_password: form.new_password,
+    let result = match form.parse::<PasswordChange>() {
+        Ok(change) => change_own_password(&db, &hashing, &actor, change).await,
+        Err(e) => Err(e),
     };
-    let user = user_json(&actor);
-    match crate::auth::routes::change_own_password(&db, &actor, change).await {
+    match result {
         Ok(()) => {
             let flash = pages.word(ctx.lang, "password_changed");
-            let body = pages.render(
-                &ctx,
-                "account",
-                json!({"user": user, "errors": {}, "flash": flash}),
-            )?;
-            Ok(ctx.html(StatusCode::OK, body))
+            let data = json!({"errors": {}, "flash": flash});
+            pages.page(&ctx, &actor, StatusCode::OK, "account", data)
         }
         Err(err) => match crate::web::form_errors(&err) {
             Some(errors) => {
-                let body =
-                    pages.render(&ctx, "account", json!({"user": user, "errors": errors}))?;
-                Ok(ctx.html(StatusCode::UNPROCESSABLE_ENTITY, body))
+                let data = json!({"errors": errors});
+                pages.page(
+                    &ctx,
+                    &actor,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "account",
+                    data,
+                )
             }
             None => Err(err.into()),
         },

@@ -31,11 +31,8 @@ impl std::io::Write for Capture {
 pub fn capture_logs() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let _ = tracing_subscriber::fmt()
-            .with_env_filter(safety_alliance::log_filter("debug,ureq=off"))
-            .with_writer(|| Capture)
-            .with_ansi(false)
-            .try_init();
+        use tracing_subscriber::util::SubscriberInitExt;
+        let _ = safety_alliance::logging("debug,ureq=off", || Capture, false).try_init();
     });
 }
 
@@ -89,7 +86,7 @@ pub fn backend_name() -> &'static str {
 pub fn fresh_pg(admin_url: &str) -> (String, PgDatabase) {
     let name = format!(
         "sa_test_{}",
-        safety_alliance::auth::token::random_token(8)
+        safety_alliance::secret::random_token(8)
             .to_lowercase()
             .replace(['-', '_'], "x")
     );
@@ -126,7 +123,7 @@ impl TestApp {
         if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
             if !admin.is_empty() {
                 let (url, db) = fresh_pg(&admin);
-                settings.database_url = Some(url);
+                settings.database_url = Some(safety_alliance::secret::Secret::new(url));
                 pg = Some(db);
             }
         }
@@ -395,7 +392,7 @@ pub fn credit_code(first17: &str) -> String {
 /// A fresh valid credit code (random body).
 pub fn new_credit_code() -> String {
     let alphabet = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
-    let random = safety_alliance::auth::token::random_token(16);
+    let random = safety_alliance::secret::random_token(16);
     let body: String = random
         .bytes()
         .take(9)

@@ -2,7 +2,9 @@
 
 use std::collections::HashMap;
 
-use crate::common::{new_credit_code, TestApp};
+use serde_json::json;
+
+use crate::common::{jpeg, new_credit_code, TestApp};
 
 /// A browser-like client: keeps cookies, does not follow redirects.
 struct PageClient {
@@ -18,6 +20,7 @@ struct Page {
     headers: HashMap<String, String>,
 }
 
+#[allow(clippy::result_large_err)] // ureq's own error type, in the requests' closures
 impl PageClient {
     fn new(app: &TestApp) -> Self {
         Self {
@@ -27,6 +30,17 @@ impl PageClient {
     }
 
     fn send(&mut self, req: ureq::Request, form: Option<&[(&str, &str)]>) -> Page {
+        self.send_with(req, |req| match form {
+            Some(pairs) => req.send_form(pairs),
+            None => req.call(),
+        })
+    }
+
+    fn send_with(
+        &mut self,
+        req: ureq::Request,
+        send: impl FnOnce(ureq::Request) -> Result<ureq::Response, ureq::Error>,
+    ) -> Page {
         let cookie = self
             .cookies
             .iter()
@@ -38,11 +52,7 @@ impl PageClient {
         } else {
             req.set("Cookie", &cookie)
         };
-        let result = match form {
-            Some(pairs) => req.send_form(pairs),
-            None => req.call(),
-        };
-        let resp = match result {
+        let resp = match send(req) {
             Ok(r) => r,
             Err(ureq::Error::Status(_, r)) => r,
             Err(e) => panic!("{e}"),
@@ -87,6 +97,31 @@ impl PageClient {
     fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let req = Self::agent().post(&format!("{}{}", self.base, path));
         self.send(req, Some(form))
+    }
+
+    /// Posts a multipart form (as the report and action forms are) with files.
+    fn post_multipart(
+        &mut self,
+        path: &str,
+        fields: &[(&str, &str)],
+        files: &[(&str, &str, &[u8])],
+    ) -> Page {
+        let boundary = "----sa-test-boundary-7d4a";
+        let mut body = Vec::new();
+        for (name, value) in fields {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"\r\n\r\n{value}\r\n").bytes());
+        }
+        for (name, file_name, bytes) in files {
+            body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"{name}\"; filename=\"{file_name}\"\r\nContent-Type: application/octet-stream\r\n\r\n").bytes());
+            body.extend_from_slice(bytes);
+            body.extend(b"\r\n");
+        }
+        body.extend(format!("--{boundary}--\r\n").bytes());
+        let req = Self::agent().post(&format!("{}{}", self.base, path)).set(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        );
+        self.send_with(req, |req| req.send_bytes(&body))
     }
 
     fn csrf(&mut self) -> String {
@@ -498,4 +533,172 @@ fn pager_links_keep_the_list_filters() {
         !page.body.contains("rel=\"next\""),
         "no second page of nothing"
     );
+}
+
+/// How many attachment rows and audit entries there are (what a refused form must not add).
+fn stored(app: &TestApp) -> (i64, i64) {
+    use diesel::prelude::*;
+    use safety_alliance::db::schema::{attachments, audit_log};
+    let mut conn = app.platform.db.conn().unwrap();
+    let files: i64 = attachments::table.count().get_result(&mut conn).unwrap();
+    let audit: i64 = audit_log::table.count().get_result(&mut conn).unwrap();
+    (files, audit)
+}
+
+#[test]
+fn refused_page_forms_store_no_photo() {
+    let app = TestApp::spawn();
+    let mut member = PageClient::new(&app);
+    assert_eq!(member.log_in(&app, "member", "/").status, 303);
+    let csrf = member.csrf();
+    let photo = jpeg("refused");
+    let before = stored(&app);
+    // 422: the title is missing.
+    let page = member.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("title", ""),
+            ("category", "fire"),
+            ("grade", "general"),
+            ("treatment", "on_the_spot"),
+        ],
+        &[("photo", "a.jpg", &photo)],
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("name=\"category\""),
+        "the form comes back"
+    );
+    assert_eq!(
+        stored(&app),
+        before,
+        "a 422 stored no attachment and no audit entry"
+    );
+    // A finding to act on.
+    let reported = app.login("member").post(
+        "/api/v1/findings",
+        &json!({"title": "灭火器过期", "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+    );
+    assert_eq!(reported.status, 201);
+    let id = reported.body["id"].as_i64().unwrap();
+    let before = stored(&app);
+    // 403: the owner may not accept its own finding.
+    let page = member.post_multipart(
+        &format!("/findings/{id}/act"),
+        &[("csrf", &csrf), ("action", "accept"), ("note", "ok")],
+        &[("photo", "b.jpg", &photo)],
+    );
+    assert_eq!(page.status, 403);
+    // 409: the lead reviews, but nothing has been submitted yet.
+    let mut lead = PageClient::new(&app);
+    assert_eq!(lead.log_in(&app, "lead", "/").status, 303);
+    let lead_csrf = lead.csrf();
+    let page = lead.post_multipart(
+        &format!("/findings/{id}/act"),
+        &[("csrf", &lead_csrf), ("action", "accept"), ("note", "ok")],
+        &[("photo", "c.jpg", &photo)],
+    );
+    assert_eq!(page.status, 409);
+    // 404: an outsider sees nothing, and stores nothing.
+    let mut outsider = PageClient::new(&app);
+    assert_eq!(outsider.log_in(&app, "expert", "/").status, 303);
+    let outsider_csrf = outsider.csrf();
+    let page = outsider.post_multipart(
+        &format!("/findings/{id}/act"),
+        &[("csrf", &outsider_csrf), ("action", "share"), ("note", "")],
+        &[("photo", "d.jpg", &photo)],
+    );
+    assert!(matches!(page.status, 403 | 404), "{}", page.status);
+    assert_eq!(
+        stored(&app),
+        before,
+        "refused actions stored no attachment and no audit entry"
+    );
+    // An accepted action stores its photo with it.
+    let page = member.post_multipart(
+        &format!("/findings/{id}/act"),
+        &[
+            ("csrf", &csrf),
+            ("action", "submit_rectification"),
+            ("note", "换新"),
+        ],
+        &[("photo", "e.jpg", &photo)],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let after = stored(&app);
+    assert_eq!(after.0, before.0 + 1);
+}
+
+#[test]
+fn experts_report_from_the_pages() {
+    let app = TestApp::spawn();
+    let mut expert = PageClient::new(&app);
+    assert_eq!(expert.log_in(&app, "expert", "/").status, 303);
+    let home = expert.get("/");
+    assert!(
+        home.body.contains("id=\"home-report\""),
+        "the home page offers the report form"
+    );
+    let list = expert.get("/findings");
+    assert!(list.body.contains("id=\"report-finding\""));
+    // An enterprise of an alliance the expert is assigned to.
+    let alliances = app.login("expert").get("/api/v1/alliances");
+    let alliance = alliances.body["items"][0]["id"].as_i64().unwrap();
+    let members = app
+        .login("expert")
+        .get(&format!("/api/v1/alliances/{alliance}/members"));
+    let enterprise = members.body["items"][0]["enterprise_id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let csrf = expert.csrf();
+    let page = expert.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("enterprise_id", &enterprise),
+            ("title", "配电箱未上锁"),
+            ("category", "electrical"),
+            ("grade", "general"),
+            ("treatment", "on_the_spot"),
+            ("idempotency_key", "expert-page-1"),
+        ],
+        &[],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let shown = expert.get(page.location.as_deref().unwrap());
+    assert_eq!(shown.status, 200);
+    assert!(shown.body.contains("配电箱未上锁"));
+}
+
+#[test]
+fn the_lessons_page_pages_through_every_lesson() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    for n in 0..31 {
+        let r = member.post(
+            "/api/v1/findings",
+            &json!({"title": format!("教训 {n}"), "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+        );
+        assert_eq!(r.status, 201);
+        let id = r.body["id"].as_i64().unwrap();
+        let shared = member.post(
+            &format!("/api/v1/findings/{id}/transitions"),
+            &json!({"action": "share"}),
+        );
+        assert_eq!(shared.status, 200, "{}", shared.body);
+    }
+    let alliance = member.get("/api/v1/findings?per_page=1").body["items"][0]["alliance_id"]
+        .as_i64()
+        .unwrap();
+    let mut page = PageClient::new(&app);
+    assert_eq!(page.log_in(&app, "member", "/").status, 303);
+    let first = page.get(&format!("/alliances/{alliance}/lessons"));
+    assert_eq!(first.status, 200);
+    assert!(first.body.contains("教训 30"), "newest first");
+    let link = format!("/alliances/{alliance}/lessons?page&#x3D;2");
+    assert!(first.body.contains(&link), "a link to the next page");
+    let second = page.get(&format!("/alliances/{alliance}/lessons?page=2"));
+    assert!(second.body.contains("教训 0<"), "the oldest is on page 2");
 }

@@ -1,0 +1,81 @@
+//! User accounts as the API shows and takes them.
+
+use chrono::{DateTime, FixedOffset};
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
+
+use crate::auth::{Role, UserId};
+use crate::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
+
+/// A user account as the API shows it (never the password hash).
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct User {
+    pub id: UserId,
+    pub email: String,
+    pub name: String,
+    pub phone: String,
+    pub role: Role,
+    pub region_id: Option<RegionId>,
+    pub industry_id: Option<IndustryId>,
+    pub enterprise_id: Option<EnterpriseId>,
+    /// Alliances an expert is assigned to.
+    pub alliance_ids: Vec<AllianceId>,
+    pub active: bool,
+    pub created_at: DateTime<FixedOffset>,
+}
+
+/// A newly created user; `generated_password` is present, once, when no password was given.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedUser {
+    #[serde(flatten)]
+    pub user: User,
+    pub generated_password: Option<String>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NewUser {
+    pub email: String,
+    pub name: String,
+    #[serde(default)]
+    pub phone: String,
+    pub role: Role,
+    #[serde(default)]
+    pub region_id: Option<RegionId>,
+    #[serde(default)]
+    pub industry_id: Option<IndustryId>,
+    #[serde(default)]
+    pub enterprise_id: Option<EnterpriseId>,
+    #[serde(default)]
+    pub alliance_ids: Vec<AllianceId>,
+    /// At least 10 characters; generated and returned once when absent.
+    #[serde(default)]
+    pub password: Option<String>,
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct UserPatch {
+    pub name: Option<String>,
+    pub phone: Option<String>,
+    /// `false` deactivates the account and ends its sessions at once.
+    pub active: Option<bool>,
+    /// Resets the password and ends the user's sessions.
+    pub password: Option<String>,
+    /// Admins only: the expert's alliances.
+    pub alliance_ids: Option<Vec<AllianceId>>,
+}
+
+#[derive(Debug, Default, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UserQuery {
+    /// Part of the name or email.
+    pub q: Option<String>,
+    pub role: Option<Role>,
+    pub enterprise_id: Option<EnterpriseId>,
+    pub active: Option<bool>,
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+}
