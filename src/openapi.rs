@@ -43,7 +43,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::health::healthz,
         crate::health::readyz,
     ),
-    modifiers(&BearerAuth),
+    modifiers(&BearerAuth, &TextLimits),
     tags(
         (name = "auth", description = "Login, tokens, the current user"),
         (name = "users", description = "User accounts"),
@@ -68,5 +68,52 @@ impl Modify for BearerAuth {
                     .build(),
             ),
         );
+    }
+}
+
+/// States the longest text of every field the services check, from the same constants
+/// (`findings::model::max`, `org::model::max`, `users::model::max`).
+struct TextLimits;
+
+impl Modify for TextLimits {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::{RefOr, Schema};
+        let Some(components) = openapi.components.as_mut() else {
+            return;
+        };
+        let limits = crate::findings::model::TEXT_LIMITS
+            .iter()
+            .chain(crate::org::model::TEXT_LIMITS)
+            .chain(crate::users::model::TEXT_LIMITS);
+        for (schema, field, max) in limits {
+            if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) {
+                if let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut(*field)
+                {
+                    property.max_length = Some(*max);
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use utoipa::OpenApi;
+
+    /// Every limit reaches the document: a renamed schema or field would silently lose it.
+    #[test]
+    fn every_text_limit_is_in_the_api_document() {
+        let doc = serde_json::to_value(super::ApiDoc::openapi()).unwrap();
+        let limits = crate::findings::model::TEXT_LIMITS
+            .iter()
+            .chain(crate::org::model::TEXT_LIMITS)
+            .chain(crate::users::model::TEXT_LIMITS);
+        for (schema, field, max) in limits {
+            assert_eq!(
+                doc["components"]["schemas"][schema]["properties"][field]["maxLength"],
+                serde_json::json!(max),
+                "{schema}.{field}"
+            );
+        }
     }
 }

@@ -12,6 +12,29 @@ use crate::db::schema::findings;
 use crate::db::types::local;
 pub use crate::findings::lifecycle::{Action, FindingState};
 
+/// The longest texts a finding takes, in characters. The service checks them and the API
+/// document states them (through [`TEXT_LIMITS`]): each limit is written once, here.
+pub mod max {
+    pub const TITLE: usize = 200;
+    pub const DESCRIPTION: usize = 4000;
+    pub const CAUSE: usize = 2000;
+    pub const LOCATION: usize = 200;
+    pub const MEASURES: usize = 2000;
+    pub const RESPONSIBLE_PERSON: usize = 100;
+    pub const NOTE: usize = 2000;
+}
+
+/// (schema, field, longest text) for the API document.
+pub const TEXT_LIMITS: &[(&str, &str, usize)] = &[
+    ("NewFinding", "title", max::TITLE),
+    ("NewFinding", "description", max::DESCRIPTION),
+    ("NewFinding", "cause", max::CAUSE),
+    ("NewFinding", "location", max::LOCATION),
+    ("NewFinding", "measures", max::MEASURES),
+    ("NewFinding", "responsible_person", max::RESPONSIBLE_PERSON),
+    ("TransitionRequest", "note", max::NOTE),
+];
+
 crate::text_enum! {
     /// Who found the hazard.
     pub enum Source {
@@ -198,13 +221,11 @@ pub struct NewFinding {
     /// Defaults by role: `self_check` for enterprise users, `regulator`, `expert`.
     #[serde(default)]
     pub source: Option<Source>,
-    #[schema(min_length = 1, max_length = 200)]
+    #[schema(min_length = 1)]
     pub title: String,
     #[serde(default)]
-    #[schema(max_length = 4000)]
     pub description: String,
     #[serde(default)]
-    #[schema(max_length = 2000)]
     pub cause: String,
     pub category: Category,
     pub grade: Grade,
@@ -213,17 +234,14 @@ pub struct NewFinding {
     #[serde(default)]
     pub deadline: Option<NaiveDate>,
     #[serde(default)]
-    #[schema(max_length = 200)]
     pub location: String,
     #[serde(default)]
-    #[schema(max_length = 2000)]
     pub measures: String,
     /// Estimated cost in yuan (at most 2 decimals).
     #[serde(default)]
     #[schema(minimum = 0, maximum = 1000000000)]
     pub cost: Option<f64>,
     #[serde(default)]
-    #[schema(max_length = 100)]
     pub responsible_person: String,
     /// Before-photos (uploaded first, `POST /api/v1/attachments`).
     #[serde(default)]
@@ -237,7 +255,6 @@ pub struct TransitionRequest {
     pub action: Action,
     /// Required for `reject` and `void` (the reason).
     #[serde(default)]
-    #[schema(max_length = 2000)]
     pub note: String,
     /// The new deadline asked for (`request_extension`).
     #[serde(default)]

@@ -235,12 +235,16 @@ fn validate_new(
     v: &mut Validator,
     new: &NewFinding,
 ) -> AppResult<Option<i64>> {
-    v.text("title", &new.title, 200);
-    v.long_text("description", &new.description, 4000);
-    v.long_text("cause", &new.cause, 2000);
-    v.max_len("location", &new.location, 200);
-    v.long_text("measures", &new.measures, 2000);
-    v.max_len("responsible_person", &new.responsible_person, 100);
+    v.text("title", &new.title, max::TITLE);
+    v.long_text("description", &new.description, max::DESCRIPTION);
+    v.long_text("cause", &new.cause, max::CAUSE);
+    v.max_len("location", &new.location, max::LOCATION);
+    v.long_text("measures", &new.measures, max::MEASURES);
+    v.max_len(
+        "responsible_person",
+        &new.responsible_person,
+        max::RESPONSIBLE_PERSON,
+    );
     let cents = cost_cents(v, new.cost);
     match (new.treatment, new.deadline) {
         (Treatment::Deadline, None) => {

@@ -69,7 +69,7 @@ fn validate_transition(
     req: &TransitionRequest,
 ) -> AppResult<Change> {
     let mut v = Validator::new();
-    v.long_text("note", &req.note, 2000);
+    v.long_text("note", &req.note, max::NOTE);
     check_attachments(conn, &mut v, policy, &req.attachment_ids)?;
     let mut change = Change {
         deadline: row.deadline,

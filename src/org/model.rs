@@ -9,6 +9,30 @@ pub use crate::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
 use crate::db::schema::{alliances, enterprises, industries, memberships, regions};
 use crate::db::types::local;
 
+/// The longest texts of enterprises and alliances, in characters: checked by the service and
+/// stated in the API document through [`TEXT_LIMITS`].
+pub mod max {
+    pub const ENTERPRISE_NAME: usize = 200;
+    pub const ADDRESS: usize = 300;
+    pub const CONTACT_NAME: usize = 100;
+    pub const CONTACT_PHONE: usize = 40;
+    pub const ALLIANCE_NAME: usize = 100;
+}
+
+/// (schema, field, longest text) for the API document.
+pub const TEXT_LIMITS: &[(&str, &str, usize)] = &[
+    ("NewEnterprise", "name", max::ENTERPRISE_NAME),
+    ("NewEnterprise", "address", max::ADDRESS),
+    ("NewEnterprise", "contact_name", max::CONTACT_NAME),
+    ("NewEnterprise", "contact_phone", max::CONTACT_PHONE),
+    ("EnterprisePatch", "name", max::ENTERPRISE_NAME),
+    ("EnterprisePatch", "address", max::ADDRESS),
+    ("EnterprisePatch", "contact_name", max::CONTACT_NAME),
+    ("EnterprisePatch", "contact_phone", max::CONTACT_PHONE),
+    ("NewAlliance", "name", max::ALLIANCE_NAME),
+    ("AlliancePatch", "name", max::ALLIANCE_NAME),
+];
+
 crate::text_enum! {
     /// 区 (district), 街镇 (street/town) or 功能区 (functional zone).
     pub enum RegionLevel {
@@ -119,7 +143,7 @@ impl Enterprise {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewEnterprise {
-    #[schema(min_length = 1, max_length = 200, pattern = "\\S")]
+    #[schema(min_length = 1, pattern = "\\S")]
     pub name: String,
     /// 18 characters, GB 32100-2015, with a valid check character.
     #[schema(
@@ -130,13 +154,11 @@ pub struct NewEnterprise {
     pub industry_id: IndustryId,
     pub scale: Scale,
     #[serde(default)]
-    #[schema(max_length = 300)]
     pub address: String,
     #[serde(default)]
-    #[schema(max_length = 100)]
     pub contact_name: String,
     #[serde(default)]
-    #[schema(max_length = 40, pattern = "^[0-9+() -]*$")]
+    #[schema(pattern = "^[0-9+() -]*$")]
     pub contact_phone: String,
 }
 

@@ -7,6 +7,21 @@ use utoipa::{IntoParams, ToSchema};
 use crate::auth::{Role, UserId};
 use crate::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
 
+/// The longest texts of an account, in characters: checked by the service and stated in the API
+/// document through [`TEXT_LIMITS`].
+pub mod max {
+    pub const NAME: usize = 100;
+    pub const PHONE: usize = 40;
+}
+
+/// (schema, field, longest text) for the API document.
+pub const TEXT_LIMITS: &[(&str, &str, usize)] = &[
+    ("NewUser", "name", max::NAME),
+    ("NewUser", "phone", max::PHONE),
+    ("UserPatch", "name", max::NAME),
+    ("UserPatch", "phone", max::PHONE),
+];
+
 /// A user account as the API shows it (never the password hash).
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct User {

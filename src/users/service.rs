@@ -357,8 +357,8 @@ pub fn create(
         "email",
         "is not a valid email address",
     );
-    v.text("name", &new.name, 100);
-    v.max_len("phone", &new.phone, 40);
+    v.text("name", &new.name, max::NAME);
+    v.max_len("phone", &new.phone, max::PHONE);
     if let Some(pw) = &new.password {
         if let Err(message) = password::check_strength(pw) {
             v.add("password", message);
@@ -425,10 +425,10 @@ pub fn update(
     }
     let mut v = Validator::new();
     if let Some(name) = &patch.name {
-        v.text("name", name, 100);
+        v.text("name", name, max::NAME);
     }
     if let Some(phone) = &patch.phone {
-        v.max_len("phone", phone, 40);
+        v.max_len("phone", phone, max::PHONE);
     }
     if let Some(pw) = &patch.password {
         if let Err(message) = password::check_strength(pw) {

@@ -78,7 +78,7 @@ fn check_alliance_fields(
     industry: Option<IndustryId>,
 ) -> AppResult<()> {
     if let Some(name) = name {
-        v.text("name", name, 100);
+        v.text("name", name, max::ALLIANCE_NAME);
     }
     if let Some(region) = region {
         v.check(

@@ -29,7 +29,7 @@ fn check_enterprise_fields(
     f: &EnterprisePatch,
 ) -> AppResult<()> {
     if let Some(name) = &f.name {
-        v.text("name", name, 200);
+        v.text("name", name, max::ENTERPRISE_NAME);
     }
     if let Some(code) = &f.credit_code {
         if let Err(message) = credit_code::validate(code) {
@@ -51,13 +51,13 @@ fn check_enterprise_fields(
         );
     }
     if let Some(address) = &f.address {
-        v.max_len("address", address, 300);
+        v.max_len("address", address, max::ADDRESS);
     }
     if let Some(contact) = &f.contact_name {
-        v.max_len("contact_name", contact, 100);
+        v.max_len("contact_name", contact, max::CONTACT_NAME);
     }
     if let Some(phone) = &f.contact_phone {
-        v.max_len("contact_phone", phone, 40);
+        v.max_len("contact_phone", phone, max::CONTACT_PHONE);
         v.check(
             valid_phone(phone),
             "contact_phone",
