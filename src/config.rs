@@ -62,6 +62,17 @@ pub struct Settings {
     #[arg(long, env = "SA_REFRESH_TOKEN_TTL", default_value_t = 30 * 24 * 3600, global = true)]
     pub refresh_token_ttl: u64,
 
+    /// Seconds after a refresh during which the refresh token it replaced reads as a lost race
+    /// (two refreshes sent at once, a retry) and is refused without ending the session; later,
+    /// presenting it is taken for theft and ends the session.
+    #[arg(
+        long,
+        env = "SA_REFRESH_REUSE_WINDOW",
+        default_value_t = 10,
+        global = true
+    )]
+    pub refresh_reuse_window: u64,
+
     /// Lifetime of a web session (the login cookie), in seconds; at most the refresh lifetime.
     #[arg(long, env = "SA_WEB_SESSION_TTL", default_value_t = 12 * 3600, global = true)]
     pub web_session_ttl: u64,
@@ -116,6 +127,7 @@ impl Settings {
             access_token_ttl: 900,
             refresh_token_ttl: 30 * 24 * 3600,
             web_session_ttl: 12 * 3600,
+            refresh_reuse_window: 10,
             password_hashing: 4,
             secure_cookies: false,
             trust_proxy: false,

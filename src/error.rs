@@ -59,17 +59,19 @@ impl Validator {
         self
     }
 
-    /// Checks a required text field: not blank and at most `max` characters.
+    /// Checks a required text field: some visible content (white space and invisible format
+    /// characters do not count) and at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
-        if value.trim().is_empty() {
+        if !value.chars().any(|c| !c.is_whitespace() && !is_format(c)) {
             self.add(field, "must not be empty")
         } else {
             self.max_len(field, value, max)
         }
     }
 
-    /// Checks an optional one-line text field: its length, and no control characters (they
-    /// would corrupt pages, exports and logs).
+    /// Checks an optional one-line text field (a name, a title): its length, and no control or
+    /// format characters (they corrupt pages, exports and logs, or hide and reorder text:
+    /// zero-width spaces, bidirectional overrides).
     pub fn max_len(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         let len = value.chars().count();
         if len > max {
@@ -79,14 +81,14 @@ impl Validator {
             );
         }
         self.check(
-            !value.chars().any(char::is_control),
+            !value.chars().any(|c| c.is_control() || is_format(c)),
             field,
-            "must not contain control characters",
+            "must not contain control or invisible formatting characters",
         )
     }
 
-    /// Checks an optional multi-line text field: its length, and no control characters other
-    /// than line breaks and tabs.
+    /// Checks an optional multi-line text field: its length, no control characters other than
+    /// line breaks and tabs, and no bidirectional overrides (joiners, as in emoji, are fine).
     pub fn long_text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         let len = value.chars().count();
         if len > max {
@@ -96,11 +98,11 @@ impl Validator {
             );
         }
         self.check(
-            !value
-                .chars()
-                .any(|c| c.is_control() && !matches!(c, '\n' | '\r' | '\t')),
+            !value.chars().any(|c| {
+                (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(c)
+            }),
             field,
-            "must not contain control characters",
+            "must not contain control or invisible formatting characters",
         )
     }
 
@@ -115,6 +117,23 @@ impl Validator {
             Err(AppError::Validation(self.errors))
         }
     }
+}
+
+/// Unicode format characters (category Cf): invisible, yet they change how text reads —
+/// zero-width spaces and joiners, bidirectional overrides and isolates, the BOM, tags.
+/// `char::is_control` misses all of them.
+pub fn is_format(c: char) -> bool {
+    matches!(c,
+        '\u{00AD}' | '\u{0600}'..='\u{0605}' | '\u{061C}' | '\u{06DD}' | '\u{070F}' | '\u{0890}'..='\u{0891}'
+        | '\u{08E2}' | '\u{180E}' | '\u{200B}'..='\u{200F}' | '\u{202A}'..='\u{202E}'
+        | '\u{2060}'..='\u{2064}' | '\u{2066}'..='\u{206F}' | '\u{FEFF}' | '\u{FFF9}'..='\u{FFFB}'
+        | '\u{110BD}' | '\u{110CD}' | '\u{13430}'..='\u{1343F}' | '\u{1BCA0}'..='\u{1BCA3}'
+        | '\u{1D173}'..='\u{1D17A}' | '\u{E0001}' | '\u{E0020}'..='\u{E007F}')
+}
+
+/// The characters that reorder text: bidirectional embeddings, overrides and isolates.
+pub fn is_bidi_control(c: char) -> bool {
+    matches!(c, '\u{061C}' | '\u{200E}' | '\u{200F}' | '\u{202A}'..='\u{202E}' | '\u{2066}'..='\u{2069}')
 }
 
 #[derive(Debug, thiserror::Error)]

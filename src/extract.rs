@@ -68,23 +68,54 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
 }
 
 /// Parses a request body. Every body of this API is a JSON object; serde would also read a
-/// struct from an array by position, which no client means.
+/// struct from an array by position, which no client means. No text may hold a NUL character
+/// (PostgreSQL refuses to store one): the field that does is named.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => {}
         Some(_) => return Err(AppError::field("body", "must be a JSON object")),
         None => return Err(AppError::field("body", "is empty; send a JSON object")),
     }
-    let de = &mut serde_json::Deserializer::from_slice(bytes);
-    serde_path_to_error::deserialize(de).map_err(|e| {
+    let value: serde_json::Value = serde_json::from_slice(bytes)
+        .map_err(|e| AppError::field("body", format!("not valid JSON: {e}")))?;
+    if let Some(path) = nul_in(&value, String::new()) {
+        return Err(AppError::field(&path, NUL_MESSAGE));
+    }
+    serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
-        let inner = e.into_inner();
-        if inner.is_syntax() || inner.is_eof() {
-            AppError::field("body", format!("not valid JSON: {inner}"))
-        } else {
-            deserialize_problem(&path, &inner.to_string())
-        }
+        deserialize_problem(&path, &e.into_inner().to_string())
     })
+}
+
+const NUL_MESSAGE: &str = "must not contain NUL characters";
+
+/// The path of the first string (or key) holding a NUL character, as serde names fields.
+fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
+    use serde_json::Value;
+    let join = |key: &str| {
+        if path.is_empty() {
+            key.to_string()
+        } else {
+            format!("{path}.{key}")
+        }
+    };
+    match value {
+        Value::String(s) if s.contains('\0') => {
+            Some(if path.is_empty() { "body".into() } else { path })
+        }
+        Value::Array(items) => items
+            .iter()
+            .enumerate()
+            .find_map(|(i, v)| nul_in(v, format!("{path}[{i}]"))),
+        Value::Object(map) => map.iter().find_map(|(k, v)| {
+            if k.contains('\0') {
+                Some(join(&k.replace('\0', "")))
+            } else {
+                nul_in(v, join(k))
+            }
+        }),
+        _ => None,
+    }
 }
 
 /// A query string. A bad value answers 422 naming the parameter.
@@ -100,6 +131,11 @@ impl<T: DeserializeOwned + 'static> FromRequest for QueryParams<T> {
 }
 
 pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
+    if let Some((key, _)) =
+        form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
+    {
+        return Err(AppError::field(&key.replace('\0', ""), NUL_MESSAGE));
+    }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {
         let path = e.path().to_string();

@@ -101,6 +101,22 @@ impl Platform {
             settings.refresh_ttl(),
             settings.web_ttl(),
         );
+        {
+            let mut conn = db.conn().map_err(|e| e.to_string())?;
+            let swept = findings::attachments::sweep(
+                &mut conn,
+                &settings.data_dir,
+                Duration::from_secs(3600),
+            )
+            .map_err(|e| e.to_string())?;
+            if swept != Default::default() {
+                tracing::info!(
+                    temp_files = swept.temp_files,
+                    orphans = swept.orphans,
+                    "upload debris removed"
+                );
+            }
+        }
         if db.backend() == Backend::Sqlite {
             let mut conn = db.conn().map_err(|e| e.to_string())?;
             if seed::is_empty(&mut conn).map_err(|e| e.to_string())? {

@@ -99,12 +99,14 @@ async fn login(
 async fn refresh(
     db: web::Data<Db>,
     keys: web::Data<TokenKeys>,
+    settings: web::Data<crate::config::Settings>,
     body: JsonBody<RefreshRequest, AUTH_LIMIT>,
 ) -> AppResult<HttpResponse> {
     let token = body.0.refresh_token;
+    let window = std::time::Duration::from_secs(settings.refresh_reuse_window);
     let rotated = db
         .write(move |conn| {
-            let rotation = session::rotate(conn, &token)?;
+            let rotation = session::rotate(conn, &token, window)?;
             if let session::Rotation::Rotated { user: id, .. } = &rotation {
                 if !user::find(conn, *id)?.is_some_and(|u| u.active) {
                     return Ok(session::Rotation::Invalid);
@@ -134,7 +136,9 @@ async fn refresh(
 
 /// Ends the session of the access token sent (or of the refresh token in the body).
 #[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
-    responses((status = 204, description = "Logged out"), (status = 401, body = Problem, content_type = "application/problem+json")),
+    responses((status = 204, description = "Logged out"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = []), ()))]
 #[actix_web::post("/auth/logout")]
 async fn logout(
@@ -153,7 +157,8 @@ async fn logout(
     };
     let done = db
         .write(move |conn| match (from_header, body.refresh_token) {
-            (Some(sid), _) => session::revoke(conn, sid).map(|_| true),
+            // An access token of a session already ended is no credential: 401.
+            (Some(sid), _) => session::revoke(conn, sid),
             (None, Some(token)) => session::revoke_by_refresh(conn, &token),
             (None, None) => Ok(false),
         })

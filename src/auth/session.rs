@@ -22,6 +22,7 @@ pub struct SessionRow {
     pub created_at: NaiveDateTime,
     pub expires_at: NaiveDateTime,
     pub revoked_at: Option<NaiveDateTime>,
+    pub rotated_at: Option<NaiveDateTime>,
 }
 
 /// Forgets a user's sessions that ended (expired or revoked) more than a week ago, so that the
@@ -86,7 +87,14 @@ pub enum Rotation {
 
 /// Exchanges a refresh token for a new one. A token that was already rotated away (a replay,
 /// e.g. by a thief) revokes the whole session.
-pub fn rotate(conn: &mut AnyConnection, refresh: &str) -> AppResult<Rotation> {
+///
+/// Within `reuse_window` of a rotation, the token it replaced reads as a request that lost a race
+/// with its twin (or a retry): refused, with the session kept.
+pub fn rotate(
+    conn: &mut AnyConnection,
+    refresh: &str,
+    reuse_window: std::time::Duration,
+) -> AppResult<Rotation> {
     let hash = digest(refresh);
     let now = now();
     let current: Option<SessionRow> = sessions::table
@@ -95,9 +103,18 @@ pub fn rotate(conn: &mut AnyConnection, refresh: &str) -> AppResult<Rotation> {
         .first(conn)
         .optional()?;
     let Some(session) = current else {
+        // The token was rotated away. Just after the rotation that is a request that lost a race
+        // with its twin: refused, and the winner's new tokens stay good. Later it is a replay
+        // (a thief's, or the owner's after a thief's): the whole session ends.
+        let race_horizon = now - chrono::Duration::seconds(reuse_window.as_secs() as i64);
         let replayed = diesel::update(sessions::table)
             .filter(sessions::previous_hash.eq(&hash))
             .filter(sessions::revoked_at.is_null())
+            .filter(
+                sessions::rotated_at
+                    .is_null()
+                    .or(sessions::rotated_at.le(race_horizon).assume_not_null()),
+            )
             .set(sessions::revoked_at.eq(now))
             .execute(conn)?;
         if replayed > 0 {
@@ -117,6 +134,7 @@ pub fn rotate(conn: &mut AnyConnection, refresh: &str) -> AppResult<Rotation> {
         .set((
             sessions::refresh_hash.eq(digest(&next)),
             sessions::previous_hash.eq(&hash),
+            sessions::rotated_at.eq(now),
         ))
         .execute(conn)?;
     if rotated != 1 {
@@ -129,20 +147,25 @@ pub fn rotate(conn: &mut AnyConnection, refresh: &str) -> AppResult<Rotation> {
     })
 }
 
-pub fn revoke(conn: &mut AnyConnection, id: i64) -> AppResult<()> {
-    diesel::update(sessions::table.find(id))
+/// Ends a session; true if it was live (not revoked, not expired).
+pub fn revoke(conn: &mut AnyConnection, id: i64) -> AppResult<bool> {
+    let now = now();
+    let n = diesel::update(sessions::table.find(id))
         .filter(sessions::revoked_at.is_null())
-        .set(sessions::revoked_at.eq(now()))
+        .filter(sessions::expires_at.gt(now))
+        .set(sessions::revoked_at.eq(now))
         .execute(conn)?;
-    Ok(())
+    Ok(n > 0)
 }
 
 /// Revokes the session a refresh token belongs to; true if there was one.
 pub fn revoke_by_refresh(conn: &mut AnyConnection, refresh: &str) -> AppResult<bool> {
+    let now = now();
     let n = diesel::update(sessions::table)
         .filter(sessions::refresh_hash.eq(digest(refresh)))
         .filter(sessions::revoked_at.is_null())
-        .set(sessions::revoked_at.eq(now()))
+        .filter(sessions::expires_at.gt(now))
+        .set(sessions::revoked_at.eq(now))
         .execute(conn)?;
     Ok(n > 0)
 }

@@ -147,9 +147,10 @@ pub fn always<QS>() -> Predicate<QS> {
 }
 
 /// Escapes `%`, `_` and `\` for a LIKE pattern with `\` as the escape character.
+/// NUL characters are dropped (PostgreSQL refuses them, and no stored text holds one).
 pub fn escape_like(text: &str) -> String {
     let mut out = String::with_capacity(text.len());
-    for c in text.chars() {
+    for c in text.chars().filter(|c| *c != '\0') {
         if matches!(c, '%' | '_' | '\\') {
             out.push('\\');
         }

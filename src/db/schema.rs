@@ -93,6 +93,7 @@ diesel::table! {
         created_at -> Timestamp,
         expires_at -> Timestamp,
         revoked_at -> Nullable<Timestamp>,
+        rotated_at -> Nullable<Timestamp>,
     }
 }
 

@@ -122,9 +122,38 @@ pub fn local(ts: NaiveDateTime) -> DateTime<FixedOffset> {
     ts.and_utc().with_timezone(&shanghai())
 }
 
-/// The UTC instant at which `date` begins in the display zone.
+/// The dates the platform accepts: 2000-01-01 to 2100-12-31. Outside that, a date is a typo (or
+/// an attack on date arithmetic), never a deadline.
+pub const FIRST_DAY: (i32, u32, u32) = (2000, 1, 1);
+pub const LAST_DAY: (i32, u32, u32) = (2100, 12, 31);
+
+pub fn sane(date: chrono::NaiveDate) -> bool {
+    let day = |(y, m, d)| chrono::NaiveDate::from_ymd_opt(y, m, d).unwrap_or_default();
+    (day(FIRST_DAY)..=day(LAST_DAY)).contains(&date)
+}
+
+/// Reads an optional date (`YYYY-MM-DD`) of a request, refusing one outside the sane range; the
+/// refusal names the field like any other (serde's path).
+pub fn sane_date<'de, D>(de: D) -> Result<Option<chrono::NaiveDate>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    match Option::<chrono::NaiveDate>::deserialize(de)? {
+        Some(d) if !sane(d) => Err(serde::de::Error::custom(
+            "must be a date between 2000-01-01 and 2100-12-31",
+        )),
+        other => Ok(other),
+    }
+}
+
+/// The UTC instant at which `date` begins in the display zone (dates outside chrono's range
+/// saturate instead of panicking).
 pub fn start_of_local_day(date: chrono::NaiveDate) -> NaiveDateTime {
-    date.and_hms_opt(0, 0, 0).expect("midnight exists") - chrono::Duration::hours(8)
+    let midnight = date.and_hms_opt(0, 0, 0).unwrap_or_default();
+    midnight
+        .checked_sub_signed(chrono::Duration::hours(8))
+        .unwrap_or(midnight)
 }
 
 /// Today's date in the display zone.

@@ -71,6 +71,12 @@ fn path_of(data_dir: &Path, sha256: &str) -> PathBuf {
 fn store_file(data_dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()> {
     let path = path_of(data_dir, sha256);
     if path.exists() {
+        // Reused: touch it, so that the debris sweep (which spares recent files) cannot take it
+        // away before the row that names it commits.
+        std::fs::File::options()
+            .write(true)
+            .open(&path)?
+            .set_modified(std::time::SystemTime::now())?;
         return Ok(());
     }
     let dir = path.parent().expect("files/<xx>/<sha>");
@@ -80,6 +86,60 @@ fn store_file(data_dir: &Path, sha256: &str, bytes: &[u8]) -> std::io::Result<()
     tmp.as_file().sync_all()?;
     tmp.persist(&path).map_err(|e| e.error)?;
     std::fs::File::open(dir)?.sync_all()
+}
+
+/// What a sweep removed.
+#[derive(Debug, Default, PartialEq, Eq)]
+pub struct Swept {
+    pub temp_files: usize,
+    pub orphans: usize,
+}
+
+/// Removes the upload debris a crash (kill -9) can leave: half-written temp files, and stored
+/// files that no attachment row names. Only files older than `grace` go: a live request writes
+/// its file and commits the row naming it within seconds, and touches a file it reuses.
+pub fn sweep(
+    conn: &mut AnyConnection,
+    data_dir: &Path,
+    grace: std::time::Duration,
+) -> AppResult<Swept> {
+    let known: std::collections::HashSet<String> = attachments::table
+        .select(attachments::sha256)
+        .load::<String>(conn)?
+        .into_iter()
+        .collect();
+    let io = |e: std::io::Error| AppError::internal(format!("sweeping uploads: {e}"));
+    let mut swept = Swept::default();
+    let root = crate::config::files_dir(data_dir);
+    let Ok(shards) = std::fs::read_dir(&root) else {
+        return Ok(swept);
+    };
+    let cutoff = std::time::SystemTime::now() - grace;
+    for shard in shards {
+        let shard = shard.map_err(io)?.path();
+        if !shard.is_dir() {
+            continue;
+        }
+        for entry in std::fs::read_dir(&shard).map_err(io)? {
+            let entry = entry.map_err(io)?;
+            let old = entry
+                .metadata()
+                .and_then(|m| m.modified())
+                .is_ok_and(|t| t < cutoff);
+            let name = entry.file_name().to_string_lossy().into_owned();
+            if !old {
+                continue;
+            }
+            if name.starts_with(".tmp") {
+                std::fs::remove_file(entry.path()).map_err(io)?;
+                swept.temp_files += 1;
+            } else if !known.contains(&name) {
+                std::fs::remove_file(entry.path()).map_err(io)?;
+                swept.orphans += 1;
+            }
+        }
+    }
+    Ok(swept)
 }
 
 /// A file checked by content and written to disk, not yet recorded: its row is inserted by the

@@ -14,7 +14,8 @@ use crate::findings::store;
 use crate::org::{service as org_service, store as org};
 
 /// Replaces identifying text with a placeholder: longest first (so a person's name inside a
-/// company name does not leave the rest of it behind), ignoring ASCII case.
+/// company name does not leave the rest of it behind), ignoring ASCII case; then anything that
+/// reads as an email address or a phone number.
 fn scrub(text: &str, secrets: &[String]) -> String {
     let mut out = text.to_string();
     for s in secrets {
@@ -32,6 +33,110 @@ fn scrub(text: &str, secrets: &[String]) -> String {
         }
         result.push_str(&out[rest..]);
         out = result;
+    }
+    scrub_contacts(&out)
+}
+
+/// Replaces what reads as an email address or a phone number, however written (spaces, dashes,
+/// dots, brackets, +86), with a placeholder. Dates (2026-11-30) and short numbers stay.
+fn scrub_contacts(text: &str) -> String {
+    let local = |c: char| c.is_ascii_alphanumeric() || "._%+-".contains(c);
+    let domain = |c: char| c.is_ascii_alphanumeric() || ".-".contains(c);
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        if chars[i] == '@' {
+            let mut start = i;
+            while start > 0 && local(chars[start - 1]) {
+                start -= 1;
+            }
+            let mut end = i + 1;
+            while end < chars.len() && domain(chars[end]) {
+                end += 1;
+            }
+            let host: String = chars[i + 1..end].iter().collect();
+            let host = host.trim_end_matches('.');
+            if start < i && host.contains('.') {
+                // Take back the local part already written.
+                for _ in start..i {
+                    out.pop();
+                }
+                out.push_str("某邮箱");
+                i = i + 1 + host.chars().count();
+                continue;
+            }
+        }
+        out.push(chars[i]);
+        i += 1;
+    }
+    scrub_phones(&out)
+}
+
+fn scrub_phones(text: &str) -> String {
+    let chars: Vec<char> = text.chars().collect();
+    let mut out = String::with_capacity(text.len());
+    let mut i = 0;
+    while i < chars.len() {
+        let starts = chars[i].is_ascii_digit() || (chars[i] == '+' || chars[i] == '(');
+        if !starts {
+            out.push(chars[i]);
+            i += 1;
+            continue;
+        }
+        // The longest run of digits and the separators people put in phone numbers.
+        let mut j = i;
+        let mut digits = 0;
+        let mut last_digit = i;
+        while j < chars.len() && (chars[j].is_ascii_digit() || " -.()+/".contains(chars[j])) {
+            if chars[j].is_ascii_digit() {
+                digits += 1;
+                last_digit = j;
+            }
+            j += 1;
+        }
+        let run: String = chars[i..=last_digit.max(i)].iter().collect();
+        if digits >= 7 && !looks_like_date(&run) {
+            out.push_str("某电话");
+            i = last_digit + 1;
+        } else {
+            out.extend(&chars[i..j]);
+            i = j;
+        }
+    }
+    out
+}
+
+/// 2026-11-30, 2026.11.30, 2026/11/30 (with or without a time after).
+fn looks_like_date(run: &str) -> bool {
+    let groups: Vec<&str> = run
+        .split(|c: char| !c.is_ascii_digit())
+        .filter(|g| !g.is_empty())
+        .collect();
+    groups.len() >= 3
+        && groups[0].len() == 4
+        && groups[1].len() <= 2
+        && groups[2].len() <= 2
+        && groups[0].starts_with('2')
+}
+
+/// The short forms people use for an enterprise: every beginning of its name of three or more
+/// characters (老王家 for 老王家常菜馆), also after a leading place name (青川区…).
+fn short_forms(name: &str) -> Vec<String> {
+    let mut names = vec![name.to_string()];
+    for place in ["区", "市", "县", "街道", "镇", "乡"] {
+        if let Some((head, rest)) = name.split_once(place) {
+            if head.chars().count() <= 4 && rest.chars().count() >= 3 {
+                names.push(rest.to_string());
+            }
+        }
+    }
+    let mut out = Vec::new();
+    for n in names {
+        let chars: Vec<char> = n.chars().collect();
+        for len in 3..=chars.len() {
+            out.push(chars[..len].iter().collect());
+        }
     }
     out
 }
@@ -56,7 +161,9 @@ fn identifying(
     enterprise_ids.dedup();
     let mut by_enterprise: HashMap<EnterpriseId, Vec<String>> = HashMap::new();
     for e in org::enterprises_by_id(conn, &enterprise_ids)? {
-        by_enterprise.entry(e.id).or_default().extend([
+        let secrets = by_enterprise.entry(e.id).or_default();
+        secrets.extend(short_forms(&e.name));
+        secrets.extend([
             e.name,
             e.credit_code,
             e.address,
@@ -123,4 +230,24 @@ pub fn shared_lessons(
         })
         .collect();
     Ok(page.wrap(items, total))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn phones_and_emails_are_scrubbed_however_written_and_dates_stay() {
+        let text = "请联系 138 0531 0005、138-0531-0005、(0531)88886666、+86 13805310005 或 wang@laowang.example；2026-11-30 复查，费用 1500 元。";
+        let out = scrub(text, &[]);
+        assert!(!out.contains("0531") && !out.contains("@"), "{out}");
+        assert!(out.contains("2026-11-30") && out.contains("1500"), "{out}");
+    }
+
+    #[test]
+    fn short_forms_of_the_name_are_scrubbed() {
+        let secrets = ordered(short_forms("青川区老王家常菜馆"));
+        let out = scrub("老王家的后厨和青川区老王家常菜馆一样", &secrets);
+        assert!(!out.contains("老王家"), "{out}");
+    }
 }

@@ -230,8 +230,8 @@ pub struct NewFinding {
     pub category: Category,
     pub grade: Grade,
     pub treatment: Treatment,
-    /// Required for `deadline` treatment; today or later.
-    #[serde(default)]
+    /// Required for `deadline` treatment; today or later (and before 2101).
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
     pub deadline: Option<NaiveDate>,
     #[serde(default)]
     pub location: String,
@@ -257,7 +257,7 @@ pub struct TransitionRequest {
     #[serde(default)]
     pub note: String,
     /// The new deadline asked for (`request_extension`).
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
     pub deadline: Option<NaiveDate>,
     /// Evidence (after-photos for `submit_rectification`, which needs at least one).
     #[serde(default)]
@@ -278,8 +278,10 @@ pub struct FindingQuery {
     pub region_id: Option<RegionId>,
     pub industry_id: Option<IndustryId>,
     /// Reported on or after this date.
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
     pub from: Option<NaiveDate>,
     /// Reported on or before this date.
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
     pub to: Option<NaiveDate>,
     /// Only findings past their deadline and not yet rectified (or only the others).
     pub overdue: Option<bool>,

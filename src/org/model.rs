@@ -262,7 +262,7 @@ pub struct NewAlliance {
     pub industry_id: Option<IndustryId>,
     pub lead_enterprise_id: EnterpriseId,
     /// Defaults to today.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
     pub founded_on: Option<NaiveDate>,
 }
 
@@ -272,6 +272,7 @@ pub struct AlliancePatch {
     pub name: Option<String>,
     /// Appoints a new lead; the former lead stays a member.
     pub lead_enterprise_id: Option<EnterpriseId>,
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
     pub founded_on: Option<NaiveDate>,
 }
 
@@ -315,6 +316,6 @@ pub struct Member {
 pub struct NewMember {
     pub enterprise_id: EnterpriseId,
     /// Defaults to today.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
     pub joined_on: Option<NaiveDate>,
 }

@@ -96,12 +96,13 @@ impl PageForm {
     }
 }
 
-/// A file name safe to show and to put in a header: no path, no control characters, ≤ 100 chars.
+/// A file name safe to show and to put in a header: no path, no control or format characters
+/// (a `U+202E` would show `exe.gnp` as `png.exe`), ≤ 100 chars.
 pub fn clean_name(raw: Option<&str>) -> String {
     let base = raw.unwrap_or("").rsplit(['/', '\\']).next().unwrap_or("");
     let cleaned: String = base
         .chars()
-        .filter(|c| !c.is_control() && *c != '"')
+        .filter(|c| !c.is_control() && !crate::error::is_format(*c) && *c != '"')
         .take(100)
         .collect();
     if cleaned.trim().is_empty() {
@@ -226,6 +227,14 @@ impl FromRequest for PageForm {
                 .unwrap_or_default();
             ctx.check_csrf(&csrf)?;
             fields.retain(|(k, _)| k != "csrf");
+            // PostgreSQL refuses NUL in text; nobody types one.
+            if let Some((k, _)) = fields
+                .iter()
+                .find(|(k, v)| k.contains('\0') || v.contains('\0'))
+            {
+                let field = k.replace('\0', "");
+                return Err(AppError::field(&field, "must not contain NUL characters").into());
+            }
             Ok(Self { fields, files })
         })
     }

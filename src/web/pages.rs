@@ -122,7 +122,8 @@ async fn logout(
         .cookie(SESSION_COOKIE)
         .and_then(|c| keys.verify(Purpose::Web, c.value()))
     {
-        db.write(move |conn| session::revoke(conn, sid)).await?;
+        db.write(move |conn| session::revoke(conn, sid).map(|_| ()))
+            .await?;
     }
     let mut gone = Cookie::new(SESSION_COOKIE, "");
     gone.set_path("/");

@@ -58,7 +58,8 @@ fn missing_login_fields_are_named() {
 
 #[test]
 fn refresh_rotates_and_a_replayed_refresh_token_ends_the_session() {
-    let app = TestApp::spawn();
+    // Without the window for racing twins, a replay at once is theft.
+    let app = TestApp::spawn_with(|s| s.refresh_reuse_window = 0);
     let client = app.login("lead");
     let first = client.refresh.clone().unwrap();
     let r = app
@@ -401,4 +402,54 @@ fn racing_refreshes_with_one_token_yield_at_most_one_new_pair() {
         statuses.iter().all(|s| *s == 200 || *s == 401),
         "{statuses:?}"
     );
+}
+
+/// Ten refreshes of one token at once (a flaky network retrying): one wins, and the winner's new
+/// tokens work; the losers do not end the session.
+#[test]
+fn racing_refreshes_leave_the_winner_logged_in() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let refresh = member.refresh.clone().unwrap();
+    let barrier = std::sync::Barrier::new(10);
+    let results: Vec<crate::common::Response> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..10)
+            .map(|_| {
+                let (barrier, app, refresh) = (&barrier, &app, &refresh);
+                s.spawn(move || {
+                    barrier.wait();
+                    app.anon()
+                        .post("/api/v1/auth/refresh", &json!({"refresh_token": refresh}))
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let winners: Vec<_> = results.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(
+        winners.len(),
+        1,
+        "{:?}",
+        results.iter().map(|r| r.status).collect::<Vec<_>>()
+    );
+    let won = winners[0];
+    let me = app
+        .anon()
+        .with_token(won.body["access_token"].as_str().unwrap())
+        .get("/api/v1/me");
+    assert_eq!(me.status, 200, "the winner's access token works");
+    let again = app.anon().post(
+        "/api/v1/auth/refresh",
+        &json!({"refresh_token": won.body["refresh_token"]}),
+    );
+    assert_eq!(again.status, 200, "the winner's refresh token works");
+}
+
+#[test]
+fn logging_out_with_an_ended_session_answers_401() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    assert_eq!(member.post("/api/v1/auth/logout", &json!({})).status, 204);
+    let again = member.post("/api/v1/auth/logout", &json!({}));
+    assert_eq!(again.status, 401, "{}", again.body);
 }

@@ -157,3 +157,58 @@ fn acknowledged_writes_survive_sigkill() {
     assert!(missing.is_empty(), "lost acknowledged writes: {missing:?}");
     drop(pg);
 }
+
+/// What a kill -9 during uploads leaves (temp files, files whose row never committed) is swept,
+/// but nothing recent (a live request may be writing it) and nothing an attachment names.
+#[test]
+fn upload_debris_is_swept_but_never_a_live_or_named_file() {
+    use safety_alliance::findings::attachments::{sweep, Swept};
+    let app = crate::common::TestApp::spawn();
+    let member = app.login("member");
+    let named = member.upload(&crate::common::jpeg("named"), "a.jpg", "image/jpeg");
+    assert_eq!(named.status, 201);
+    let sha = named.body["sha256"].as_str().unwrap().to_string();
+    let files = app.data_dir.path().join("files");
+    let named_path = files.join(&sha[..2]).join(&sha);
+    let shard = files.join("ab");
+    std::fs::create_dir_all(&shard).unwrap();
+    let old = std::time::SystemTime::now() - Duration::from_secs(2 * 3600);
+    let make = |name: &str, aged: bool| {
+        let path = shard.join(name);
+        std::fs::write(&path, b"x").unwrap();
+        if aged {
+            std::fs::File::options()
+                .write(true)
+                .open(&path)
+                .unwrap()
+                .set_modified(old)
+                .unwrap();
+        }
+        path
+    };
+    let old_tmp = make(".tmpA1b2C3", true);
+    let old_orphan = make(&format!("ab{}", "0".repeat(62)), true);
+    let fresh_tmp = make(".tmpZ9", false);
+    let fresh_orphan = make(&format!("ab{}", "1".repeat(62)), false);
+    std::fs::File::options()
+        .write(true)
+        .open(&named_path)
+        .unwrap()
+        .set_modified(old)
+        .unwrap();
+    let mut conn = app.platform.db.conn().unwrap();
+    let swept = sweep(&mut conn, app.data_dir.path(), Duration::from_secs(3600)).unwrap();
+    assert_eq!(
+        swept,
+        Swept {
+            temp_files: 1,
+            orphans: 1
+        }
+    );
+    assert!(!old_tmp.exists() && !old_orphan.exists());
+    assert!(
+        fresh_tmp.exists() && fresh_orphan.exists(),
+        "recent files are left alone"
+    );
+    assert!(named_path.exists(), "a file an attachment names stays");
+}
