@@ -100,6 +100,20 @@ pub struct Settings {
     #[arg(long, env = "SA_TRUST_PROXY", default_value_t = false, global = true)]
     pub trust_proxy: bool,
 
+    /// The longest a request may take, head, body and answer together, in seconds (408 beyond):
+    /// a client trickling its body cannot hold a connection for longer.
+    #[arg(long, env = "SA_REQUEST_TIMEOUT", default_value_t = 120, global = true)]
+    pub request_timeout: u64,
+
+    /// Requests one client address may have in progress at once (429 beyond).
+    #[arg(
+        long,
+        env = "SA_MAX_REQUESTS_PER_ADDRESS",
+        default_value_t = 64,
+        global = true
+    )]
+    pub max_requests_per_address: usize,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "SA_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -132,6 +146,8 @@ impl Settings {
             secure_cookies: false,
             trust_proxy: false,
             max_upload_bytes: 10 * 1024 * 1024,
+            request_timeout: 120,
+            max_requests_per_address: 64,
             workers: None,
         }
     }

@@ -156,6 +156,9 @@ pub enum AppError {
     BadRequest(String),
     #[error("too many requests")]
     TooManyRequests { retry_after_secs: u64 },
+    /// The request (head, body and answer) took longer than the server allows.
+    #[error("request timeout")]
+    Timeout,
     #[error("payload too large")]
     PayloadTooLarge(String),
     #[error("unsupported media type: {0}")]
@@ -219,6 +222,7 @@ impl AppError {
             Self::Duplicate(_) => "duplicate",
             Self::BadRequest(_) => "bad-request",
             Self::TooManyRequests { .. } => "too-many-requests",
+            Self::Timeout => "request-timeout",
             Self::PayloadTooLarge(_) => "payload-too-large",
             Self::UnsupportedMedia(_) => "unsupported-media-type",
             Self::Unavailable(_) => "unavailable",
@@ -235,6 +239,7 @@ impl AppError {
             Self::Conflict { .. } | Self::Duplicate(_) => "Conflict",
             Self::BadRequest(_) => "Bad request",
             Self::TooManyRequests { .. } => "Too many requests",
+            Self::Timeout => "Request timeout",
             Self::PayloadTooLarge(_) => "Payload too large",
             Self::UnsupportedMedia(_) => "Unsupported media type",
             Self::Unavailable(_) => "Service unavailable",
@@ -259,6 +264,7 @@ impl AppError {
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many attempts; retry after {retry_after_secs} seconds.")
             }
+            Self::Timeout => "The request took too long to arrive or to answer.".into(),
             Self::Unavailable(_) => "The service is temporarily unavailable.".into(),
             Self::Internal(_) => "An unexpected error occurred. Quote the request id when \
                                   reporting it."
@@ -293,6 +299,7 @@ impl ResponseError for AppError {
             Self::Conflict { .. } | Self::Duplicate(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,
             Self::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            Self::Timeout => StatusCode::REQUEST_TIMEOUT,
             Self::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             Self::UnsupportedMedia(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             Self::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,

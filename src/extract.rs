@@ -55,7 +55,11 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
                 ));
             }
             let bytes = body.await.map_err(|e| {
-                AppError::PayloadTooLarge(format!("The body could not be read: {e}"))
+                if crate::limits::too_slow(&e) {
+                    AppError::Timeout
+                } else {
+                    AppError::PayloadTooLarge(format!("The body could not be read: {e}"))
+                }
             })?;
             if bytes.len() > LIMIT {
                 return Err(AppError::PayloadTooLarge(format!(

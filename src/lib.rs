@@ -28,7 +28,7 @@ use actix_web::body::MessageBody;
 use actix_web::dev::{Server, ServiceRequest, ServiceResponse};
 use actix_web::http::header::{HeaderName, HeaderValue};
 use actix_web::middleware::{from_fn, Next};
-use actix_web::{web as aweb, App, HttpServer};
+use actix_web::{web as aweb, App, HttpServer, ResponseError};
 use utoipa::OpenApi;
 
 use crate::auth::token::TokenKeys;
@@ -145,6 +145,10 @@ impl Platform {
         let keys = aweb::Data::from(self.keys.clone());
         let settings = aweb::Data::new(self.settings.clone());
         let hashing = aweb::Data::new(limits::PasswordHashing::new(self.settings.password_hashing));
+        let request_limits = aweb::Data::new(limits::RequestLimits::new(
+            Duration::from_secs(self.settings.request_timeout.max(1)),
+            self.settings.max_requests_per_address,
+        ));
         let pages = aweb::Data::new(
             crate::web::Pages::new()
                 .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
@@ -156,6 +160,7 @@ impl Platform {
                 .app_data(settings.clone())
                 .app_data(pages.clone())
                 .app_data(hashing.clone())
+                .app_data(request_limits.clone())
                 .app_data(aweb::PathConfig::default().error_handler(error::path_error_handler))
                 .app_data(
                     aweb::FormConfig::default()
@@ -165,6 +170,7 @@ impl Platform {
                 .app_data(aweb::JsonConfig::default().error_handler(error::json_error_handler))
                 .app_data(aweb::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(aweb::PayloadConfig::new(extract::JSON_LIMIT))
+                .wrap(from_fn(bounded))
                 .wrap(from_fn(request_context))
                 .configure(configure)
                 .default_service(aweb::to(unmatched))
@@ -234,7 +240,6 @@ fn documented_methods() -> &'static Vec<(Vec<String>, Vec<String>)> {
 
 /// Requests no route matched: 405 with `Allow` when the path exists with other methods, else 404.
 async fn unmatched(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
-    use actix_web::ResponseError;
     let segments: Vec<&str> = req.path().split('/').collect();
     let allowed = documented_methods().iter().find(|(template, _)| {
         template.len() == segments.len()
@@ -264,6 +269,33 @@ async fn unmatched(req: actix_web::HttpRequest) -> actix_web::HttpResponse {
 
 /// Gives each request an id (kept from a well-formed `X-Request-Id`), logs one line per request
 /// (method, path without query, status, time), and sets the browser-side security headers.
+/// Bounds each client address in requests in progress (429 beyond) and every request body in
+/// time (408 when it has not arrived within the limit), so that slow clients cannot exhaust the
+/// server. The head is bounded by the server's client request timeout.
+async fn bounded(
+    mut req: ServiceRequest,
+    next: Next<impl MessageBody + 'static>,
+) -> Result<ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    use actix_web::HttpMessage;
+    let Some(limits) = req.app_data::<aweb::Data<limits::RequestLimits>>().cloned() else {
+        return Ok(next.call(req).await?.map_into_boxed_body());
+    };
+    let address = auth::service::client_address(req.request());
+    let Some(slot) = limits.clone().into_inner().enter(address) else {
+        let refused = error::AppError::TooManyRequests {
+            retry_after_secs: 1,
+        };
+        return Ok(req.error_response(refused));
+    };
+    let body = limits::Deadline::new(req.take_payload(), limits.timeout);
+    req.set_payload(actix_web::dev::Payload::from(
+        Box::pin(body) as limits::BoxedBody
+    ));
+    let res = next.call(req).await?;
+    drop(slot);
+    Ok(res.map_into_boxed_body())
+}
+
 async fn request_context(
     req: ServiceRequest,
     next: Next<impl MessageBody>,

@@ -120,8 +120,11 @@ pub async fn read_multipart(
 ) -> Result<(Vec<(String, String)>, Vec<Upload>), AppError> {
     let mut fields = Vec::new();
     let mut files = Vec::new();
-    let unreadable = |e: actix_multipart::MultipartError| {
-        AppError::BadRequest(format!("Unreadable multipart body: {e}"))
+    let unreadable = |e: actix_multipart::MultipartError| match e {
+        actix_multipart::MultipartError::Payload(p) if matches!(&p, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut) => {
+            AppError::Timeout
+        }
+        e => AppError::BadRequest(format!("Unreadable multipart body: {e}")),
     };
     let mut total = 0usize;
     while let Some(mut part) = payload.try_next().await.map_err(unreadable)? {
@@ -173,11 +176,12 @@ async fn read_urlencoded(
         )));
     }
     let mut body = web::BytesMut::new();
-    while let Some(chunk) = payload
-        .try_next()
-        .await
-        .map_err(|e| AppError::BadRequest(format!("Unreadable form: {e}")))?
-    {
+    while let Some(chunk) = payload.try_next().await.map_err(|e| match e {
+        actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut => {
+            AppError::Timeout
+        }
+        e => AppError::BadRequest(format!("Unreadable form: {e}")),
+    })? {
         if body.len() + chunk.len() > FORM_LIMIT {
             return Err(AppError::PayloadTooLarge(format!(
                 "The form is larger than {FORM_LIMIT} bytes."

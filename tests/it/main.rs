@@ -16,4 +16,5 @@ mod org;
 mod pages;
 mod races;
 mod scale;
+mod slow;
 mod users;
