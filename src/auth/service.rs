@@ -40,32 +40,36 @@ pub async fn authenticate(
     ttl: std::time::Duration,
     address: String,
 ) -> AppResult<(UserId, i64, String)> {
-    let keys = vec![
-        throttle::account_key(&email),
-        throttle::address_key(&address),
-    ];
-    let check_keys = keys.clone();
-    if let Some(retry_after_secs) = db
-        .run(move |conn| throttle::locked_for(conn, &check_keys, now()))
-        .await?
-    {
-        tracing::warn!(email = %user::mask_email(&email), "login throttled");
-        return Err(AppError::TooManyRequests { retry_after_secs });
-    }
+    // The attempt is counted (and the counters locked while it is) before the password is
+    // checked: parallel guesses cannot slip past the limits.
+    let keys = throttle::Keys::new(&email, &address);
     let lookup = email.clone();
-    let found = db
-        .run(move |conn| user::find_by_email(conn, &lookup))
+    let (admitted, found) = db
+        .write(move |conn| {
+            let admitted = throttle::admit(conn, &keys, now())?;
+            let found = match admitted {
+                Ok(()) => user::find_by_email(conn, &lookup)?,
+                Err(_) => None,
+            };
+            Ok((admitted.map(|()| keys), found))
+        })
         .await?;
+    let keys = match admitted {
+        Ok(keys) => keys,
+        Err(retry_after_secs) => {
+            tracing::warn!(email = %user::mask_email(&email), "login throttled");
+            return Err(AppError::TooManyRequests { retry_after_secs });
+        }
+    };
     let stored = found.as_ref().map(|u| u.password_hash.clone());
     let ok = hashing
         .run(move || password::verify(&password_text, stored.as_deref()))
         .await?;
     match found {
         Some(u) if ok && u.active => {
-            let account = keys[0].clone();
             let (sid, refresh_token) = db
                 .write(move |conn| {
-                    throttle::clear(conn, &account)?;
+                    throttle::succeeded(conn, &keys, now())?;
                     session::forget_ended(conn, u.id)?;
                     session::start(conn, u.id, ttl)
                 })
@@ -74,12 +78,6 @@ pub async fn authenticate(
             Ok((u.id, sid, refresh_token))
         }
         _ => {
-            db.write(move |conn| {
-                let at = now();
-                throttle::record_failure(conn, &keys[0], throttle::ACCOUNT_FREE, at)?;
-                throttle::record_failure(conn, &keys[1], throttle::ADDRESS_FREE, at)
-            })
-            .await?;
             tracing::info!(email = %user::mask_email(&email), "login failed");
             Err(AppError::Unauthorized("Wrong email or password."))
         }

@@ -1,97 +1,190 @@
-//! Login throttling with back-off, per account and per client address. The counters live in the
-//! database, so every instance behind the load balancer sees the same ones.
+//! Login throttling with back-off. The counters live in the database, so every instance behind
+//! the load balancer sees the same ones, and each attempt is counted before its password is
+//! checked (the row is locked while it is counted), so parallel guesses cannot slip past.
 //!
-//! An account gets `ACCOUNT_FREE` failed attempts, an address `ADDRESS_FREE`; after that each
-//! further failure locks the key for 2^k seconds (k = failures past the free ones), at most
-//! 15 minutes. While locked, even the right password answers 429 with `Retry-After`. Counters
-//! are forgotten 15 minutes after the last failure; a successful login clears the account's.
+//! Three counters, each with attempts that are free before back-off begins:
+//! - *account at address* (`PAIR_FREE`, 5): a guesser at one place;
+//! - *address* (`ADDRESS_FREE`, 20): one place guessing many accounts;
+//! - *account* (`ACCOUNT_FREE`, 50): many places guessing one account.
+//!
+//! Past its free attempts a counter admits one more attempt and then locks for 2^k seconds
+//! (k = attempts past the free ones, at most 15 minutes); when the lock ends, one attempt is
+//! admitted again and the next lock is longer. Refused attempts (429 with `Retry-After`) are not
+//! counted, so hammering a lock does not lengthen it. Counters are forgotten 15 minutes after
+//! their last attempt. A successful login clears the account-at-address and account counters and
+//! gives the address its attempt back.
+//!
+//! So that a guesser cannot lock the owner out, an address the account logged in from before
+//! (remembered for 90 days) is not held to the account counter: the owner keeps logging in from
+//! the usual office while someone elsewhere guesses. Only its own account-at-address counter
+//! applies there.
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
+use diesel::sql_types::{Text, Timestamp};
 
 use crate::db::schema::login_throttle;
 use crate::db::AnyConnection;
 use crate::error::AppResult;
 
-pub const ACCOUNT_FREE: i32 = 5;
+pub const PAIR_FREE: i32 = 5;
 pub const ADDRESS_FREE: i32 = 20;
+pub const ACCOUNT_FREE: i32 = 50;
 const MAX_LOCK_SECS: i64 = 15 * 60;
 const FORGET_AFTER_SECS: i64 = 15 * 60;
+const KNOWN_FOR_DAYS: i64 = 90;
 
-pub fn account_key(email: &str) -> String {
-    format!("account:{}", crate::auth::user::normalize_email(email))
+/// The counters one login attempt touches.
+pub struct Keys {
+    pair: String,
+    address: String,
+    account: String,
+    known: String,
 }
 
-pub fn address_key(address: &str) -> String {
-    format!("address:{address}")
+impl Keys {
+    pub fn new(email: &str, address: &str) -> Self {
+        let account = crate::auth::user::normalize_email(email);
+        Self {
+            pair: format!("pair:{account}|{address}"),
+            address: format!("address:{address}"),
+            known: format!("known:{account}|{address}"),
+            account: format!("account:{account}"),
+        }
+    }
 }
 
-/// Seconds until the longest lock among `keys` ends, if any is locked.
-pub fn locked_for(
-    conn: &mut AnyConnection,
-    keys: &[String],
-    now: NaiveDateTime,
-) -> AppResult<Option<u64>> {
-    let until: Vec<Option<NaiveDateTime>> = login_throttle::table
-        .filter(login_throttle::key.eq_any(keys))
-        .select(login_throttle::locked_until)
-        .load(conn)?;
-    Ok(until
-        .into_iter()
-        .flatten()
-        .filter(|u| *u > now)
-        // Rounded up, so that a client waiting `Retry-After` seconds is never early.
-        .map(|u| (((u - now).num_milliseconds() + 999) / 1000).max(1) as u64)
-        .max())
+#[derive(Queryable, Selectable)]
+#[diesel(table_name = login_throttle)]
+struct Counter {
+    failures: i32,
+    last_failure_at: NaiveDateTime,
+    locked_until: Option<NaiveDateTime>,
 }
 
-/// Counts one failure against `key`, locking it once past `free` failures.
-pub fn record_failure(
+/// The counter of `key`, created if missing and locked for this transaction.
+fn counter(conn: &mut AnyConnection, key: &str, now: NaiveDateTime) -> AppResult<Counter> {
+    let insert = "INSERT INTO login_throttle (key, failures, last_failure_at) VALUES ($1, 0, $2) \
+                  ON CONFLICT (key) DO NOTHING";
+    let query = || login_throttle::table.find(key.to_string());
+    Ok(match conn {
+        AnyConnection::Postgresql(pg) => {
+            diesel::sql_query(insert)
+                .bind::<Text, _>(key)
+                .bind::<Timestamp, _>(now)
+                .execute(pg)?;
+            query()
+                .select(Counter::as_select())
+                .for_update()
+                .first(pg)?
+        }
+        AnyConnection::Sqlite(lite) => {
+            // The write transaction (BEGIN IMMEDIATE) holds SQLite's only write lock already.
+            diesel::sql_query(insert)
+                .bind::<Text, _>(key)
+                .bind::<Timestamp, _>(now)
+                .execute(lite)?;
+            query().select(Counter::as_select()).first(lite)?
+        }
+    })
+}
+
+/// Counts one attempt against `key`: `Err(seconds)` if it is locked (not counted), else `Ok`
+/// (and the counter locks behind this attempt once past `free`).
+fn count(
     conn: &mut AnyConnection,
     key: &str,
     free: i32,
     now: NaiveDateTime,
-) -> AppResult<()> {
-    // Forget stale counters, so that guessing with ever new emails cannot grow the table without
-    // bound; a lock never outlives this window.
-    let horizon = now - Duration::seconds(FORGET_AFTER_SECS.max(MAX_LOCK_SECS));
-    diesel::delete(login_throttle::table.filter(login_throttle::last_failure_at.lt(horizon)))
-        .execute(conn)?;
-    let current: Option<(i32, NaiveDateTime)> = login_throttle::table
-        .find(key)
-        .select((login_throttle::failures, login_throttle::last_failure_at))
-        .first(conn)
-        .optional()?;
-    let failures = match current {
-        Some((n, last)) if now - last < Duration::seconds(FORGET_AFTER_SECS) => n + 1,
-        _ => 1,
-    };
-    let locked_until = (failures > free).then(|| {
-        let exp = (failures - free).min(20) as u32;
+) -> AppResult<Result<(), u64>> {
+    let c = counter(conn, key, now)?;
+    let stale = now - c.last_failure_at >= Duration::seconds(FORGET_AFTER_SECS);
+    if let Some(until) = c.locked_until.filter(|u| *u > now && !stale) {
+        // Rounded up, so that a client waiting `Retry-After` seconds is never early.
+        return Ok(Err(
+            (((until - now).num_milliseconds() + 999) / 1000).max(1) as u64,
+        ));
+    }
+    let attempts = if stale { 1 } else { c.failures + 1 };
+    let locked_until = (attempts > free).then(|| {
+        let exp = (attempts - free).min(20) as u32;
         now + Duration::seconds(2i64.pow(exp).min(MAX_LOCK_SECS))
     });
-    if current.is_some() {
-        diesel::update(login_throttle::table.find(key))
-            .set((
-                login_throttle::failures.eq(failures),
-                login_throttle::last_failure_at.eq(now),
-                login_throttle::locked_until.eq(locked_until),
-            ))
-            .execute(conn)?;
-    } else {
-        diesel::insert_into(login_throttle::table)
-            .values((
-                login_throttle::key.eq(key),
-                login_throttle::failures.eq(failures),
-                login_throttle::last_failure_at.eq(now),
-                login_throttle::locked_until.eq(locked_until),
-            ))
-            .execute(conn)?;
+    diesel::update(login_throttle::table.find(key))
+        .set((
+            login_throttle::failures.eq(attempts),
+            login_throttle::last_failure_at.eq(now),
+            login_throttle::locked_until.eq(locked_until),
+        ))
+        .execute(conn)?;
+    Ok(Ok(()))
+}
+
+/// Whether the account logged in from this address before (within 90 days).
+fn known(conn: &mut AnyConnection, keys: &Keys, now: NaiveDateTime) -> AppResult<bool> {
+    let seen: Option<NaiveDateTime> = login_throttle::table
+        .find(&keys.known)
+        .select(login_throttle::last_failure_at)
+        .first(conn)
+        .optional()?;
+    Ok(seen.is_some_and(|at| now - at < Duration::days(KNOWN_FOR_DAYS)))
+}
+
+/// Counts one login attempt before its password is checked. `Err(seconds)` when a counter is
+/// locked: refuse with 429 and `Retry-After`, without checking the password. Call in a write
+/// transaction of its own, committed before the (slow) password check.
+pub fn admit(
+    conn: &mut AnyConnection,
+    keys: &Keys,
+    now: NaiveDateTime,
+) -> AppResult<Result<(), u64>> {
+    forget_stale(conn, now)?;
+    let mut checks = vec![(&keys.pair, PAIR_FREE), (&keys.address, ADDRESS_FREE)];
+    if !known(conn, keys, now)? {
+        checks.push((&keys.account, ACCOUNT_FREE));
     }
+    let mut wait = None;
+    for (key, free) in checks {
+        if let Err(secs) = count(conn, key, free, now)? {
+            wait = Some(wait.unwrap_or(0).max(secs));
+        }
+    }
+    Ok(wait.map_or(Ok(()), Err))
+}
+
+/// A login succeeded: clear the account's counters, give the address its attempt back, and
+/// remember the address as one the account uses.
+pub fn succeeded(conn: &mut AnyConnection, keys: &Keys, now: NaiveDateTime) -> AppResult<()> {
+    diesel::delete(
+        login_throttle::table.filter(login_throttle::key.eq_any([&keys.pair, &keys.account])),
+    )
+    .execute(conn)?;
+    diesel::update(login_throttle::table.find(&keys.address))
+        .filter(login_throttle::failures.gt(0))
+        .set(login_throttle::failures.eq(login_throttle::failures - 1))
+        .execute(conn)?;
+    counter(conn, &keys.known, now)?;
+    diesel::update(login_throttle::table.find(&keys.known))
+        .set(login_throttle::last_failure_at.eq(now))
+        .execute(conn)?;
     Ok(())
 }
 
-pub fn clear(conn: &mut AnyConnection, key: &str) -> AppResult<()> {
-    diesel::delete(login_throttle::table.find(key)).execute(conn)?;
+/// Forgets counters idle for 15 minutes and addresses unused for 90 days, so that guessing with
+/// ever new emails cannot grow the table without bound; a lock never outlives this window.
+fn forget_stale(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<()> {
+    let horizon = now - Duration::seconds(FORGET_AFTER_SECS.max(MAX_LOCK_SECS));
+    diesel::delete(
+        login_throttle::table
+            .filter(login_throttle::last_failure_at.lt(horizon))
+            .filter(login_throttle::key.not_like("known:%")),
+    )
+    .execute(conn)?;
+    diesel::delete(
+        login_throttle::table
+            .filter(login_throttle::last_failure_at.lt(now - Duration::days(KNOWN_FOR_DAYS)))
+            .filter(login_throttle::key.like("known:%")),
+    )
+    .execute(conn)?;
     Ok(())
 }

@@ -453,3 +453,103 @@ fn logging_out_with_an_ended_session_answers_401() {
     let again = member.post("/api/v1/auth/logout", &json!({}));
     assert_eq!(again.status, 401, "{}", again.body);
 }
+
+/// Sends `n` logins at once, each from `address(i)` (through `X-Forwarded-For`, which the test
+/// server trusts), and counts the answers by status.
+fn parallel_logins(
+    app: &TestApp,
+    n: usize,
+    body: impl Fn(usize) -> serde_json::Value + Sync,
+    address: impl Fn(usize) -> String + Sync,
+) -> std::collections::HashMap<u16, usize> {
+    let barrier = std::sync::Barrier::new(n);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..n)
+            .map(|i| {
+                let (barrier, body, address) = (&barrier, &body, &address);
+                s.spawn(move || {
+                    barrier.wait();
+                    app.anon()
+                        .post_with(
+                            "/api/v1/auth/login",
+                            &[("X-Forwarded-For", &address(i))],
+                            &body(i),
+                        )
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut counts = std::collections::HashMap::new();
+    for s in statuses {
+        *counts.entry(s).or_insert(0) += 1;
+    }
+    counts
+}
+
+/// Parallel guesses are counted before their passwords are checked: of 60 at one account from
+/// one address, 6 are checked (5 free and the one that locks); of 60 at different accounts from
+/// one address, 21.
+#[test]
+fn parallel_guesses_cannot_slip_past_the_throttle() {
+    let app = TestApp::spawn_with(|s| s.trust_proxy = true);
+    let email = app.email("lead");
+    let one_account = parallel_logins(
+        &app,
+        60,
+        |_| json!({"email": email, "password": "wrong password"}),
+        |_| "10.9.0.1".into(),
+    );
+    assert_eq!(one_account.get(&401), Some(&6), "{one_account:?}");
+    assert_eq!(one_account.get(&429), Some(&54), "{one_account:?}");
+    let many_accounts = parallel_logins(
+        &app,
+        60,
+        |i| json!({"email": format!("guess{i}@qingchuan.example"), "password": "guess"}),
+        |_| "10.9.0.2".into(),
+    );
+    assert_eq!(many_accounts.get(&401), Some(&21), "{many_accounts:?}");
+}
+
+/// Someone guessing an account from many places locks it for new places, but the owner keeps
+/// logging in from an address it used before.
+#[test]
+fn guessing_cannot_lock_the_owner_out_of_a_known_address() {
+    let app = TestApp::spawn_with(|s| s.trust_proxy = true);
+    let email = app.email("member");
+    let right = json!({"email": email, "password": app.password("member")});
+    let office = [("X-Forwarded-For", "10.8.0.1")];
+    assert_eq!(
+        app.anon()
+            .post_with("/api/v1/auth/login", &office, &right)
+            .status,
+        200
+    );
+    let guesses = parallel_logins(
+        &app,
+        80,
+        |_| json!({"email": email, "password": "wrong password"}),
+        |i| format!("10.7.{}.{}", i / 4, i % 4),
+    );
+    assert!(
+        guesses.get(&429).copied().unwrap_or(0) > 0,
+        "the account counter locked: {guesses:?}"
+    );
+    let elsewhere = [("X-Forwarded-For", "10.6.0.1")];
+    assert_eq!(
+        app.anon()
+            .post_with("/api/v1/auth/login", &elsewhere, &right)
+            .status,
+        429,
+        "a new address waits while the account is under attack"
+    );
+    for _ in 0..3 {
+        let r = app.anon().post_with("/api/v1/auth/login", &office, &right);
+        assert_eq!(
+            r.status, 200,
+            "the owner's usual address is not locked out: {}",
+            r.body
+        );
+    }
+}
