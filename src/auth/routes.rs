@@ -135,7 +135,7 @@ async fn refresh(
 }
 
 /// Ends the session of the access token sent (or of the refresh token in the body).
-#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = LogoutRequest, description = "Optional"),
+#[utoipa::path(post, path = "/api/v1/auth/logout", tag = "auth", request_body(content = Option<LogoutRequest>, description = "Optional: without an access token, the refresh token of the session to end"),
     responses((status = 204, description = "Logged out"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json")),

@@ -231,9 +231,19 @@ pub async fn store_photos(settings: &Settings, uploads: Vec<Upload>) -> AppResul
     Ok(out)
 }
 
+/// The upload form: one file.
+#[derive(ToSchema, serde::Deserialize)]
+#[allow(dead_code)] // describes the multipart body for the API document
+#[serde(deny_unknown_fields)]
+pub struct UploadForm {
+    /// A JPEG, PNG or WebP photo, or a PDF (checked by content).
+    #[schema(value_type = String, format = Binary)]
+    file: Vec<u8>,
+}
+
 /// Uploads a photo or PDF (multipart field `file`); checked by content, not by declared type.
 #[utoipa::path(post, path = "/api/v1/attachments", tag = "findings",
-    request_body(content_type = "multipart/form-data", description = "Field `file`: a JPEG, PNG, WebP or PDF"),
+    request_body(content = UploadForm, content_type = "multipart/form-data", description = "Field `file`: a JPEG, PNG, WebP or PDF"),
     responses((status = 201, body = Attachment), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
@@ -247,8 +257,20 @@ pub async fn upload(
     ApiUser(actor): ApiUser,
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
-    let (_, files) = read_multipart(payload, settings.max_upload_bytes).await?;
-    let Some(file) = files.into_iter().find(|f| f.field == "file") else {
+    let (fields, files) = read_multipart(payload, settings.max_upload_bytes).await?;
+    // Like a JSON body, the form takes only the fields it documents.
+    let unknown = fields
+        .iter()
+        .map(|(name, _)| name.as_str())
+        .chain(files.iter().map(|f| f.field.as_str()))
+        .find(|name| *name != "file");
+    if let Some(name) = unknown {
+        return Err(AppError::field(
+            name,
+            "is not a field of this form (send only `file`)",
+        ));
+    }
+    let Some(file) = files.into_iter().next() else {
         return Err(AppError::field(
             "file",
             "is required (multipart field `file`)",
@@ -325,7 +347,8 @@ pub async fn fetch(
 /// Downloads an attachment (404 unless the caller may see a finding it belongs to).
 #[utoipa::path(get, path = "/api/v1/attachments/{id}", tag = "findings",
     params(("id" = i64, Path, description = "Attachment id")),
-    responses((status = 200, description = "The file", content_type = "application/octet-stream"),
+    responses((status = 200, description = "The file, served as the type its content was checked to be",
+            content(("image/jpeg"), ("image/png"), ("image/webp"), ("application/pdf"))),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]

@@ -98,3 +98,30 @@ fn invisible_and_direction_changing_characters_are_refused_in_names() {
     assert_eq!(up.status, 201, "{}", up.body);
     assert_eq!(up.body["file_name"], "gnp.exe");
 }
+
+#[test]
+fn an_upload_takes_only_its_file_field() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let boundary = "----sa-extra";
+    let mut body = Vec::new();
+    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n").bytes());
+    body.extend(jpeg("extra"));
+    body.extend(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n42\r\n--{boundary}--\r\n").bytes());
+    let r = ureq::post(&app.url("/api/v1/attachments"))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", member.token.clone().unwrap()),
+        )
+        .set(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send_bytes(&body);
+    let status = match r {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(s, _)) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status, 422);
+}
