@@ -146,6 +146,77 @@ pub enum ChainCheck {
     Broken { entry_id: i64, reason: String },
 }
 
+/// The newest entry's id and hash, `None` for an empty log.
+pub fn head(conn: &mut AnyConnection) -> AppResult<Option<(i64, String)>> {
+    Ok(audit_log::table
+        .order(audit_log::id.desc())
+        .select((audit_log::id, audit_log::hash))
+        .first(conn)
+        .optional()?)
+}
+
+/// What the chain must still reach: a signed checkpoint's entry, or a head hash noted elsewhere.
+#[derive(Debug, Default)]
+pub struct Expected {
+    pub checkpoint: Option<(i64, String)>,
+    pub head: Option<String>,
+}
+
+/// Walks the chain like [`verify`], then checks that it still reaches what `expected` names, and
+/// that an empty log is not mistaken for an intact one when the database holds records.
+pub fn verify_against(conn: &mut AnyConnection, expected: &Expected) -> AppResult<ChainCheck> {
+    let check = verify(conn)?;
+    let ChainCheck::Intact { entries, .. } = &check else {
+        return Ok(check);
+    };
+    if let Some((id, hash)) = &expected.checkpoint {
+        let found: Option<String> = audit_log::table
+            .find(id)
+            .select(audit_log::hash)
+            .first(conn)
+            .optional()?;
+        match found {
+            None => {
+                return Ok(ChainCheck::Broken {
+                    entry_id: *id,
+                    reason: format!(
+                        "the log ({entries} entries) no longer holds the entry of the last checkpoint: entries were cut off or the log emptied"
+                    ),
+                })
+            }
+            Some(h) if h != *hash => {
+                return Ok(ChainCheck::Broken {
+                    entry_id: *id,
+                    reason: "it differs from the last checkpoint".into(),
+                })
+            }
+            Some(_) => {}
+        }
+    }
+    if let Some(head) = &expected.head {
+        let found: i64 = audit_log::table
+            .filter(audit_log::hash.eq(head))
+            .count()
+            .get_result(conn)?;
+        if found == 0 {
+            return Ok(ChainCheck::Broken {
+                entry_id: 0,
+                reason: format!("no entry has the head {head} noted earlier: entries were cut off"),
+            });
+        }
+    }
+    if *entries == 0 {
+        let users: i64 = crate::db::schema::users::table.count().get_result(conn)?;
+        if users > 0 {
+            return Ok(ChainCheck::Broken {
+                entry_id: 0,
+                reason: "the log is empty, yet the database holds accounts: it was emptied".into(),
+            });
+        }
+    }
+    Ok(check)
+}
+
 pub fn verify(conn: &mut AnyConnection) -> AppResult<ChainCheck> {
     let mut expected_prev = GENESIS.to_string();
     let mut count = 0u64;

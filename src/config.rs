@@ -114,6 +114,16 @@ pub struct Settings {
     )]
     pub max_requests_per_address: usize,
 
+    /// How often (seconds) the server appends a signed checkpoint of the audit chain's head to
+    /// `<data dir>/audit-checkpoints.log` when the chain grew; 0 turns it off.
+    #[arg(
+        long,
+        env = "SA_AUDIT_CHECKPOINT_SECS",
+        default_value_t = 60,
+        global = true
+    )]
+    pub audit_checkpoint_secs: u64,
+
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "SA_WORKERS", global = true)]
     pub workers: Option<usize>,
@@ -147,6 +157,7 @@ impl Settings {
             trust_proxy: false,
             max_upload_bytes: 10 * 1024 * 1024,
             request_timeout: 120,
+            audit_checkpoint_secs: 60,
             max_requests_per_address: 64,
             workers: None,
         }

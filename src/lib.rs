@@ -3,6 +3,7 @@
 pub mod access;
 pub mod api;
 pub mod audit;
+pub mod audit_checkpoint;
 pub mod auth;
 pub mod backup;
 pub mod config;
@@ -137,6 +138,34 @@ impl Platform {
             },
             prepared,
         ))
+    }
+
+    /// Appends a signed checkpoint of the audit chain's head to `<data dir>/audit-checkpoints.log`
+    /// (and to the log) if the head moved since the last one. Returns the new checkpoint.
+    pub fn checkpoint_audit(&self) -> Result<Option<audit_checkpoint::Checkpoint>, String> {
+        let path = audit_checkpoint::file(&self.settings.data_dir);
+        let mut conn = self.db.conn().map_err(|e| e.to_string())?;
+        let Some((entry_id, head)) = audit::head(&mut conn).map_err(|e| e.to_string())? else {
+            return Ok(None);
+        };
+        let last = audit_checkpoint::last(&path)?;
+        if last
+            .as_ref()
+            .is_some_and(|c| c.entry_id == entry_id && c.head == head)
+        {
+            return Ok(None);
+        }
+        let secret = self.settings.load_token_secret()?;
+        let checkpoint =
+            audit_checkpoint::Checkpoint::new(&secret, db::types::now(), entry_id, head);
+        audit_checkpoint::append(&path, &checkpoint)
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        tracing::info!(
+            entry = checkpoint.entry_id,
+            head = %checkpoint.head,
+            "audit checkpoint"
+        );
+        Ok(Some(checkpoint))
     }
 
     /// Builds the HTTP server on a bound listener.

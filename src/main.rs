@@ -92,8 +92,16 @@ enum UserCommand {
 
 #[derive(Subcommand)]
 enum AuditCommand {
-    /// Walk the hash chain and name the first entry that was changed or removed.
-    Verify,
+    /// Walk the hash chain and name the first entry that was changed or removed; fail if it no
+    /// longer reaches the last signed checkpoint (entries cut off, log emptied).
+    Verify {
+        /// A head hash noted earlier (printed by a previous verify); the chain must still hold it.
+        #[arg(long)]
+        head: Option<String>,
+        /// The checkpoint file (default `<data dir>/audit-checkpoints.log`).
+        #[arg(long)]
+        checkpoints: Option<std::path::PathBuf>,
+    },
 }
 
 fn init_logging(filter: &str) {
@@ -166,11 +174,30 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::Audit {
-            command: AuditCommand::Verify,
+            command: AuditCommand::Verify { head, checkpoints },
         } => {
             let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
             let mut conn = db.conn().map_err(|e| e.to_string())?;
-            match audit::verify(&mut conn).map_err(|e| e.to_string())? {
+            let path = checkpoints
+                .unwrap_or_else(|| safety_alliance::audit_checkpoint::file(&settings.data_dir));
+            let checkpoint = match safety_alliance::audit_checkpoint::last(&path)? {
+                Some(c) => {
+                    if !c.is_signed_by(&settings.load_token_secret()?) {
+                        return Err(format!(
+                            "{}: the last checkpoint is not signed with this platform's secret",
+                            path.display()
+                        ));
+                    }
+                    println!(
+                        "checking against the checkpoint of {} (entry {})",
+                        c.at, c.entry_id
+                    );
+                    Some((c.entry_id, c.head))
+                }
+                None => None,
+            };
+            let expected = audit::Expected { checkpoint, head };
+            match audit::verify_against(&mut conn, &expected).map_err(|e| e.to_string())? {
                 audit::ChainCheck::Intact { entries, head } => {
                     println!("audit log intact: {entries} entries; head {head}");
                     Ok(())
@@ -207,10 +234,27 @@ fn serve(settings: Settings) -> Result<(), String> {
     }
     let listener =
         std::net::TcpListener::bind(bind).map_err(|e| format!("cannot listen on {bind}: {e}"))?;
+    start_audit_checkpoints(&platform);
     println!("Safety-alliance platform on http://{bind}/  (API docs: http://{bind}/api/docs/)");
     actix_web::rt::System::new()
         .block_on(async move { platform.server(listener)?.await })
         .map_err(|e| e.to_string())
+}
+
+/// Writes a signed checkpoint of the audit chain now and then every `SA_AUDIT_CHECKPOINT_SECS`,
+/// on a thread of its own (the database is synchronous).
+fn start_audit_checkpoints(platform: &Platform) {
+    let every = platform.settings.audit_checkpoint_secs;
+    if every == 0 {
+        return;
+    }
+    let platform = platform.clone();
+    std::thread::spawn(move || loop {
+        if let Err(e) = platform.checkpoint_audit() {
+            tracing::error!(error = %e, "audit checkpoint failed");
+        }
+        std::thread::sleep(std::time::Duration::from_secs(every));
+    });
 }
 
 fn user_command(settings: Settings, command: UserCommand) -> Result<(), String> {

@@ -139,3 +139,81 @@ fn tampering_with_the_audit_log_is_detected() {
         other => panic!("removal not detected: {other:?}"),
     }
 }
+
+/// Cutting entries off the end of the audit log, or emptying it, is caught against the signed
+/// checkpoint kept outside the database; so is a forged checkpoint. Through the binary's own
+/// `audit verify` too.
+#[test]
+fn a_cut_or_emptied_audit_log_fails_against_the_checkpoint() {
+    use diesel::connection::SimpleConnection;
+    use safety_alliance::audit::{self, ChainCheck, Expected};
+    let app = TestApp::spawn();
+    let regulator = app.login("district-regulator");
+    let r = regulator.patch(
+        &format!("/api/v1/enterprises/{}", app.enterprise_id("老王家常菜馆")),
+        &json!({"contact_name": "王芳"}),
+    );
+    assert_eq!(r.status, 200);
+    let cp = app
+        .platform
+        .checkpoint_audit()
+        .unwrap()
+        .expect("a checkpoint is written");
+    assert!(
+        app.platform.checkpoint_audit().unwrap().is_none(),
+        "nothing new, no new line"
+    );
+    let expected = Expected {
+        checkpoint: Some((cp.entry_id, cp.head.clone())),
+        head: None,
+    };
+    let mut conn = app.platform.db.conn().unwrap();
+    assert!(matches!(
+        audit::verify_against(&mut conn, &expected).unwrap(),
+        ChainCheck::Intact { .. }
+    ));
+    let verify_cli = || {
+        let mut cmd = std::process::Command::new(env!("CARGO_BIN_EXE_safety-alliance"));
+        cmd.args(["audit", "verify"])
+            .env("SA_DATA_DIR", app.data_dir.path())
+            .env("SA_LOG", "error")
+            .env_remove("DATABASE_URL");
+        if test_database_url().is_some() {
+            cmd.env("DATABASE_URL", app.platform.settings.database_url());
+        }
+        cmd.output().unwrap()
+    };
+    assert!(verify_cli().status.success(), "intact before the cut");
+    // Cut the newest entry off.
+    conn.batch_execute(&format!("DELETE FROM audit_log WHERE id = {}", cp.entry_id))
+        .unwrap();
+    let cut = audit::verify_against(&mut conn, &expected).unwrap();
+    assert!(
+        matches!(cut, ChainCheck::Broken { entry_id, .. } if entry_id == cp.entry_id),
+        "{cut:?}"
+    );
+    let out = verify_cli();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("cut off"),
+        "{out:?}"
+    );
+    // Empty it: without a checkpoint too, an empty log is not an intact one.
+    conn.batch_execute("DELETE FROM audit_log").unwrap();
+    let empty = audit::verify_against(&mut conn, &Expected::default()).unwrap();
+    assert!(matches!(empty, ChainCheck::Broken { .. }), "{empty:?}");
+    // A checkpoint file edited by hand is refused.
+    let path = safety_alliance::audit_checkpoint::file(app.data_dir.path());
+    let text = std::fs::read_to_string(&path).unwrap();
+    std::fs::write(
+        &path,
+        text.replace(&format!("entry={}", cp.entry_id), "entry=1"),
+    )
+    .unwrap();
+    let out = verify_cli();
+    assert!(!out.status.success());
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("not signed"),
+        "{out:?}"
+    );
+}
