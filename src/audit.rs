@@ -31,6 +31,7 @@ pub struct AuditRow {
     pub changes: String,
     pub prev_hash: String,
     pub hash: String,
+    pub mac: Option<String>,
 }
 
 /// One audit entry as shown to users.
@@ -85,7 +86,18 @@ fn entry_hash(
     hex::encode(h.finalize())
 }
 
-/// Appends one entry. Call inside the transaction that makes the change.
+/// An entry's hash sealed with the platform's secret (HMAC-SHA256, hex).
+pub fn seal(key: &crate::secret::Secret, hash: &str) -> String {
+    use hmac::{Hmac, Mac};
+    let mut m = <Hmac<Sha256> as Mac>::new_from_slice(key.expose().as_bytes())
+        .expect("HMAC takes keys of any length");
+    m.update(b"audit-entry|");
+    m.update(hash.as_bytes());
+    hex::encode(m.finalize().into_bytes())
+}
+
+/// Appends one entry. Call inside the transaction that makes the change; within a write
+/// transaction of the platform's pool the entry is sealed with its secret.
 pub fn record(
     conn: &mut AnyConnection,
     actor: Option<UserId>,
@@ -109,6 +121,7 @@ pub fn record(
     let hash = entry_hash(
         &prev_hash, at, actor_id, action, entity, entity_id, &changes,
     );
+    let mac = crate::db::sealing_key().map(|key| seal(&key, &hash));
     diesel::insert_into(audit_log::table)
         .values((
             audit_log::at.eq(at),
@@ -119,6 +132,7 @@ pub fn record(
             audit_log::changes.eq(&changes),
             audit_log::prev_hash.eq(&prev_hash),
             audit_log::hash.eq(&hash),
+            audit_log::mac.eq(&mac),
         ))
         .execute(conn)?;
     Ok(())
@@ -155,11 +169,55 @@ pub fn head(conn: &mut AnyConnection) -> AppResult<Option<(i64, String)>> {
         .optional()?)
 }
 
-/// What the chain must still reach: a signed checkpoint's entry, or a head hash noted elsewhere.
+/// What the chain must still reach: a signed checkpoint's entry, or a head hash noted elsewhere;
+/// and the key its entries are sealed with.
 #[derive(Debug, Default)]
 pub struct Expected {
     pub checkpoint: Option<(i64, String)>,
     pub head: Option<String>,
+    pub key: Option<crate::secret::Secret>,
+}
+
+/// The first entry whose seal is wrong, or that has none after sealed entries began (entries
+/// from before sealing, at the start of the chain, have none).
+fn unsealed(
+    conn: &mut AnyConnection,
+    key: &crate::secret::Secret,
+) -> AppResult<Option<ChainCheck>> {
+    let mut sealing = false;
+    let mut last_id = 0;
+    loop {
+        let batch: Vec<(i64, String, Option<String>)> = audit_log::table
+            .filter(audit_log::id.gt(last_id))
+            .order(audit_log::id.asc())
+            .limit(5000)
+            .select((audit_log::id, audit_log::hash, audit_log::mac))
+            .load(conn)?;
+        if batch.is_empty() {
+            return Ok(None);
+        }
+        for (id, hash, mac) in batch {
+            last_id = id;
+            match mac {
+                Some(mac) if mac == seal(key, &hash) => sealing = true,
+                Some(_) => {
+                    return Ok(Some(ChainCheck::Broken {
+                        entry_id: id,
+                        reason: "its seal does not match: it was not written by the platform"
+                            .into(),
+                    }))
+                }
+                None if sealing => {
+                    return Ok(Some(ChainCheck::Broken {
+                        entry_id: id,
+                        reason: "it carries no seal: it was written into the database directly"
+                            .into(),
+                    }))
+                }
+                None => {}
+            }
+        }
+    }
 }
 
 /// Walks the chain like [`verify`], then checks that it still reaches what `expected` names, and
@@ -169,6 +227,11 @@ pub fn verify_against(conn: &mut AnyConnection, expected: &Expected) -> AppResul
     let ChainCheck::Intact { entries, .. } = &check else {
         return Ok(check);
     };
+    if let Some(key) = &expected.key {
+        if let Some(broken) = unsealed(conn, key)? {
+            return Ok(broken);
+        }
+    }
     if let Some((id, hash)) = &expected.checkpoint {
         let found: Option<String> = audit_log::table
             .find(id)

@@ -12,7 +12,7 @@ use std::path::{Path, PathBuf};
 
 use diesel::RunQueryDsl;
 
-use crate::config::{files_dir, FILES_DIR};
+use crate::config::{files_dir, AUDIT_KEY_FILE, FILES_DIR};
 use crate::db::{Backend, Db};
 
 pub const DB_FILE: &str = "safety-alliance.db";
@@ -63,6 +63,13 @@ pub fn backup(db: &Db, data_dir: &Path, out: &Path) -> Result<Summary, String> {
     };
     tar.append_path_with_name(&snapshot, DB_FILE)
         .map_err(|e| format!("writing the backup: {e}"))?;
+    // The audit key travels with the log it seals (the token secret does not: after a restore
+    // everyone logs in again).
+    let key = data_dir.join(AUDIT_KEY_FILE);
+    if key.is_file() {
+        tar.append_path_with_name(&key, AUDIT_KEY_FILE)
+            .map_err(|e| format!("writing the backup: {e}"))?;
+    }
     let files = files_dir(data_dir);
     if files.is_dir() {
         for path in walk(&files).map_err(|e| format!("reading {}: {e}", files.display()))? {
@@ -122,7 +129,9 @@ pub fn restore(backup: &Path, data_dir: &Path, force: bool) -> Result<Summary, S
     {
         let mut entry = entry.map_err(|e| format!("damaged backup: {e}"))?;
         let path = entry.path().map_err(|e| e.to_string())?.into_owned();
-        let allowed = path == Path::new(DB_FILE) || path.starts_with(FILES_DIR);
+        let allowed = path == Path::new(DB_FILE)
+            || path == Path::new(AUDIT_KEY_FILE)
+            || path.starts_with(FILES_DIR);
         if !allowed {
             return Err(format!("unexpected entry {} in the backup", path.display()));
         }
@@ -133,6 +142,15 @@ pub fn restore(backup: &Path, data_dir: &Path, force: bool) -> Result<Summary, S
         if path == Path::new(DB_FILE) {
             saw_db = true;
             summary.database_bytes = entry.header().size().unwrap_or(0);
+        } else if path == Path::new(AUDIT_KEY_FILE) {
+            // Kept private, whatever the archive says.
+            #[cfg(unix)]
+            {
+                use std::os::unix::fs::PermissionsExt;
+                let perms = std::fs::Permissions::from_mode(0o600);
+                std::fs::set_permissions(data_dir.join(AUDIT_KEY_FILE), perms)
+                    .map_err(|e| e.to_string())?;
+            }
         } else {
             summary.files += 1;
         }

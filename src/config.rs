@@ -32,6 +32,12 @@ pub struct Settings {
     #[arg(long, env = "SA_TOKEN_SECRET", global = true, hide_env_values = true)]
     pub token_secret: Option<Secret>,
 
+    /// Key that seals audit entries and signs audit checkpoints, at least 32 bytes. Default:
+    /// generated once into `<data dir>/audit-key` (kept in backups). Set the same value on every
+    /// instance.
+    #[arg(long, env = "SA_AUDIT_KEY", global = true, hide_env_values = true)]
+    pub audit_key: Option<Secret>,
+
     /// Log filter (tracing `EnvFilter` syntax), e.g. `info` or `safety_alliance=debug`.
     #[arg(long, env = "SA_LOG", default_value = "info", global = true)]
     pub log: String,
@@ -145,6 +151,7 @@ impl Settings {
             data_dir: data_dir.to_path_buf(),
             database_url: None,
             token_secret: None,
+            audit_key: None,
             log: "info".into(),
             db_pool_size: 8,
             sqlite_synchronous: SqliteSync::Full,
@@ -208,6 +215,38 @@ impl Settings {
             .map_err(|e| format!("cannot read or create the token secret: {e}"))
     }
 
+    /// The audit key: from the setting, else from `<data dir>/audit-key`, generated with mode
+    /// 0600 on first use.
+    pub fn load_audit_key(&self) -> Result<Secret, String> {
+        if let Some(key) = self.existing_audit_key() {
+            return Ok(key);
+        }
+        if self.audit_key.is_some() {
+            return Err(format!(
+                "SA_AUDIT_KEY must be at least {MIN_SECRET_BYTES} bytes"
+            ));
+        }
+        let path = self.data_dir.join(AUDIT_KEY_FILE);
+        let key = crate::secret::random_token(48);
+        write_private_file(&path, key.as_bytes())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+        Ok(Secret::new(key))
+    }
+
+    /// The audit key if one is set or stored, without creating one (for checks that must not
+    /// invent a key).
+    pub fn existing_audit_key(&self) -> Option<Secret> {
+        let stored = || {
+            std::fs::read_to_string(self.data_dir.join(AUDIT_KEY_FILE))
+                .ok()
+                .map(|s| Secret::new(s.trim()))
+        };
+        self.audit_key
+            .clone()
+            .or_else(stored)
+            .filter(|k| k.expose().len() >= MIN_SECRET_BYTES)
+    }
+
     fn stored_token_secret(&self) -> std::io::Result<Secret> {
         let path = self.data_dir.join("token-secret");
         match std::fs::read_to_string(&path) {
@@ -224,6 +263,9 @@ impl Settings {
 
 /// The shortest token secret accepted.
 pub const MIN_SECRET_BYTES: usize = 32;
+
+/// The file of the audit key below a data directory (backups carry it).
+pub const AUDIT_KEY_FILE: &str = "audit-key";
 
 /// The folder of uploaded files below a data directory (attachments write it, backups copy it).
 pub const FILES_DIR: &str = "files";

@@ -96,6 +96,7 @@ impl Platform {
             ..Default::default()
         };
         let secret = settings.load_token_secret()?;
+        let db = db.seal_audit_with(settings.load_audit_key()?);
         let keys = TokenKeys::new(
             &secret,
             settings.access_ttl(),
@@ -121,8 +122,8 @@ impl Platform {
         if db.backend() == Backend::Sqlite {
             let mut conn = db.conn().map_err(|e| e.to_string())?;
             if seed::is_empty(&mut conn).map_err(|e| e.to_string())? {
-                let logins =
-                    seed::load_demo(&mut conn).map_err(|e| format!("loading demo data: {e}"))?;
+                let logins = db::with_sealing_key(db.sealing_key(), || seed::load_demo(&mut conn))
+                    .map_err(|e| format!("loading demo data: {e}"))?;
                 let path = settings.data_dir.join("demo-logins.txt");
                 seed::write_logins(&path, &logins)
                     .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
@@ -155,9 +156,8 @@ impl Platform {
         {
             return Ok(None);
         }
-        let secret = self.settings.load_token_secret()?;
-        let checkpoint =
-            audit_checkpoint::Checkpoint::new(&secret, db::types::now(), entry_id, head);
+        let key = self.settings.load_audit_key()?;
+        let checkpoint = audit_checkpoint::Checkpoint::new(&key, db::types::now(), entry_id, head);
         audit_checkpoint::append(&path, &checkpoint)
             .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
         tracing::info!(

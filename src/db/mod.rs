@@ -162,11 +162,33 @@ pub fn escape_like(text: &str) -> String {
 pub type Pool = r2d2::Pool<Manager>;
 pub type PooledConn = r2d2::PooledConnection<Manager>;
 
+thread_local! {
+    /// The key audit entries written on this thread are sealed with, while a write transaction
+    /// of a [`Db`] that has one runs (see [`with_sealing_key`]).
+    static SEALING_KEY: std::cell::RefCell<Option<crate::secret::Secret>> =
+        const { std::cell::RefCell::new(None) };
+}
+
+/// The key the audit entries of the running write transaction are sealed with, if any.
+pub fn sealing_key() -> Option<crate::secret::Secret> {
+    SEALING_KEY.with(|k| k.borrow().clone())
+}
+
+/// Runs `f` with audit entries sealed with `key` (restoring the previous key afterwards).
+pub fn with_sealing_key<T>(key: Option<crate::secret::Secret>, f: impl FnOnce() -> T) -> T {
+    let previous = SEALING_KEY.with(|k| k.replace(key));
+    let out = f();
+    SEALING_KEY.with(|k| k.replace(previous));
+    out
+}
+
 /// The pool and the backend it talks to. Cheap to clone.
 #[derive(Clone)]
 pub struct Db {
     pool: Pool,
     backend: Backend,
+    /// Seals the audit entries of every write transaction (the platform's secret).
+    sealing_key: Option<crate::secret::Secret>,
     /// SQLite takes one writer at a time; writers of this process queue here instead of
     /// polling the file lock (whose busy handler sleeps in growing steps).
     writer: std::sync::Arc<std::sync::Mutex<()>>,
@@ -208,12 +230,23 @@ impl Db {
         Ok(Self {
             pool,
             backend,
+            sealing_key: None,
             writer: Default::default(),
         })
     }
 
     pub fn backend(&self) -> Backend {
         self.backend
+    }
+
+    /// Seals the audit entries of this pool's write transactions with `key`.
+    pub fn seal_audit_with(mut self, key: crate::secret::Secret) -> Self {
+        self.sealing_key = Some(key);
+        self
+    }
+
+    pub fn sealing_key(&self) -> Option<crate::secret::Secret> {
+        self.sealing_key.clone()
     }
 
     pub fn conn(&self) -> AppResult<PooledConn> {
@@ -242,6 +275,7 @@ impl Db {
     {
         let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
         let pool = self.pool.clone();
+        let key = self.sealing_key.clone();
         actix_web::web::block(move || {
             // A writer waits for its turn without holding a connection, so that readers are
             // never starved of the pool while writes queue.
@@ -249,7 +283,7 @@ impl Db {
                 .as_ref()
                 .map(|w| w.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
             let mut conn = pool.get()?;
-            write_tx(&mut conn, f)
+            with_sealing_key(key, || write_tx(&mut conn, f))
         })
         .await?
     }

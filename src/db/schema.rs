@@ -108,6 +108,7 @@ diesel::table! {
         changes -> Text,
         prev_hash -> Text,
         hash -> Text,
+        mac -> Nullable<Text>,
     }
 }
 

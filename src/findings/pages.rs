@@ -17,7 +17,7 @@ use crate::findings::{attachments, lessons, policy, service};
 use crate::org::store as org;
 use crate::web::form::PageForm;
 use crate::web::{form_errors, format_date, page_number, pager, query_string, see_other};
-use crate::web::{Lang, PageContext, PageResult, Pages};
+use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/findings", web::get().to(list))
@@ -334,18 +334,13 @@ async fn act(
     }
 }
 
-#[derive(Deserialize, Default)]
-struct PageOnly {
-    page: Option<String>,
-}
-
 async fn lessons(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    q: web::Query<PageOnly>,
+    q: web::Query<PageParam>,
 ) -> PageResult {
     let alliance: AllianceId = id.parse().map_err(|_| AppError::NotFound)?;
     let lang = ctx.lang;

@@ -16,7 +16,7 @@ use crate::org::pages::{alliance_rows, opt, reference, render_regulator_form};
 use crate::org::{service, store};
 use crate::web::form::PageForm;
 use crate::web::{form_failure, format_date, page_number, pager, query_string, see_other};
-use crate::web::{Lang, PageContext, PageResult, Pages};
+use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/alliances", web::get().to(alliance_list))
@@ -193,18 +193,13 @@ fn path_id(id: &str) -> Result<AllianceId, AppError> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
-#[derive(Deserialize, Default)]
-struct PageOnly {
-    page: Option<String>,
-}
-
 async fn alliance_detail(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    q: web::Query<PageOnly>,
+    q: web::Query<PageParam>,
 ) -> PageResult {
     let at = (path_id(&id)?, page_number(&q.page));
     render_alliance(&pages, &db, &ctx, actor, at, json!({}), StatusCode::OK).await

@@ -330,6 +330,12 @@ pub fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
     })
 }
 
+/// The `?page=` of a list page that takes no other filter.
+#[derive(serde::Deserialize, Default)]
+pub struct PageParam {
+    pub page: Option<String>,
+}
+
 /// The page number a list page was asked for (1 when absent or not a positive number).
 pub fn page_number(raw: &Option<String>) -> i64 {
     raw.as_deref()

@@ -165,7 +165,7 @@ fn a_cut_or_emptied_audit_log_fails_against_the_checkpoint() {
     );
     let expected = Expected {
         checkpoint: Some((cp.entry_id, cp.head.clone())),
-        head: None,
+        ..Default::default()
     };
     let mut conn = app.platform.db.conn().unwrap();
     assert!(matches!(
@@ -216,4 +216,84 @@ fn a_cut_or_emptied_audit_log_fails_against_the_checkpoint() {
         String::from_utf8_lossy(&out.stderr).contains("not signed"),
         "{out:?}"
     );
+}
+
+/// Someone with access to the database who knows the chain's algorithm appends an entry with a
+/// correct hash: without the platform's secret it carries no (or a wrong) seal, and verify says so.
+#[test]
+fn an_entry_appended_straight_into_the_database_is_caught_by_its_seal() {
+    use safety_alliance::audit::{self, ChainCheck, Expected};
+    let app = TestApp::spawn();
+    let regulator = app.login("district-regulator");
+    let r = regulator.patch(
+        &format!("/api/v1/enterprises/{}", app.enterprise_id("老王家常菜馆")),
+        &json!({"contact_name": "王芳"}),
+    );
+    assert_eq!(r.status, 200);
+    let key = app.platform.settings.existing_audit_key().unwrap();
+    let expected = || Expected {
+        key: Some(key.clone()),
+        ..Default::default()
+    };
+    let mut conn = app.platform.db.conn().unwrap();
+    assert!(matches!(
+        audit::verify_against(&mut conn, &expected()).unwrap(),
+        ChainCheck::Intact { .. }
+    ));
+    // A forged entry, chained correctly but written outside the platform.
+    audit::record(
+        &mut conn,
+        None,
+        "update",
+        "enterprise",
+        Some(1),
+        json!({"name": "x"}),
+    )
+    .unwrap();
+    assert!(
+        matches!(audit::verify(&mut conn).unwrap(), ChainCheck::Intact { .. }),
+        "the chain alone cannot tell"
+    );
+    let caught = audit::verify_against(&mut conn, &expected()).unwrap();
+    assert!(
+        matches!(&caught, ChainCheck::Broken { reason, .. } if reason.contains("no seal")),
+        "{caught:?}"
+    );
+}
+
+/// The audit key travels with the backup, so that a restored log still verifies with its seals.
+#[test]
+fn a_restored_audit_log_verifies_with_its_seals() {
+    use safety_alliance::audit::{self, ChainCheck, Expected};
+    if test_database_url().is_some() {
+        return; // backups cover the embedded database (PostgreSQL: pg_dump)
+    }
+    let app = TestApp::spawn();
+    let regulator = app.login("district-regulator");
+    let r = regulator.patch(
+        &format!("/api/v1/enterprises/{}", app.enterprise_id("老王家常菜馆")),
+        &json!({"contact_name": "王芳"}),
+    );
+    assert_eq!(r.status, 200);
+    let out = tempfile::tempdir().unwrap();
+    let file = out.path().join("b.tar");
+    backup::backup(&app.platform.db, app.data_dir.path(), &file).unwrap();
+    let restored = tempfile::tempdir().unwrap();
+    backup::restore(&file, restored.path(), false).unwrap();
+    let settings = Settings::for_data_dir(restored.path());
+    let key = settings.existing_audit_key().expect("the key came along");
+    assert_eq!(
+        key.expose(),
+        app.platform.settings.existing_audit_key().unwrap().expose()
+    );
+    let (platform, _) = Platform::prepare(settings).unwrap();
+    let mut conn = platform.db.conn().unwrap();
+    let expected = Expected {
+        key: Some(key),
+        ..Default::default()
+    };
+    assert!(matches!(
+        audit::verify_against(&mut conn, &expected).unwrap(),
+        ChainCheck::Intact { .. }
+    ));
 }
