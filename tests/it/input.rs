@@ -125,3 +125,36 @@ fn an_upload_takes_only_its_file_field() {
     };
     assert_eq!(status, 422);
 }
+
+/// A token secret short enough to be guessed from one token is refused at start.
+#[test]
+fn a_weak_token_secret_is_refused_at_start() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut settings = safety_alliance::config::Settings::for_data_dir(dir.path());
+    settings.token_secret = Some(safety_alliance::secret::Secret::new("x"));
+    let err = safety_alliance::Platform::prepare(settings)
+        .err()
+        .unwrap_or_default();
+    assert!(err.contains("at least 32 bytes"), "{err}");
+}
+
+/// The API document says what the server does: a PATCH names no required field, the logout body
+/// is optional, a download is served as its real type.
+#[test]
+fn the_api_document_agrees_with_the_server_on_the_edges_found() {
+    let app = TestApp::spawn();
+    let doc = app.anon().get("/api/openapi.json").body;
+    let patch = &doc["components"]["schemas"]["EnterprisePatch"];
+    assert!(
+        patch["required"].as_array().is_none_or(|r| r.is_empty()),
+        "{patch}"
+    );
+    let logout = &doc["paths"]["/api/v1/auth/logout"]["post"];
+    assert_ne!(logout["requestBody"]["required"], json!(true));
+    assert!(logout["responses"]["422"].is_object());
+    let download = &doc["paths"]["/api/v1/attachments/{id}"]["get"]["responses"]["200"]["content"];
+    for kind in ["image/jpeg", "image/png", "image/webp", "application/pdf"] {
+        assert!(download[kind].is_object(), "{kind}");
+    }
+    assert!(download["application/octet-stream"].is_null());
+}
