@@ -124,6 +124,26 @@ fn an_upload_takes_only_its_file_field() {
         Err(e) => panic!("{e}"),
     };
     assert_eq!(status, 422);
+    // And a body without a file part is 422 too.
+    let empty = format!(
+        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\ntext\r\n--{boundary}--\r\n"
+    );
+    let r = ureq::post(&app.url("/api/v1/attachments"))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", member.token.clone().unwrap()),
+        )
+        .set(
+            "Content-Type",
+            &format!("multipart/form-data; boundary={boundary}"),
+        )
+        .send_string(&empty);
+    let status = match r {
+        Ok(r) => r.status(),
+        Err(ureq::Error::Status(s, _)) => s,
+        Err(e) => panic!("{e}"),
+    };
+    assert_eq!(status, 422);
 }
 
 /// A token secret short enough to be guessed from one token is refused at start.
