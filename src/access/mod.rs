@@ -68,19 +68,25 @@ impl Policy {
             Role::Admin => Scope::All,
             Role::Regulator => Scope::Regulator(regulator_area(conn, actor)?),
             Role::Enterprise => match actor.enterprise_id {
-                Some(own) => Scope::Enterprise {
-                    own,
-                    member_of: memberships::table
+                Some(own) => {
+                    let member_of: Vec<AllianceId> = memberships::table
                         .filter(memberships::enterprise_id.eq(own))
                         .filter(memberships::left_on.is_null())
                         .select(memberships::alliance_id)
-                        .load(conn)?,
-                    // The alliance names its lead (kept in step with the lead's membership).
-                    leads: alliances::table
+                        .load(conn)?;
+                    // The alliance names its lead (kept in step with the lead's membership); a
+                    // lead is always also a current member.
+                    let mut leads: Vec<AllianceId> = alliances::table
                         .filter(alliances::lead_enterprise_id.eq(own))
                         .select(alliances::id)
-                        .load(conn)?,
-                },
+                        .load(conn)?;
+                    leads.retain(|a| member_of.contains(a));
+                    Scope::Enterprise {
+                        own,
+                        member_of,
+                        leads,
+                    }
+                }
                 // An enterprise user without an enterprise sees nothing.
                 None => Scope::Expert {
                     alliances: Vec::new(),

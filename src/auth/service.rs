@@ -11,8 +11,8 @@ use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::limits::PasswordHashing;
 
-/// The client's address for throttling: the TCP peer, or the first `X-Forwarded-For` hop when
-/// the platform is configured to sit behind a trusted proxy.
+/// The client's address for throttling: the TCP peer, or the last `X-Forwarded-For` hop (the one
+/// the proxy added) when the platform is configured to sit behind a trusted proxy.
 pub fn client_address(req: &HttpRequest) -> String {
     let trust_proxy = req
         .app_data::<web::Data<crate::config::Settings>>()
@@ -21,7 +21,8 @@ pub fn client_address(req: &HttpRequest) -> String {
         .then(|| req.headers().get("x-forwarded-for"))
         .flatten()
         .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.split(',').next())
+        // The hop the trusted proxy added is the last one; earlier ones are the client's say.
+        .and_then(|v| v.rsplit(',').next())
         .map(|v| v.trim().to_string())
         .filter(|v| !v.is_empty());
     forwarded

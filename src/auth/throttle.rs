@@ -9,9 +9,10 @@
 //!
 //! Past its free attempts a counter admits one more attempt and then locks for 2^k seconds
 //! (k = attempts past the free ones, at most 15 minutes); when the lock ends, one attempt is
-//! admitted again and the next lock is longer. Refused attempts (429 with `Retry-After`) are not
-//! counted, so hammering a lock does not lengthen it. Counters are forgotten 15 minutes after
-//! their last attempt. A successful login clears the account-at-address and account counters and
+//! admitted again and the next lock is longer. Refused attempts (429 with `Retry-After`) are
+//! counted nowhere, so hammering a lock neither lengthens it nor raises another counter. Counters
+//! are forgotten 6 hours after their last attempt (well past the longest lock, so that waiting
+//! a lock out does not wipe the back-off). A successful login clears the account-at-address and account counters and
 //! gives the address its attempt back.
 //!
 //! So that a guesser cannot lock the owner out, an address the account logged in from before
@@ -31,7 +32,8 @@ pub const PAIR_FREE: i32 = 5;
 pub const ADDRESS_FREE: i32 = 20;
 pub const ACCOUNT_FREE: i32 = 50;
 const MAX_LOCK_SECS: i64 = 15 * 60;
-const FORGET_AFTER_SECS: i64 = 15 * 60;
+/// Well beyond the longest lock, so that waiting a lock out does not also wipe the back-off.
+const FORGET_AFTER_SECS: i64 = 6 * 3600;
 const KNOWN_FOR_DAYS: i64 = 90;
 
 /// The counters one login attempt touches.
@@ -89,23 +91,28 @@ fn counter(conn: &mut AnyConnection, key: &str, now: NaiveDateTime) -> AppResult
     })
 }
 
-/// Counts one attempt against `key`: `Err(seconds)` if it is locked (not counted), else `Ok`
-/// (and the counter locks behind this attempt once past `free`).
+/// How long `c` is still locked, in whole seconds (rounded up, so that a client waiting
+/// `Retry-After` seconds is never early).
+fn wait(c: &Counter, now: NaiveDateTime) -> Option<u64> {
+    c.locked_until
+        .filter(|until| *until > now && !stale(c, now))
+        .map(|until| (((until - now).num_milliseconds() + 999) / 1000).max(1) as u64)
+}
+
+fn stale(c: &Counter, now: NaiveDateTime) -> bool {
+    now - c.last_failure_at >= Duration::seconds(FORGET_AFTER_SECS)
+}
+
+/// Counts one attempt against `key` (whose counter `c` is locked for this transaction); the
+/// counter locks behind this attempt once past `free`.
 fn count(
     conn: &mut AnyConnection,
     key: &str,
+    c: &Counter,
     free: i32,
     now: NaiveDateTime,
-) -> AppResult<Result<(), u64>> {
-    let c = counter(conn, key, now)?;
-    let stale = now - c.last_failure_at >= Duration::seconds(FORGET_AFTER_SECS);
-    if let Some(until) = c.locked_until.filter(|u| *u > now && !stale) {
-        // Rounded up, so that a client waiting `Retry-After` seconds is never early.
-        return Ok(Err(
-            (((until - now).num_milliseconds() + 999) / 1000).max(1) as u64,
-        ));
-    }
-    let attempts = if stale { 1 } else { c.failures + 1 };
+) -> AppResult<()> {
+    let attempts = if stale(c, now) { 1 } else { c.failures + 1 };
     let locked_until = (attempts > free).then(|| {
         let exp = (attempts - free).min(20) as u32;
         now + Duration::seconds(2i64.pow(exp).min(MAX_LOCK_SECS))
@@ -117,7 +124,7 @@ fn count(
             login_throttle::locked_until.eq(locked_until),
         ))
         .execute(conn)?;
-    Ok(Ok(()))
+    Ok(())
 }
 
 /// Whether the account logged in from this address before (within 90 days).
@@ -143,13 +150,19 @@ pub fn admit(
     if !known(conn, keys, now)? {
         checks.push((&keys.account, ACCOUNT_FREE));
     }
-    let mut wait = None;
+    // Every counter is read (and locked) first: if one is locked, the attempt is refused and
+    // counted nowhere, so hammering a lock raises no other counter.
+    let mut counters = Vec::with_capacity(checks.len());
     for (key, free) in checks {
-        if let Err(secs) = count(conn, key, free, now)? {
-            wait = Some(wait.unwrap_or(0).max(secs));
-        }
+        counters.push((key, free, counter(conn, key, now)?));
     }
-    Ok(wait.map_or(Ok(()), Err))
+    if let Some(secs) = counters.iter().filter_map(|(_, _, c)| wait(c, now)).max() {
+        return Ok(Err(secs));
+    }
+    for (key, free, c) in &counters {
+        count(conn, key, c, *free, now)?;
+    }
+    Ok(Ok(()))
 }
 
 /// A login succeeded: clear the account's counters, give the address its attempt back, and
@@ -170,7 +183,7 @@ pub fn succeeded(conn: &mut AnyConnection, keys: &Keys, now: NaiveDateTime) -> A
     Ok(())
 }
 
-/// Forgets counters idle for 15 minutes and addresses unused for 90 days, so that guessing with
+/// Forgets counters idle for 6 hours and addresses unused for 90 days, so that guessing with
 /// ever new emails cannot grow the table without bound; a lock never outlives this window.
 fn forget_stale(conn: &mut AnyConnection, now: NaiveDateTime) -> AppResult<()> {
     let horizon = now - Duration::seconds(FORGET_AFTER_SECS.max(MAX_LOCK_SECS));

@@ -553,3 +553,36 @@ fn guessing_cannot_lock_the_owner_out_of_a_known_address() {
         );
     }
 }
+
+/// Attempts refused by a lock are counted nowhere: hammering one account's lock does not raise
+/// the address's counter. And the address is the hop the proxy added, not one the client wrote.
+#[test]
+fn refused_attempts_count_nowhere_and_the_client_cannot_choose_its_address() {
+    let app = TestApp::spawn_with(|s| s.trust_proxy = true);
+    let wrong = json!({"email": app.email("lead"), "password": "wrong password"});
+    let mut statuses = Vec::new();
+    for i in 0..40 {
+        // A different first hop each time: the proxy's own hop (the last) is what counts.
+        let hops = format!("198.51.100.{i}, 10.5.0.1");
+        let r = app
+            .anon()
+            .post_with("/api/v1/auth/login", &[("X-Forwarded-For", &hops)], &wrong);
+        statuses.push(r.status);
+    }
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 401).count(),
+        6,
+        "{statuses:?}"
+    );
+    let right = json!({"email": app.email("member"), "password": app.password("member")});
+    let r = app.anon().post_with(
+        "/api/v1/auth/login",
+        &[("X-Forwarded-For", "198.51.100.99, 10.5.0.1")],
+        &right,
+    );
+    assert_eq!(
+        r.status, 200,
+        "34 refused attempts did not lock the address: {}",
+        r.body
+    );
+}
