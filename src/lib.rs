@@ -199,6 +199,7 @@ impl Platform {
                 .app_data(aweb::JsonConfig::default().error_handler(error::json_error_handler))
                 .app_data(aweb::QueryConfig::default().error_handler(error::query_error_handler))
                 .app_data(aweb::PayloadConfig::new(extract::JSON_LIMIT))
+                .wrap(from_fn(crate::web::page_errors))
                 .wrap(from_fn(bounded))
                 .wrap(from_fn(request_context))
                 .configure(configure)

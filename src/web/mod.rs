@@ -365,6 +365,10 @@ impl std::fmt::Display for PageError {
     }
 }
 
+/// Which error page a response should become (set by [`PageError`]; otherwise the status).
+#[derive(Debug, Clone, Copy)]
+pub struct PageErrorKind(pub &'static str);
+
 impl ResponseError for PageError {
     fn status_code(&self) -> StatusCode {
         match self {
@@ -373,45 +377,88 @@ impl ResponseError for PageError {
         }
     }
 
+    /// The problem document; [`page_errors`] shows it as a page in the viewer's language.
     fn error_response(&self) -> HttpResponse {
-        if let Self::App(e @ (AppError::Internal(_) | AppError::Unavailable(_))) = self {
-            // Logs the detail with the request id.
-            let _ = e.error_response();
+        match self {
+            Self::App(e) => e.error_response(),
+            Self::Csrf => {
+                let mut res = AppError::Forbidden("The form expired.".into()).error_response();
+                res.extensions_mut().insert(PageErrorKind("csrf"));
+                res
+            }
         }
-        let (title, detail) = match self {
-            Self::Csrf => (
-                "表单已过期 / Form expired",
-                "请返回上一页刷新后重试。Go back, reload the page and try again.",
-            ),
-            Self::App(AppError::NotFound) => (
-                "未找到 / Not found",
-                "记录不存在或您无权查看。The record does not exist or is not visible to you.",
-            ),
-            Self::App(AppError::Forbidden(_)) => (
-                "无权操作 / Not allowed",
-                "您没有执行此操作的权限。You may not do this.",
-            ),
-            Self::App(AppError::Internal(_) | AppError::Unavailable(_)) => (
-                "系统错误 / Error",
-                "出现意外错误，请稍后重试。An unexpected error occurred; please try again.",
-            ),
-            Self::App(_) => (
-                "请求有误 / Bad request",
-                "请检查输入后重试。Check the input and try again.",
-            ),
-        };
-        let request_id = crate::error::current_request_id().unwrap_or_default();
-        let body = format!(
-            "<!doctype html><html lang=\"zh-CN\"><head><meta charset=\"utf-8\">\
-             <meta name=\"viewport\" content=\"width=device-width, initial-scale=1\">\
-             <link rel=\"stylesheet\" href=\"/static/app.css\"><title>{title}</title></head>\
-             <body><main class=\"container narrow\"><h1>{title}</h1><p>{detail}</p>\
-             <p class=\"muted\">{request_id}</p><p><a href=\"/\">首页 / Home</a></p></main></body></html>"
-        );
-        HttpResponse::build(self.status_code())
-            .content_type("text/html; charset=utf-8")
-            .body(body)
     }
+}
+
+/// The error page for a status (its title and text are looked up by this name).
+fn error_kind(status: StatusCode) -> &'static str {
+    match status.as_u16() {
+        400 => "400",
+        403 => "403",
+        404 => "404",
+        405 => "405",
+        408 => "408",
+        413 => "413",
+        415 => "415",
+        422 => "422",
+        429 => "429",
+        503 => "503",
+        s if s >= 500 => "500",
+        _ => "400",
+    }
+}
+
+/// Shows the errors of pages — everything but the API, its docs, static files and the health
+/// probes — as an app page in the viewer's language, with the header and navigation (a
+/// mistyped link, `/favicon.ico`, a 403 or a 500 alike). The API keeps problem+json.
+pub async fn page_errors(
+    req: actix_web::dev::ServiceRequest,
+    next: actix_web::middleware::Next<impl actix_web::body::MessageBody + 'static>,
+) -> Result<actix_web::dev::ServiceResponse<actix_web::body::BoxBody>, actix_web::Error> {
+    let path = req.path();
+    let is_page = !["/api/", "/static/", "/healthz", "/readyz"]
+        .iter()
+        .any(|p| path.starts_with(p));
+    let res = next.call(req).await?.map_into_boxed_body();
+    let status = res.status();
+    let is_problem = res
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .is_some_and(|v| v.as_bytes().starts_with(b"application/problem+json"));
+    if !is_page || status.as_u16() < 400 || !is_problem {
+        return Ok(res);
+    }
+    let kind = res
+        .response()
+        .extensions()
+        .get::<PageErrorKind>()
+        .map_or_else(|| error_kind(status), |k| k.0);
+    let (http, original) = res.into_parts();
+    let Some(pages) = http.app_data::<web::Data<Pages>>().cloned() else {
+        return Ok(actix_web::dev::ServiceResponse::new(http, original));
+    };
+    let ctx = PageContext::extract(&http).await?;
+    let viewer = crate::auth::WebUser::extract(&http).await.ok();
+    let mut data = json!({
+        "kind": kind,
+        "request_id": crate::error::current_request_id(),
+    });
+    if let Some(crate::auth::WebUser(actor)) = &viewer {
+        data["user"] = user_json(actor);
+    }
+    let page = match pages.render(&ctx, "error", data) {
+        Ok(body) => {
+            let mut page = ctx.html(status, body);
+            for name in [header::RETRY_AFTER, header::ALLOW] {
+                if let Some(v) = original.headers().get(&name) {
+                    page.headers_mut().insert(name, v.clone());
+                }
+            }
+            page
+        }
+        Err(_) => original,
+    };
+    Ok(actix_web::dev::ServiceResponse::new(http, page))
 }
 
 pub type PageResult = Result<HttpResponse, PageError>;

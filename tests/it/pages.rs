@@ -702,3 +702,49 @@ fn the_lessons_page_pages_through_every_lesson() {
     let second = page.get(&format!("/alliances/{alliance}/lessons?page=2"));
     assert!(second.body.contains("教训 0<"), "the oldest is on page 2");
 }
+
+/// A mistyped link, `/favicon.ico`, a forbidden form or an expired form show an app page in the
+/// viewer's language with the header; the API keeps problem+json.
+#[test]
+fn errors_of_pages_are_pages_in_the_viewers_language() {
+    let app = TestApp::spawn();
+    let mut anon = PageClient::new(&app);
+    for path in ["/no-such-page", "/favicon.ico", "/findings/999999/nothing"] {
+        let page = anon.get(path);
+        assert_eq!(page.status, 404, "{path}");
+        assert!(
+            page.headers["content-type"].starts_with("text/html"),
+            "{path}"
+        );
+        assert!(
+            page.body.contains("id=\"error-page\"") && page.body.contains("未找到"),
+            "{path}"
+        );
+    }
+    let mut member = PageClient::new(&app);
+    assert_eq!(member.log_in(&app, "member", "/").status, 303);
+    let missing = member.get("/findings/999999");
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("id=\"who\""),
+        "the header shows the viewer"
+    );
+    assert!(missing.body.contains("id=\"request-id\""));
+    let forbidden = member.get("/enterprises/new");
+    assert_eq!(forbidden.status, 403);
+    assert!(forbidden.body.contains("无权操作"));
+    let expired = member.post(
+        "/alliances/1/members",
+        &[("csrf", "wrong"), ("credit_code", "x")],
+    );
+    assert_eq!(expired.status, 403);
+    assert!(expired.body.contains("表单已过期"));
+    // In English once chosen.
+    member.get("/lang/en?back=/");
+    let english = member.get("/no-such-page");
+    assert!(english.body.contains("Not found"), "{}", english.body);
+    // The API answers as before.
+    let api = app.anon().get("/api/v1/no-such-thing");
+    assert_eq!(api.status, 404);
+    assert_eq!(api.headers["content-type"], "application/problem+json");
+}
