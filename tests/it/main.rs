@@ -16,5 +16,6 @@ mod org;
 mod pages;
 mod races;
 mod scale;
+mod shape;
 mod slow;
 mod users;
