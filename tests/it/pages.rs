@@ -748,3 +748,46 @@ fn errors_of_pages_are_pages_in_the_viewers_language() {
     assert_eq!(api.status, 404);
     assert_eq!(api.headers["content-type"], "application/problem+json");
 }
+
+/// Two retries of one report racing on a weak network: both land on the one saved finding.
+#[test]
+fn racing_retries_of_a_report_form_land_on_one_finding() {
+    let app = TestApp::spawn();
+    let mut member = PageClient::new(&app);
+    assert_eq!(member.log_in(&app, "member", "/").status, 303);
+    let csrf = member.csrf();
+    let before = app.login("member").get("/api/v1/findings").body["total"].clone();
+    let barrier = std::sync::Barrier::new(4);
+    let locations: Vec<Option<String>> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..4)
+            .map(|_| {
+                let (barrier, csrf) = (&barrier, &csrf);
+                let mut client = PageClient {
+                    base: member.base.clone(),
+                    cookies: member.cookies.clone(),
+                };
+                s.spawn(move || {
+                    barrier.wait();
+                    let page = client.post_multipart(
+                        "/findings/new",
+                        &[
+                            ("csrf", csrf),
+                            ("title", "灶台旁堆放纸箱"),
+                            ("category", "fire"),
+                            ("grade", "general"),
+                            ("treatment", "on_the_spot"),
+                            ("idempotency_key", "weak-network-retry-1"),
+                        ],
+                        &[],
+                    );
+                    assert_eq!(page.status, 303, "{}", page.body);
+                    page.location
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert!(locations.windows(2).all(|w| w[0] == w[1]), "{locations:?}");
+    let after = app.login("member").get("/api/v1/findings").body["total"].clone();
+    assert_eq!(after.as_i64().unwrap(), before.as_i64().unwrap() + 1);
+}
