@@ -52,6 +52,8 @@ async fn list(
     let filter_role = query.role.map(|r| r.as_str());
     let base = format!("/users?{}", query_string(&[("q", &q.q), ("role", &q.role)]));
     let mut data = access::read(&db, actor.clone(), move |conn, policy| {
+        // The accounts page is for those who manage accounts; everyone has their own at /account.
+        policy.require_authority("and admins manage users")?;
         let list = service::list(conn, policy, &query)?;
         let ids: Vec<EnterpriseId> = list.items.iter().filter_map(|u| u.enterprise_id).collect();
         let names = org::enterprise_names(conn, &ids)?;

@@ -453,6 +453,11 @@ fn members_see_no_management_forms_and_cannot_post_them() {
     assert_eq!(r.status, 403);
     assert_eq!(c.get("/enterprises/new").status, 403);
     assert_eq!(c.get("/users/new").status, 403);
+    assert_eq!(
+        c.get("/users").status,
+        403,
+        "the accounts page is for admins and regulators"
+    );
 }
 
 #[test]
