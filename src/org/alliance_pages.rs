@@ -66,7 +66,7 @@ async fn alliance_list(
     let lang = ctx.lang;
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let list = service::list_alliances(conn, policy, &query)?;
-        let mut data = reference(conn)?;
+        let mut data = reference(conn, policy)?;
         data["items"] = json!(alliance_rows(conn, &list.items, &[], lang)?);
         data["pager"] = pager(list.page, list.per_page, list.total, &base);
         data["filter"] = json!({"q": query.q.unwrap_or_default(), "level": query.level.map(|l| l.as_str()), "region_id": query.region_id});

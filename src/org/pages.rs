@@ -89,11 +89,19 @@ pub(super) fn alliance_rows(
 }
 
 /// Regions and industries for filters and forms.
-pub(super) fn reference(conn: &mut AnyConnection) -> AppResult<Value> {
-    Ok(json!({
-        "regions": store::regions(conn)?,
-        "industries": store::industries(conn)?,
-    }))
+/// Regions and industries for filters and forms: a regulator is offered only its own area.
+pub(super) fn reference(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Value> {
+    let mut regions = store::regions(conn)?;
+    let mut industries = store::industries(conn)?;
+    if let Some(area) = policy.regulator_area() {
+        if let Some(own) = &area.regions {
+            regions.retain(|r| own.contains(&r.id));
+        }
+        if let Some(own) = area.industry {
+            industries.retain(|i| i.id == own);
+        }
+    }
+    Ok(json!({"regions": regions, "industries": industries}))
 }
 
 /// Blank or unparsable filter values count as "no filter" on pages.
@@ -142,7 +150,7 @@ async fn enterprise_list(
     );
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let list = service::list_enterprises(conn, policy, &query)?;
-        let mut data = reference(conn)?;
+        let mut data = reference(conn, policy)?;
         data["items"] = json!(list.items);
         data["pager"] = pager(list.page, list.per_page, list.total, &base);
         data["filter"] = json!({
@@ -169,7 +177,7 @@ pub(super) async fn render_regulator_form(
 ) -> PageResult {
     let mut data = access::read(db, actor.clone(), |conn, policy| {
         policy.require_authority("register organizations")?;
-        reference(conn)
+        reference(conn, policy)
     })
     .await?;
     data["values"] = values;

@@ -796,3 +796,34 @@ fn racing_retries_of_a_report_form_land_on_one_finding() {
     let after = app.login("member").get("/api/v1/findings").body["total"].clone();
     assert_eq!(after.as_i64().unwrap(), before.as_i64().unwrap() + 1);
 }
+
+/// A street regulator's filters and forms offer its own street, not every region.
+#[test]
+fn a_regulator_is_offered_only_its_own_area() {
+    let app = TestApp::spawn();
+    let regions = app.login("admin").get("/api/v1/regions?per_page=100").body["items"]
+        .as_array()
+        .unwrap()
+        .clone();
+    let street = app.login("street-regulator").get("/api/v1/me").body["region_id"].clone();
+    let mut c = PageClient::new(&app);
+    assert_eq!(c.log_in(&app, "street-regulator", "/").status, 303);
+    for path in ["/enterprises", "/alliances", "/enterprises/new"] {
+        let page = c.get(path);
+        assert_eq!(page.status, 200, "{path}");
+        // The options of the region select only (industries have ids too).
+        let select = page.body.split("name=\"region_id\"").nth(1).unwrap();
+        let select = select.split("</select>").next().unwrap();
+        for r in &regions {
+            let option = format!("<option value=\"{}\"", r["id"]);
+            let own = r["id"] == street;
+            assert_eq!(
+                select.contains(&option),
+                own,
+                "{path}: region {} offered: {}",
+                r["name"],
+                !own
+            );
+        }
+    }
+}
