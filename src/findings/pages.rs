@@ -16,7 +16,7 @@ use crate::findings::model::*;
 use crate::findings::{attachments, lessons, policy, service};
 use crate::org::store as org;
 use crate::web::form::PageForm;
-use crate::web::{form_errors, format_date, page_number, pager, query_string, see_other};
+use crate::web::{form_errors, format_date, list_url, page_number, pager, see_other};
 use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -122,13 +122,13 @@ async fn list(
         per_page: Some(PER_PAGE),
         ..Default::default()
     };
-    let base = format!(
-        "/findings?{}",
-        query_string(&[
+    let base = list_url(
+        "/findings",
+        &[
             ("state", &q.state),
             ("grade", &q.grade),
-            ("overdue", &q.overdue)
-        ])
+            ("overdue", &q.overdue),
+        ],
     );
     render_list(&pages, &db, &ctx, actor, query, false, base).await
 }

@@ -15,7 +15,7 @@ use crate::org::model::*;
 use crate::org::pages::{alliance_rows, opt, reference, render_regulator_form};
 use crate::org::{service, store};
 use crate::web::form::PageForm;
-use crate::web::{form_failure, format_date, page_number, pager, query_string, see_other};
+use crate::web::{form_failure, format_date, list_url, page_number, pager, see_other};
 use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -55,13 +55,13 @@ async fn alliance_list(
         per_page: Some(50),
         ..Default::default()
     };
-    let base = format!(
-        "/alliances?{}",
-        query_string(&[
+    let base = list_url(
+        "/alliances",
+        &[
             ("q", &f.q),
             ("level", &f.level),
-            ("region_id", &f.region_id)
-        ])
+            ("region_id", &f.region_id),
+        ],
     );
     let lang = ctx.lang;
     let data = access::read(&db, actor.clone(), move |conn, policy| {

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::org::model::*;
 use crate::org::{alliance_pages, service, store};
 use crate::web::form::PageForm;
-use crate::web::{form_failure, format_date, page_number, pager, query_string, see_other};
+use crate::web::{form_failure, format_date, list_url, page_number, pager, see_other};
 use crate::web::{Lang, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -139,14 +139,14 @@ async fn enterprise_list(
         sort: Some("name".into()),
         alliance_id: None,
     };
-    let base = format!(
-        "/enterprises?{}",
-        query_string(&[
+    let base = list_url(
+        "/enterprises",
+        &[
             ("q", &f.q),
             ("region_id", &f.region_id),
             ("industry_id", &f.industry_id),
-            ("scale", &f.scale)
-        ])
+            ("scale", &f.scale),
+        ],
     );
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let list = service::list_enterprises(conn, policy, &query)?;

@@ -15,7 +15,7 @@ use crate::limits::PasswordHashing;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
 use crate::web::form::PageForm;
-use crate::web::{form_errors, form_failure, page_number, pager, query_string, see_other};
+use crate::web::{form_errors, form_failure, list_url, page_number, pager, see_other};
 use crate::web::{PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -50,7 +50,7 @@ async fn list(
     };
     let filter_q = q.q.clone().unwrap_or_default();
     let filter_role = query.role.map(|r| r.as_str());
-    let base = format!("/users?{}", query_string(&[("q", &q.q), ("role", &q.role)]));
+    let base = list_url("/users", &[("q", &q.q), ("role", &q.role)]);
     let mut data = access::read(&db, actor.clone(), move |conn, policy| {
         // The accounts page is for those who manage accounts; everyone has their own at /account.
         policy.require_authority("and admins manage users")?;

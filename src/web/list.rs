@@ -28,8 +28,13 @@ pub fn page_number(raw: &Option<String>) -> i64 {
         .unwrap_or(1)
 }
 
-/// A list page's filters as a query string (blank ones left out), for its URL and its pager.
-pub fn query_string(pairs: &[(&str, &Option<String>)]) -> String {
+/// A list page's URL with its filters (blank ones left out), for its links and its pager.
+pub fn list_url(path: &str, pairs: &[(&str, &Option<String>)]) -> String {
+    format!("{path}?{}", query_string(pairs))
+}
+
+/// A list page's filters as a query string (blank ones left out).
+fn query_string(pairs: &[(&str, &Option<String>)]) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());
     for (k, v) in pairs {
         if let Some(v) = v.as_deref().filter(|v| !v.trim().is_empty()) {

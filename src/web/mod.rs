@@ -8,7 +8,7 @@ pub mod pages;
 pub mod trail;
 
 pub use errors::{page_errors, PageError, PageErrorKind};
-pub use list::{page_number, pager, query_string, PageParam};
+pub use list::{list_url, page_number, pager, PageParam};
 
 use std::collections::HashMap;
 use std::future::{ready, Ready};

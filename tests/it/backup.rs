@@ -140,6 +140,16 @@ fn tampering_with_the_audit_log_is_detected() {
     }
 }
 
+/// One change through the API, so that the audit log has entries written by the platform.
+fn audited_change(app: &TestApp) {
+    let regulator = app.login("district-regulator");
+    let r = regulator.patch(
+        &format!("/api/v1/enterprises/{}", app.enterprise_id("老王家常菜馆")),
+        &json!({"contact_name": "王芳"}),
+    );
+    assert_eq!(r.status, 200);
+}
+
 /// Cutting entries off the end of the audit log, or emptying it, is caught against the signed
 /// checkpoint kept outside the database; so is a forged checkpoint. Through the binary's own
 /// `audit verify` too.
@@ -148,12 +158,7 @@ fn a_cut_or_emptied_audit_log_fails_against_the_checkpoint() {
     use diesel::connection::SimpleConnection;
     use safety_alliance::audit::{self, ChainCheck, Expected};
     let app = TestApp::spawn();
-    let regulator = app.login("district-regulator");
-    let r = regulator.patch(
-        &format!("/api/v1/enterprises/{}", app.enterprise_id("老王家常菜馆")),
-        &json!({"contact_name": "王芳"}),
-    );
-    assert_eq!(r.status, 200);
+    audited_change(&app);
     let cp = app
         .platform
         .checkpoint_audit()
@@ -219,17 +224,12 @@ fn a_cut_or_emptied_audit_log_fails_against_the_checkpoint() {
 }
 
 /// Someone with access to the database who knows the chain's algorithm appends an entry with a
-/// correct hash: without the platform's secret it carries no (or a wrong) seal, and verify says so.
+/// correct hash: without the audit key it carries no (or a wrong) seal, and verify says so.
 #[test]
 fn an_entry_appended_straight_into_the_database_is_caught_by_its_seal() {
     use safety_alliance::audit::{self, ChainCheck, Expected};
     let app = TestApp::spawn();
-    let regulator = app.login("district-regulator");
-    let r = regulator.patch(
-        &format!("/api/v1/enterprises/{}", app.enterprise_id("老王家常菜馆")),
-        &json!({"contact_name": "王芳"}),
-    );
-    assert_eq!(r.status, 200);
+    audited_change(&app);
     let key = app.platform.settings.existing_audit_key().unwrap();
     let expected = || Expected {
         key: Some(key.clone()),
@@ -269,12 +269,7 @@ fn a_restored_audit_log_verifies_with_its_seals() {
         return; // backups cover the embedded database (PostgreSQL: pg_dump)
     }
     let app = TestApp::spawn();
-    let regulator = app.login("district-regulator");
-    let r = regulator.patch(
-        &format!("/api/v1/enterprises/{}", app.enterprise_id("老王家常菜馆")),
-        &json!({"contact_name": "王芳"}),
-    );
-    assert_eq!(r.status, 200);
+    audited_change(&app);
     let out = tempfile::tempdir().unwrap();
     let file = out.path().join("b.tar");
     backup::backup(&app.platform.db, app.data_dir.path(), &file).unwrap();

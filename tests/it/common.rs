@@ -336,23 +336,27 @@ impl Client {
 
     /// Uploads a file as multipart field `file`.
     pub fn upload(&self, bytes: &[u8], file_name: &str, content_type: &str) -> Response {
-        let boundary = "----sa-test-boundary-7d93";
         let mut body = Vec::new();
         body.extend_from_slice(
             format!(
-                "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
+                "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"{file_name}\"\r\nContent-Type: {content_type}\r\n\r\n"
             )
             .as_bytes(),
         );
         body.extend_from_slice(bytes);
-        body.extend_from_slice(format!("\r\n--{boundary}--\r\n").as_bytes());
+        body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
+        self.post_multipart("/api/v1/attachments", &body)
+    }
+
+    /// POST of a multipart body built by the caller, parts separated by [`BOUNDARY`].
+    pub fn post_multipart(&self, path: &str, body: &[u8]) -> Response {
         Self::finish(
-            self.request("POST", "/api/v1/attachments")
+            self.request("POST", path)
                 .set(
                     "Content-Type",
-                    &format!("multipart/form-data; boundary={boundary}"),
+                    &format!("multipart/form-data; boundary={BOUNDARY}"),
                 )
-                .send_bytes(&body),
+                .send_bytes(body),
         )
     }
 
@@ -384,6 +388,26 @@ impl Client {
 }
 
 /// A valid credit code for tests: `prefix` (17 characters) plus its check character.
+/// The boundary of the multipart bodies tests send.
+pub const BOUNDARY: &str = "----sa-test-boundary-7d93";
+
+/// Every Rust source file of the crate (for tests about the code's own shape).
+pub fn source_files() -> Vec<std::path::PathBuf> {
+    let mut out = Vec::new();
+    let mut stack = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+    while let Some(dir) = stack.pop() {
+        for entry in std::fs::read_dir(dir).unwrap() {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                stack.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") {
+                out.push(path);
+            }
+        }
+    }
+    out
+}
+
 pub fn credit_code(first17: &str) -> String {
     let check = safety_alliance::org::credit_code::check_char(first17).expect("valid first 17");
     format!("{first17}{check}")

@@ -67,23 +67,15 @@ fn every_text_enum_keeps_one_name_everywhere() {
     ];
     // A new `text_enum!` must be added above: count them in the sources.
     let mut declared = Vec::new();
-    let mut stack = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
-    while let Some(dir) = stack.pop() {
-        for entry in std::fs::read_dir(dir).unwrap() {
-            let path = entry.unwrap().path();
-            if path.is_dir() {
-                stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                let text = std::fs::read_to_string(&path).unwrap();
-                for block in text.split("text_enum! {").skip(1) {
-                    if let Some(name) = block
-                        .split("pub enum ")
-                        .nth(1)
-                        .and_then(|rest| rest.split_whitespace().next())
-                    {
-                        declared.push(name.to_string());
-                    }
-                }
+    for path in crate::common::source_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        for block in text.split("text_enum! {").skip(1) {
+            if let Some(name) = block
+                .split("pub enum ")
+                .nth(1)
+                .and_then(|rest| rest.split_whitespace().next())
+            {
+                declared.push(name.to_string());
             }
         }
     }

@@ -4,7 +4,7 @@
 
 use serde_json::json;
 
-use crate::common::{jpeg, TestApp};
+use crate::common::{jpeg, TestApp, BOUNDARY};
 
 #[test]
 fn dates_outside_2000_to_2100_are_refused_naming_the_field() {
@@ -103,47 +103,24 @@ fn invisible_and_direction_changing_characters_are_refused_in_names() {
 fn an_upload_takes_only_its_file_field() {
     let app = TestApp::spawn();
     let member = app.login("member");
-    let boundary = "----sa-extra";
     let mut body = Vec::new();
-    body.extend(format!("--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n").bytes());
+    body.extend(format!("--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.jpg\"\r\n\r\n").bytes());
     body.extend(jpeg("extra"));
-    body.extend(format!("\r\n--{boundary}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n42\r\n--{boundary}--\r\n").bytes());
-    let r = ureq::post(&app.url("/api/v1/attachments"))
-        .set(
-            "Authorization",
-            &format!("Bearer {}", member.token.clone().unwrap()),
-        )
-        .set(
-            "Content-Type",
-            &format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send_bytes(&body);
-    let status = match r {
-        Ok(r) => r.status(),
-        Err(ureq::Error::Status(s, _)) => s,
-        Err(e) => panic!("{e}"),
-    };
-    assert_eq!(status, 422);
+    body.extend(format!("\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"note\"\r\n\r\n42\r\n--{BOUNDARY}--\r\n").bytes());
+    assert_eq!(
+        member.post_multipart("/api/v1/attachments", &body).status,
+        422
+    );
     // And a body without a file part is 422 too.
     let empty = format!(
-        "--{boundary}\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\ntext\r\n--{boundary}--\r\n"
+        "--{BOUNDARY}\r\nContent-Disposition: form-data; name=\"file\"\r\n\r\ntext\r\n--{BOUNDARY}--\r\n"
     );
-    let r = ureq::post(&app.url("/api/v1/attachments"))
-        .set(
-            "Authorization",
-            &format!("Bearer {}", member.token.clone().unwrap()),
-        )
-        .set(
-            "Content-Type",
-            &format!("multipart/form-data; boundary={boundary}"),
-        )
-        .send_string(&empty);
-    let status = match r {
-        Ok(r) => r.status(),
-        Err(ureq::Error::Status(s, _)) => s,
-        Err(e) => panic!("{e}"),
-    };
-    assert_eq!(status, 422);
+    assert_eq!(
+        member
+            .post_multipart("/api/v1/attachments", empty.as_bytes())
+            .status,
+        422
+    );
 }
 
 /// A token secret short enough to be guessed from one token is refused at start.
