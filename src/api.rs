@@ -4,6 +4,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{AppResult, Validator};
+use crate::message::msg;
 
 pub const MAX_PER_PAGE: i64 = 100;
 pub const DEFAULT_PER_PAGE: i64 = 20;
@@ -50,12 +51,12 @@ impl PageRequest {
         v.check(
             (1..=1_000_000).contains(&page),
             "page",
-            "must be between 1 and 1000000",
+            msg::BETWEEN.with("min", 1).with("max", 1_000_000),
         );
         v.check(
             (1..=MAX_PER_PAGE).contains(&per_page),
             "per_page",
-            format!("must be between 1 and {MAX_PER_PAGE}"),
+            msg::BETWEEN.with("min", 1).with("max", MAX_PER_PAGE),
         );
         v.finish()?;
         Ok(Self { page, per_page })

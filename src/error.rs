@@ -14,6 +14,8 @@ use actix_web::{HttpResponse, ResponseError};
 use serde::Serialize;
 use utoipa::ToSchema;
 
+use crate::message::{from_serde, msg, Text};
+
 tokio::task_local! {
     /// The id of the request being served, set by the request-id middleware.
     pub static REQUEST_ID: String;
@@ -30,6 +32,19 @@ pub struct FieldError {
     pub field: String,
     /// What is wrong with it, in plain words.
     pub message: String,
+    /// The same message for pages, which show it in the viewer's language.
+    #[serde(skip)]
+    pub text: Text,
+}
+
+impl FieldError {
+    pub fn new(field: &str, text: Text) -> Self {
+        Self {
+            field: field.to_string(),
+            message: text.english(),
+            text,
+        }
+    }
 }
 
 /// Collects field errors; `finish` turns them into a 422 if there are any.
@@ -44,18 +59,15 @@ impl Validator {
     }
 
     /// Records an error for `field` unless `ok` holds.
-    pub fn check(&mut self, ok: bool, field: &str, message: impl Into<String>) -> &mut Self {
+    pub fn check(&mut self, ok: bool, field: &str, text: Text) -> &mut Self {
         if !ok {
-            self.add(field, message);
+            self.add(field, text);
         }
         self
     }
 
-    pub fn add(&mut self, field: &str, message: impl Into<String>) -> &mut Self {
-        self.errors.push(FieldError {
-            field: field.to_string(),
-            message: message.into(),
-        });
+    pub fn add(&mut self, field: &str, text: Text) -> &mut Self {
+        self.errors.push(FieldError::new(field, text));
         self
     }
 
@@ -63,7 +75,7 @@ impl Validator {
     /// characters do not count) and at most `max` characters.
     pub fn text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         if !value.chars().any(|c| !c.is_whitespace() && !is_format(c)) {
-            self.add(field, "must not be empty")
+            self.add(field, msg::EMPTY)
         } else {
             self.max_len(field, value, max)
         }
@@ -75,15 +87,12 @@ impl Validator {
     pub fn max_len(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         let len = value.chars().count();
         if len > max {
-            return self.add(
-                field,
-                format!("must be at most {max} characters (got {len})"),
-            );
+            return self.add(field, msg::TOO_LONG.with("max", max).with("got", len));
         }
         self.check(
             !value.chars().any(|c| c.is_control() || is_format(c)),
             field,
-            "must not contain control or invisible formatting characters",
+            msg::INVISIBLE,
         )
     }
 
@@ -92,17 +101,14 @@ impl Validator {
     pub fn long_text(&mut self, field: &str, value: &str, max: usize) -> &mut Self {
         let len = value.chars().count();
         if len > max {
-            return self.add(
-                field,
-                format!("must be at most {max} characters (got {len})"),
-            );
+            return self.add(field, msg::TOO_LONG.with("max", max).with("got", len));
         }
         self.check(
             !value.chars().any(|c| {
                 (c.is_control() && !matches!(c, '\n' | '\r' | '\t')) || is_bidi_control(c)
             }),
             field,
-            "must not contain control or invisible formatting characters",
+            msg::INVISIBLE,
         )
     }
 
@@ -181,11 +187,8 @@ impl AppError {
         }
     }
 
-    pub fn field(field: &str, message: impl Into<String>) -> Self {
-        Self::Validation(vec![FieldError {
-            field: field.into(),
-            message: message.into(),
-        }])
+    pub fn field(field: &str, text: Text) -> Self {
+        Self::Validation(vec![FieldError::new(field, text)])
     }
 
     /// Both errors' field messages, for a form checked in two steps; an error that is not a
@@ -424,10 +427,10 @@ pub fn deserialize_problem(path: &str, message: &str) -> AppError {
             } else {
                 format!("{parent}.{name}")
             };
-            return AppError::field(&full, "is required");
+            return AppError::field(&full, msg::REQUIRED);
         }
         None if parent.is_empty() => "body".to_string(),
         None => parent.to_string(),
     };
-    AppError::field(&field, clean)
+    AppError::field(&field, from_serde(&clean))
 }

@@ -7,6 +7,7 @@ use std::future::Future;
 use std::pin::Pin;
 
 use crate::error::{deserialize_problem, AppError};
+use crate::message::msg;
 
 /// Largest JSON body accepted by default.
 pub const JSON_LIMIT: usize = 256 * 1024;
@@ -77,21 +78,19 @@ impl<T: DeserializeOwned + 'static, const LIMIT: usize> FromRequest for JsonBody
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, AppError> {
     match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
         Some(b'{') => {}
-        Some(_) => return Err(AppError::field("body", "must be a JSON object")),
-        None => return Err(AppError::field("body", "is empty; send a JSON object")),
+        Some(_) => return Err(AppError::field("body", msg::JSON_OBJECT)),
+        None => return Err(AppError::field("body", msg::JSON_EMPTY)),
     }
     let value: serde_json::Value = serde_json::from_slice(bytes)
-        .map_err(|e| AppError::field("body", format!("not valid JSON: {e}")))?;
+        .map_err(|e| AppError::field("body", msg::JSON_INVALID.detailed(e.to_string())))?;
     if let Some(path) = nul_in(&value, String::new()) {
-        return Err(AppError::field(&path, NUL_MESSAGE));
+        return Err(AppError::field(&path, msg::NUL));
     }
     serde_path_to_error::deserialize(value).map_err(|e| {
         let path = e.path().to_string();
         deserialize_problem(&path, &e.into_inner().to_string())
     })
 }
-
-const NUL_MESSAGE: &str = "must not contain NUL characters";
 
 /// The path of the first string (or key) holding a NUL character, as serde names fields.
 fn nul_in(value: &serde_json::Value, path: String) -> Option<String> {
@@ -138,7 +137,7 @@ pub fn parse_query<T: DeserializeOwned>(query: &str) -> Result<T, AppError> {
     if let Some((key, _)) =
         form_urlencoded::parse(query.as_bytes()).find(|(k, v)| k.contains('\0') || v.contains('\0'))
     {
-        return Err(AppError::field(&key.replace('\0', ""), NUL_MESSAGE));
+        return Err(AppError::field(&key.replace('\0', ""), msg::NUL));
     }
     let de = serde_urlencoded::Deserializer::new(form_urlencoded::parse(query.as_bytes()));
     serde_path_to_error::deserialize(de).map_err(|e| {

@@ -14,6 +14,7 @@ pub mod findings;
 pub mod health;
 pub mod home;
 pub mod limits;
+pub mod message;
 pub mod openapi;
 pub mod org;
 pub mod secret;

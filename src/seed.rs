@@ -141,7 +141,11 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
         let mut enterprise_ids = HashMap::new();
         for e in &demo.enterprises {
             crate::org::credit_code::validate(&e.credit_code).map_err(|m| {
-                AppError::internal(format!("seed credit code {}: {m}", e.credit_code))
+                AppError::internal(format!(
+                    "seed credit code {}: {}",
+                    e.credit_code,
+                    m.english()
+                ))
             })?;
             let row = store::insert_enterprise(
                 conn,

@@ -7,6 +7,7 @@ use argon2::password_hash::{PasswordHash, PasswordHasher, PasswordVerifier, Salt
 use argon2::Argon2;
 
 use crate::error::{AppError, AppResult};
+use crate::message::{msg, Text};
 
 pub const MIN_LENGTH: usize = 10;
 pub const MAX_LENGTH: usize = 256;
@@ -65,16 +66,16 @@ fn is_trivial(password: &str) -> bool {
 }
 
 /// Checks a new password's strength; the message names what is wrong.
-pub fn check_strength(password: &str) -> Result<(), String> {
+pub fn check_strength(password: &str) -> Result<(), Text> {
     let len = password.chars().count();
     if len < MIN_LENGTH {
-        return Err(format!("must be at least {MIN_LENGTH} characters"));
+        return Err(msg::PASSWORD_SHORT.with("min", MIN_LENGTH));
     }
     if len > MAX_LENGTH {
-        return Err(format!("must be at most {MAX_LENGTH} characters"));
+        return Err(msg::PASSWORD_LONG.with("max", MAX_LENGTH));
     }
     if is_common(password) || is_trivial(password) {
-        return Err("is too common or too easy to guess; choose another".into());
+        return Err(msg::PASSWORD_COMMON);
     }
     Ok(())
 }

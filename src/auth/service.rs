@@ -10,6 +10,7 @@ use crate::db::types::now;
 use crate::db::Db;
 use crate::error::{AppError, AppResult};
 use crate::limits::PasswordHashing;
+use crate::message::msg;
 
 /// The client's address for throttling: the TCP peer, or the last `X-Forwarded-For` hop (the one
 /// the proxy added) when the platform is configured to sit behind a trusted proxy.
@@ -108,7 +109,7 @@ pub async fn change_own_password(
     v.check(
         change.new_password != change.current_password,
         "new_password",
-        "must differ from the current password",
+        msg::PASSWORD_SAME,
     );
     v.finish()?;
     let id = actor.id;
@@ -132,12 +133,7 @@ pub async fn change_own_password(
         .await?;
     let hash = match (ok, hash) {
         (true, Some(hash)) => hash?,
-        _ => {
-            return Err(AppError::field(
-                "current_password",
-                "is not your current password",
-            ))
-        }
+        _ => return Err(AppError::field("current_password", msg::PASSWORD_WRONG)),
     };
     db.write(move |conn| {
         user::set_password_hash(conn, id, &hash)?;

@@ -22,6 +22,7 @@ use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult, Problem};
 use crate::findings::model::{AttachmentId, UserId};
 use crate::findings::{service, store};
+use crate::message::msg;
 #[cfg(test)]
 use crate::web::form::clean_name;
 use crate::web::form::{read_multipart, Upload};
@@ -224,7 +225,7 @@ pub async fn store_photos(settings: &Settings, uploads: Vec<Upload>) -> AppResul
     let mut out = Vec::with_capacity(uploads.len());
     for file in uploads {
         out.push(store(settings, file).await.map_err(|e| match e {
-            AppError::UnsupportedMedia(m) => AppError::field("photo", m),
+            AppError::UnsupportedMedia(_) => AppError::field("photo", msg::FILE_KIND),
             other => other,
         })?);
     }
@@ -265,16 +266,10 @@ pub async fn upload(
         .chain(files.iter().map(|f| f.field.as_str()))
         .find(|name| *name != "file");
     if let Some(name) = unknown {
-        return Err(AppError::field(
-            name,
-            "is not a field of this form (send only `file`)",
-        ));
+        return Err(AppError::field(name, msg::UPLOAD_ONLY_FILE));
     }
     let Some(file) = files.into_iter().next() else {
-        return Err(AppError::field(
-            "file",
-            "is required (multipart field `file`)",
-        ));
+        return Err(AppError::field("file", msg::UPLOAD_FILE_REQUIRED));
     };
     let stored = store(&settings, file).await?;
     let user = actor.id;

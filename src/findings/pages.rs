@@ -216,7 +216,7 @@ async fn create(
     .await;
     match result {
         Ok((id, _)) => Ok(see_other(&format!("/findings/{id}"))),
-        Err(err) => match form_errors(&err) {
+        Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => render_form(
                 &pages,
                 &ctx,
@@ -316,7 +316,7 @@ async fn act(
     .await;
     match result {
         Ok(_) => Ok(see_other(&format!("/findings/{id}"))),
-        Err(err) => match form_errors(&err) {
+        Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
                 render_detail(
                     &pages,

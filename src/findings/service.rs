@@ -21,6 +21,7 @@ use crate::findings::model::*;
 use crate::findings::policy;
 use crate::findings::store::{self, Insert, NewEvent};
 pub use crate::findings::transition::transition;
+use crate::message::msg;
 use crate::org::model::{AllianceLevel, EnterpriseRow};
 use crate::org::{service as org_service, store as org};
 
@@ -31,10 +32,7 @@ pub fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
         Some(k) if !k.is_empty() && k.len() <= 100 && k.bytes().all(|b| b.is_ascii_graphic()) => {
             Ok(Some(k.to_string()))
         }
-        Some(_) => Err(AppError::field(
-            "Idempotency-Key",
-            "must be 1–100 visible ASCII characters (a UUID is a good choice)",
-        )),
+        Some(_) => Err(AppError::field("Idempotency-Key", msg::IDEMPOTENCY_KEY)),
     }
 }
 
@@ -49,16 +47,17 @@ pub(super) fn check_attachments(
     v.check(
         unique.len() == ids.len(),
         "attachment_ids",
-        "lists an attachment twice",
+        msg::ATTACHMENT_TWICE,
     );
-    v.check(ids.len() <= 20, "attachment_ids", "at most 20 attachments");
+    v.check(
+        ids.len() <= 20,
+        "attachment_ids",
+        msg::ATTACHMENTS_MAX.with("max", 20),
+    );
     let uploaders = store::attachment_uploaders(conn, ids)?;
     for id in ids {
         if uploaders.get(id) != Some(&policy.actor.id) {
-            v.add(
-                "attachment_ids",
-                format!("attachment {id} is not one you uploaded"),
-            );
+            v.add("attachment_ids", msg::ATTACHMENT_NOT_YOURS.with("id", id));
         }
     }
     Ok(())
@@ -69,11 +68,7 @@ fn cost_cents(v: &mut Validator, cost: Option<f64>) -> Option<i64> {
     let cents = (cost * 100.0).round();
     let ok =
         cost.is_finite() && (0.0..=1e9).contains(&cost) && ((cost * 100.0) - cents).abs() < 1e-6;
-    v.check(
-        ok,
-        "cost",
-        "must be an amount in yuan between 0 and 1,000,000,000 with at most 2 decimals",
-    );
+    v.check(ok, "cost", msg::COST);
     ok.then_some(cents as i64)
 }
 
@@ -92,7 +87,7 @@ fn review_alliance(
         v.check(
             theirs.iter().any(|(a, _)| *a == asked),
             "alliance_id",
-            "the enterprise is not a member of this alliance",
+            msg::NOT_ALLIANCE_MEMBER,
         );
         return Ok(Some(asked));
     }
@@ -187,7 +182,7 @@ fn report_tx(
         v.check(
             asked == source,
             "source",
-            format!("is `{source}` for reports you make; mutual-inspection findings come from inspections"),
+            msg::SOURCE_FIXED.with("source", source),
         );
     }
     let alliance = review_alliance(conn, policy, &mut v, enterprise.id, new.alliance_id)?;
@@ -217,11 +212,11 @@ fn resolve_target(
     policy: &Policy,
     new: &NewFinding,
 ) -> AppResult<(EnterpriseRow, Source)> {
-    let missing = || AppError::field("enterprise_id", "no such enterprise in your scope");
+    let missing = || AppError::field("enterprise_id", msg::ENTERPRISE_OUT_OF_SCOPE);
     let id = new
         .enterprise_id
         .or(policy.own_enterprise())
-        .ok_or_else(|| AppError::field("enterprise_id", "is required"))?;
+        .ok_or_else(|| AppError::field("enterprise_id", msg::REQUIRED))?;
     let enterprise = org::enterprise(conn, id)?.ok_or_else(missing)?;
     let place = org_service::enterprise_place(conn, &enterprise)?;
     let source = policy::report_source(policy, &place).ok_or_else(missing)?;
@@ -248,19 +243,13 @@ fn validate_new(
     let cents = cost_cents(v, new.cost);
     match (new.treatment, new.deadline) {
         (Treatment::Deadline, None) => {
-            v.add(
-                "deadline",
-                "is required for 限期整改 (treatment `deadline`)",
-            );
+            v.add("deadline", msg::DEADLINE_REQUIRED);
         }
         (Treatment::Deadline, Some(d)) => {
-            v.check(d >= today(), "deadline", "must be today or later");
+            v.check(d >= today(), "deadline", msg::TODAY_OR_LATER);
         }
         (Treatment::OnTheSpot, Some(_)) => {
-            v.add(
-                "deadline",
-                "applies only to 限期整改; 即查即改 is fixed on the spot",
-            );
+            v.add("deadline", msg::DEADLINE_ON_THE_SPOT);
         }
         (Treatment::OnTheSpot, None) => {}
     }
@@ -390,11 +379,11 @@ pub fn list(
         v.check(
             SORTS.contains(&sort.as_str()),
             "sort",
-            format!("must be one of {}", SORTS.join(", ")),
+            msg::ONE_OF.with("choices", SORTS.join(", ")),
         );
     }
     if let (Some(from), Some(to)) = (q.from, q.to) {
-        v.check(from <= to, "from", "must not be after `to`");
+        v.check(from <= to, "from", msg::FROM_AFTER_TO);
     }
     v.finish()?;
     let region_ids = match q.region_id {

@@ -13,6 +13,7 @@ use crate::findings::lifecycle::{self, Refusal};
 use crate::findings::model::*;
 use crate::findings::service::{check_attachments, facts, visible};
 use crate::findings::store::{self, NewEvent};
+use crate::message::msg;
 
 /// The answer to a refused action: 403 for the wrong person, 409 for the wrong moment.
 fn refused(row: &FindingRow, action: Action, refusal: Refusal) -> AppError {
@@ -80,32 +81,32 @@ fn validate_transition(
     let has_note = !req.note.trim().is_empty();
     match req.action {
         Action::Reject | Action::Void => {
-            v.check(has_note, "note", "a reason is required");
+            v.check(has_note, "note", msg::REASON_REQUIRED);
         }
         Action::SubmitRectification => {
             v.check(
                 !req.attachment_ids.is_empty(),
                 "attachment_ids",
-                "attach at least one photo or document of the rectification",
+                msg::RECTIFICATION_PROOF,
             );
         }
         Action::RequestExtension => {
             match req.deadline {
                 None => {
-                    v.add("deadline", "the new deadline asked for is required");
+                    v.add("deadline", msg::EXTENSION_DATE_REQUIRED);
                 }
                 Some(d) => {
-                    v.check(d >= today(), "deadline", "must be today or later");
+                    v.check(d >= today(), "deadline", msg::TODAY_OR_LATER);
                     v.check(
                         row.deadline.is_none_or(|cur| d > cur),
                         "deadline",
-                        "must be later than the current deadline",
+                        msg::AFTER_CURRENT_DEADLINE,
                     );
                     change.requested = Some(d);
                     change.event_deadline = Some(d);
                 }
             }
-            v.check(has_note, "note", "say why more time is needed");
+            v.check(has_note, "note", msg::WHY_MORE_TIME);
         }
         Action::GrantExtension | Action::RefuseExtension => {
             // The life cycle made sure a request is pending.

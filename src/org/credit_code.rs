@@ -2,6 +2,8 @@
 //! 31-character alphabet (digits and capitals without I, O, S, V, Z), the last being a check
 //! character computed from the first 17 with weights 3^i mod 31.
 
+use crate::message::{msg, Text};
+
 const ALPHABET: &[u8; 31] = b"0123456789ABCDEFGHJKLMNPQRTUWXY";
 const WEIGHTS: [u32; 17] = [
     1, 3, 9, 27, 19, 26, 16, 17, 20, 29, 25, 13, 8, 24, 10, 30, 28,
@@ -26,25 +28,23 @@ pub fn check_char(first17: &str) -> Option<char> {
 }
 
 /// Validates a code; the error says what is wrong, in words a user can act on.
-pub fn validate(code: &str) -> Result<(), String> {
+pub fn validate(code: &str) -> Result<(), Text> {
     let len = code.chars().count();
     if len != 18 {
-        return Err(format!("must be 18 characters (got {len})"));
+        return Err(msg::CREDIT_CODE_LENGTH.with("got", len));
     }
-    if let Some(bad) = code.bytes().find(|&b| value(b).is_none()) {
-        return Err(format!(
-            "contains `{}`, which is not allowed (digits and capital letters except I, O, S, V, Z)",
-            bad as char
-        ));
+    if let Some(bad) = code
+        .chars()
+        .find(|&c| !c.is_ascii() || value(c as u8).is_none())
+    {
+        return Err(msg::CREDIT_CODE_CHAR.with("char", bad));
     }
     if !code.as_bytes()[2..8].iter().all(u8::is_ascii_digit) {
-        return Err("characters 3–8 must be the digits of an administrative division code".into());
+        return Err(msg::CREDIT_CODE_DIVISION);
     }
     let expected = check_char(&code[..17]).expect("length and alphabet checked above");
     if !code.ends_with(expected) {
-        return Err(
-            "check character does not match (GB 32100-2015); please re-check the code".into(),
-        );
+        return Err(msg::CREDIT_CODE_CHECK);
     }
     Ok(())
 }
@@ -74,6 +74,7 @@ mod tests {
     fn rejects_a_wrong_check_character() {
         assert!(validate("91350100M000100Y44")
             .unwrap_err()
+            .english()
             .contains("check character"));
     }
 
@@ -81,10 +82,15 @@ mod tests {
     fn rejects_bad_length_and_alphabet() {
         assert!(validate("91350100M000100Y4")
             .unwrap_err()
+            .english()
             .contains("18 characters"));
-        assert!(validate("91350100M0001O0Y43").unwrap_err().contains("`O`"));
+        assert!(validate("91350100M0001O0Y43")
+            .unwrap_err()
+            .english()
+            .contains("`O`"));
         assert!(validate("913501A0M000100Y43")
             .unwrap_err()
+            .english()
             .contains("administrative"));
     }
 

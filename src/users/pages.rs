@@ -12,6 +12,7 @@ use crate::db::ids::{AllianceId, EnterpriseId};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::limits::PasswordHashing;
+use crate::message::msg;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
 use crate::web::form::PageForm;
@@ -126,7 +127,7 @@ fn id_list(text: &str) -> Result<Vec<AllianceId>, AppError> {
             s.trim()
                 .parse()
                 .map(AllianceId)
-                .map_err(|_| AppError::field("alliance_ids", "ids separated by commas"))
+                .map_err(|_| AppError::field("alliance_ids", msg::IDS_COMMAS))
         })
         .collect()
 }
@@ -232,7 +233,7 @@ async fn update(
             password: Some(form.text("password").to_string()),
             ..Default::default()
         },
-        _ => return Err(AppError::field("action", "unknown action").into()),
+        _ => return Err(AppError::field("action", msg::UNKNOWN_ACTION).into()),
     };
     let reset = match patch.password.clone() {
         Some(pw) => Some(service::prepare_password(&hashing, Some(pw)).await?),
@@ -248,7 +249,7 @@ async fn update(
             let flash = pages.word(ctx.lang, "password_was_reset");
             render_detail(&pages, &db, &ctx, actor, id, Some(flash), json!({})).await
         }
-        Err(err) => match form_errors(&err) {
+        Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => render_detail(&pages, &db, &ctx, actor, id, None, errors).await,
             None => Err(err.into()),
         },

@@ -5,6 +5,7 @@ use serde_json::json;
 
 use std::collections::HashMap;
 
+use crate::message::msg;
 pub use crate::users::model::*;
 
 use crate::access::{Area, Columns, Place, Policy, Predicate};
@@ -172,45 +173,33 @@ fn check_scope(conn: &mut AnyConnection, v: &mut Validator, new: &NewUser) -> Ap
     let (region, industry, enterprise) = (new.region_id, new.industry_id, new.enterprise_id);
     match new.role {
         Role::Admin | Role::Expert => {
-            v.check(region.is_none(), "region_id", "must be empty for this role");
-            v.check(
-                industry.is_none(),
-                "industry_id",
-                "must be empty for this role",
-            );
-            v.check(
-                enterprise.is_none(),
-                "enterprise_id",
-                "must be empty for this role",
-            );
+            v.check(region.is_none(), "region_id", msg::EMPTY_FOR_ROLE);
+            v.check(industry.is_none(), "industry_id", msg::EMPTY_FOR_ROLE);
+            v.check(enterprise.is_none(), "enterprise_id", msg::EMPTY_FOR_ROLE);
         }
         Role::Regulator => {
             v.check(
                 region.is_some() || industry.is_some(),
                 "region_id",
-                "a regulator needs a region (district or street) or an industry",
+                msg::REGULATOR_NEEDS_AREA,
             );
             v.check(
                 enterprise.is_none(),
                 "enterprise_id",
-                "must be empty for a regulator",
+                msg::EMPTY_FOR_REGULATOR,
             );
         }
         Role::Enterprise => {
-            v.check(
-                enterprise.is_some(),
-                "enterprise_id",
-                "an enterprise user needs an enterprise",
-            );
+            v.check(enterprise.is_some(), "enterprise_id", msg::NEEDS_ENTERPRISE);
             v.check(
                 region.is_none(),
                 "region_id",
-                "must be empty for an enterprise user",
+                msg::EMPTY_FOR_ENTERPRISE_USER,
             );
             v.check(
                 industry.is_none(),
                 "industry_id",
-                "must be empty for an enterprise user",
+                msg::EMPTY_FOR_ENTERPRISE_USER,
             );
         }
     }
@@ -218,33 +207,33 @@ fn check_scope(conn: &mut AnyConnection, v: &mut Validator, new: &NewUser) -> Ap
         v.check(
             org::region(conn, region)?.is_some(),
             "region_id",
-            "no such region",
+            msg::NO_SUCH_REGION,
         );
     }
     if let Some(industry) = industry {
         v.check(
             org::industry(conn, industry)?.is_some(),
             "industry_id",
-            "no such industry",
+            msg::NO_SUCH_INDUSTRY,
         );
     }
     if let Some(enterprise) = enterprise {
         v.check(
             org::enterprise(conn, enterprise)?.is_some(),
             "enterprise_id",
-            "no such enterprise",
+            msg::NO_SUCH_ENTERPRISE,
         );
     }
     if new.role != Role::Expert {
         v.check(
             new.alliance_ids.is_empty(),
             "alliance_ids",
-            "only experts are assigned to alliances",
+            msg::ONLY_EXPERTS_ASSIGNED,
         );
     }
     for id in &new.alliance_ids {
         if org::alliance(conn, *id)?.is_none() {
-            v.add("alliance_ids", format!("no such alliance: {id}"));
+            v.add("alliance_ids", msg::NO_SUCH_ALLIANCE.with("id", id));
         }
     }
     Ok(())
@@ -347,16 +336,12 @@ pub fn create(
         if !in_scope {
             return Err(AppError::field(
                 "enterprise_id",
-                "no such enterprise in your scope",
+                msg::ENTERPRISE_OUT_OF_SCOPE,
             ));
         }
     }
     let mut v = Validator::new();
-    v.check(
-        is_plausible_email(&new.email),
-        "email",
-        "is not a valid email address",
-    );
+    v.check(is_plausible_email(&new.email), "email", msg::BAD_EMAIL);
     v.text("name", &new.name, max::NAME);
     v.max_len("phone", &new.phone, max::PHONE);
     if let Some(pw) = &new.password {
@@ -436,22 +421,18 @@ pub fn update(
         }
     }
     if is_self && patch.active == Some(false) {
-        v.add("active", "you cannot deactivate your own account");
+        v.add("active", msg::DEACTIVATE_SELF);
     }
     if let Some(ids) = &patch.alliance_ids {
         v.check(
             current.role == Role::Expert,
             "alliance_ids",
-            "only experts are assigned to alliances",
+            msg::ONLY_EXPERTS_ASSIGNED,
         );
-        v.check(
-            policy.is_admin(),
-            "alliance_ids",
-            "only admins assign experts",
-        );
+        v.check(policy.is_admin(), "alliance_ids", msg::ONLY_ADMINS_ASSIGN);
         for a in ids {
             if org::alliance(conn, *a)?.is_none() {
-                v.add("alliance_ids", format!("no such alliance: {a}"));
+                v.add("alliance_ids", msg::NO_SUCH_ALLIANCE.with("id", a));
             }
         }
     }

@@ -55,6 +55,11 @@ impl ResponseError for PageError {
     }
 }
 
+/// Every error page there is (its title and text are looked up by these names).
+pub const ERROR_KINDS: &[&str] = &[
+    "400", "403", "404", "405", "408", "413", "415", "422", "429", "500", "503", "csrf",
+];
+
 /// The error page for a status (its title and text are looked up by this name).
 fn error_kind(status: StatusCode) -> &'static str {
     match status.as_u16() {

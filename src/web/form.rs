@@ -153,7 +153,7 @@ pub async fn read_multipart(
             }),
             None => {
                 let text = String::from_utf8(bytes)
-                    .map_err(|_| AppError::field(&name, "is not valid UTF-8 text"))?;
+                    .map_err(|_| AppError::field(&name, crate::message::msg::NOT_UTF8))?;
                 fields.push((name, text));
             }
         }
@@ -237,7 +237,7 @@ impl FromRequest for PageForm {
                 .find(|(k, v)| k.contains('\0') || v.contains('\0'))
             {
                 let field = k.replace('\0', "");
-                return Err(AppError::field(&field, "must not contain NUL characters").into());
+                return Err(AppError::field(&field, crate::message::msg::NUL).into());
             }
             Ok(Self { fields, files })
         })

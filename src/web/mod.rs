@@ -7,7 +7,7 @@ mod list;
 pub mod pages;
 pub mod trail;
 
-pub use errors::{page_errors, PageError, PageErrorKind};
+pub use errors::{page_errors, PageError, PageErrorKind, ERROR_KINDS};
 pub use list::{list_url, page_number, pager, PageParam};
 
 use std::collections::HashMap;
@@ -177,9 +177,34 @@ impl Pages {
         if let Value::Object(extra) = data {
             root.extend(extra);
         }
+        let problems = self.problems(ctx.lang, root.get("errors"));
+        root.insert("problems".into(), problems);
         self.registry
             .render(template, &Value::Object(root))
             .map_err(|e| AppError::internal(format!("render {template}: {e}")))
+    }
+}
+
+impl Pages {
+    /// A form's errors as the list above it: each message with the field's label, as the form
+    /// names it (`null` when there are none).
+    fn problems(&self, lang: Lang, errors: Option<&Value>) -> Value {
+        let Some(Value::Object(errors)) = errors else {
+            return Value::Null;
+        };
+        if errors.is_empty() {
+            return Value::Null;
+        }
+        let dictionary = &self.dictionaries[lang.code()];
+        errors
+            .iter()
+            .map(|(field, message)| {
+                let label = crate::message::field_label(field)
+                    .and_then(|k| dictionary[k].as_str())
+                    .map(|l| l.split(['（', '(']).next().unwrap_or(l).trim().to_string());
+                json!({"field": field, "label": label, "message": message})
+            })
+            .collect()
     }
 }
 
@@ -284,14 +309,16 @@ impl PageContext {
     }
 }
 
-/// The per-field messages of a validation error, for re-rendering a form: `{field: message}`.
-pub fn form_errors(err: &AppError) -> Option<Value> {
+/// The per-field messages of a validation error in the page's language, for re-rendering a
+/// form: `{field: message}`.
+pub fn form_errors(pages: &Pages, lang: Lang, err: &AppError) -> Option<Value> {
     match err {
         AppError::Validation(errors) => {
+            let dictionary = &pages.dictionaries[lang.code()];
             let mut map = Map::new();
             for e in errors {
                 map.entry(e.field.clone())
-                    .or_insert_with(|| Value::String(e.message.clone()));
+                    .or_insert_with(|| Value::String(e.text.render(dictionary)));
             }
             Some(Value::Object(map))
         }
@@ -307,7 +334,7 @@ pub fn form_failure(
     err: AppError,
     conflict: (&str, &str),
 ) -> Result<(Value, StatusCode), PageError> {
-    if let Some(errors) = form_errors(&err) {
+    if let Some(errors) = form_errors(pages, lang, &err) {
         return Ok((errors, StatusCode::UNPROCESSABLE_ENTITY));
     }
     match err {

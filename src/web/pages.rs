@@ -183,7 +183,7 @@ async fn account_password(
             let data = json!({"errors": {}, "flash": flash});
             pages.page(&ctx, &actor, StatusCode::OK, "account", data)
         }
-        Err(err) => match crate::web::form_errors(&err) {
+        Err(err) => match crate::web::form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
                 let data = json!({"errors": errors});
                 pages.page(

@@ -393,14 +393,19 @@ pub const BOUNDARY: &str = "----sa-test-boundary-7d93";
 
 /// Every Rust source file of the crate (for tests about the code's own shape).
 pub fn source_files() -> Vec<std::path::PathBuf> {
+    files_under("src", "rs")
+}
+
+/// Every file with extension `ext` under the crate's folder `dir`.
+pub fn files_under(dir: &str, ext: &str) -> Vec<std::path::PathBuf> {
     let mut out = Vec::new();
-    let mut stack = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("src")];
+    let mut stack = vec![std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join(dir)];
     while let Some(dir) = stack.pop() {
         for entry in std::fs::read_dir(dir).unwrap() {
             let path = entry.unwrap().path();
             if path.is_dir() {
                 stack.push(path);
-            } else if path.extension().is_some_and(|e| e == "rs") {
+            } else if path.extension().is_some_and(|e| e == ext) {
                 out.push(path);
             }
         }

@@ -9,6 +9,7 @@ mod common;
 mod durability;
 mod enums;
 mod findings;
+mod i18n;
 mod input;
 mod logs;
 mod migrations;

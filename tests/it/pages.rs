@@ -248,7 +248,7 @@ fn a_regulator_registers_an_enterprise_through_the_form() {
     );
     assert_eq!(bad.status, 422);
     assert!(
-        bad.body.contains("check character"),
+        bad.body.contains("校验码不符"),
         "the form names the credit-code problem"
     );
     assert!(bad.body.contains("东城小吃"), "typed values are kept");

@@ -8,6 +8,7 @@ use crate::audit;
 use crate::db::types::today;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, Validator};
+use crate::message::msg;
 use crate::org::model::*;
 use crate::org::service::{enterprise_by_credit_code, enterprise_place};
 use crate::org::store;
@@ -84,14 +85,14 @@ fn check_alliance_fields(
         v.check(
             store::region(conn, region)?.is_some(),
             "region_id",
-            "no such region",
+            msg::NO_SUCH_REGION,
         );
     }
     if let Some(industry) = industry {
         v.check(
             store::industry(conn, industry)?.is_some(),
             "industry_id",
-            "no such industry",
+            msg::NO_SUCH_INDUSTRY,
         );
     }
     Ok(())
@@ -108,11 +109,7 @@ fn check_lead(
         Some(row) => policy.sight(&enterprise_place(conn, &row)?) == Sight::Full,
         None => false,
     };
-    v.check(
-        visible,
-        "lead_enterprise_id",
-        "no such enterprise in your scope",
-    );
+    v.check(visible, "lead_enterprise_id", msg::ENTERPRISE_OUT_OF_SCOPE);
     Ok(())
 }
 
@@ -137,11 +134,7 @@ pub fn create_alliance(
                 | (AllianceLevel::Street, RegionLevel::Street)
                 | (AllianceLevel::Zone, RegionLevel::Zone)
         );
-        v.check(
-            fits,
-            "region_id",
-            "the region's level must match the alliance's level",
-        );
+        v.check(fits, "region_id", msg::REGION_LEVEL);
     }
     v.finish()?;
     policy.require_manage_alliance(new.region_id, new.industry_id)?;
@@ -248,7 +241,7 @@ pub fn add_member(
         _ => {
             return Err(AppError::field(
                 "enterprise_id",
-                "no such enterprise in your scope",
+                msg::ENTERPRISE_OUT_OF_SCOPE,
             ))
         }
     };

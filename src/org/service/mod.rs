@@ -12,6 +12,7 @@ use crate::api::{PageRequest, Paginated};
 use crate::audit;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, Validator};
+use crate::message::msg;
 use crate::org::credit_code;
 use crate::org::model::*;
 use crate::org::store;
@@ -40,14 +41,14 @@ fn check_enterprise_fields(
         v.check(
             store::region(conn, region)?.is_some(),
             "region_id",
-            "no such region",
+            msg::NO_SUCH_REGION,
         );
     }
     if let Some(industry) = f.industry_id {
         v.check(
             store::industry(conn, industry)?.is_some(),
             "industry_id",
-            "no such industry",
+            msg::NO_SUCH_INDUSTRY,
         );
     }
     if let Some(address) = &f.address {
@@ -58,11 +59,7 @@ fn check_enterprise_fields(
     }
     if let Some(phone) = &f.contact_phone {
         v.max_len("contact_phone", phone, max::CONTACT_PHONE);
-        v.check(
-            valid_phone(phone),
-            "contact_phone",
-            "may contain only digits, spaces and + - ( )",
-        );
+        v.check(valid_phone(phone), "contact_phone", msg::PHONE_CHARS);
     }
     Ok(())
 }
@@ -104,7 +101,7 @@ pub fn list_enterprises(
         if !known.contains(&sort.as_str()) {
             return Err(AppError::field(
                 "sort",
-                format!("must be one of {}", known.join(", ")),
+                msg::ONE_OF.with("choices", known.join(", ")),
             ));
         }
     }
@@ -237,9 +234,6 @@ pub fn enterprise_by_credit_code(
     let code = credit_code::normalize(code);
     match store::enterprise_by_credit_code(conn, &code)? {
         Some(row) if policy.sight(&enterprise_place(conn, &row)?) == Sight::Full => Ok(row.id),
-        _ => Err(AppError::field(
-            field,
-            "no enterprise with this credit code in your scope",
-        )),
+        _ => Err(AppError::field(field, msg::CREDIT_CODE_OUT_OF_SCOPE)),
     }
 }

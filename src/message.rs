@@ -1,0 +1,221 @@
+//! The messages people read about what they typed: a key of the page dictionaries
+//! (`templates/i18n/*.json`) with the values it names. The API sends them in English; pages show
+//! them in the viewer's language. Every key is listed in [`msg::ALL`], and a test fails when one
+//! is missing from either dictionary.
+
+use std::sync::LazyLock;
+
+use serde_json::Value;
+
+/// One message: its dictionary key and the values its `{placeholders}` stand for.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Text {
+    pub key: &'static str,
+    pub args: Vec<(&'static str, String)>,
+    /// What a library said, for API clients only (pages never show it).
+    pub detail: Option<String>,
+}
+
+impl Text {
+    pub const fn new(key: &'static str) -> Self {
+        Self {
+            key,
+            args: Vec::new(),
+            detail: None,
+        }
+    }
+
+    /// The message with `{name}` standing for `value`.
+    pub fn with(mut self, name: &'static str, value: impl std::fmt::Display) -> Self {
+        self.args.push((name, value.to_string()));
+        self
+    }
+
+    /// The message in a dictionary's language (the key itself if the dictionary lacks it, which
+    /// the dictionary test forbids).
+    pub fn render(&self, dictionary: &Value) -> String {
+        let mut out = dictionary[self.key]
+            .as_str()
+            .unwrap_or(self.key)
+            .to_string();
+        for (name, value) in &self.args {
+            out = out.replace(&format!("{{{name}}}"), value);
+        }
+        out
+    }
+
+    /// The message with a library's own words added for API clients.
+    pub fn detailed(mut self, detail: impl Into<String>) -> Self {
+        self.detail = Some(detail.into());
+        self
+    }
+
+    /// The message as the API sends it.
+    pub fn english(&self) -> String {
+        let text = self.render(&ENGLISH);
+        match &self.detail {
+            Some(detail) => format!("{text} ({detail})"),
+            None => text,
+        }
+    }
+}
+
+static ENGLISH: LazyLock<Value> = LazyLock::new(|| {
+    serde_json::from_str(include_str!("../templates/i18n/en.json"))
+        .expect("templates/i18n/en.json is valid JSON (checked by the page tests)")
+});
+
+/// Form fields and the dictionary keys of their labels, for messages shown above a form
+/// ("整改期限：…"). Fields a person never fills in are not listed (they are shown without a name).
+pub const FIELD_LABELS: &[(&str, &str)] = &[
+    ("title", "title"),
+    ("description", "description"),
+    ("grade", "grade"),
+    ("category", "category"),
+    ("treatment", "treatment"),
+    ("deadline", "deadline"),
+    ("cost", "cost_yuan"),
+    ("note", "note"),
+    ("photo", "photos"),
+    ("file", "photos"),
+    ("attachment_ids", "photos"),
+    ("enterprise_id", "enterprise"),
+    ("enterprise", "enterprise"),
+    ("alliance_id", "alliance"),
+    ("alliance_ids", "assigned_alliances"),
+    ("lead_enterprise_id", "lead_enterprise"),
+    ("lead_credit_code", "lead_enterprise"),
+    ("region_id", "region"),
+    ("industry_id", "industry"),
+    ("name", "name"),
+    ("credit_code", "credit_code"),
+    ("address", "address"),
+    ("contact_name", "contact_name"),
+    ("contact_phone", "contact_phone"),
+    ("phone", "phone"),
+    ("email", "email"),
+    ("password", "password"),
+    ("current_password", "current_password"),
+    ("new_password", "new_password"),
+    ("role", "role"),
+    ("level", "level"),
+    ("scale", "scale"),
+    ("founded_on", "founded_on"),
+    ("from", "date_from"),
+    ("to", "date_to"),
+    ("active", "status"),
+];
+
+/// The dictionary key of a form field's label.
+pub fn field_label(field: &str) -> Option<&'static str> {
+    FIELD_LABELS
+        .iter()
+        .find(|(f, _)| *f == field)
+        .map(|(_, label)| *label)
+}
+
+macro_rules! catalog {
+    ($($name:ident = $key:literal,)*) => {
+        $(pub const $name: Text = Text::new($key);)*
+        /// Every message key, for the dictionary test.
+        pub const ALL: &[&str] = &[$($key),*];
+    };
+}
+
+/// The messages, by what they say.
+pub mod msg {
+    use super::Text;
+
+    catalog! {
+        EMPTY = "msg_empty",
+        REQUIRED = "msg_required",
+        TOO_LONG = "msg_too_long",
+        INVISIBLE = "msg_invisible",
+        NUL = "msg_nul",
+        NOT_UTF8 = "msg_not_utf8",
+        NOT_NUMBER = "msg_not_number",
+        NOT_DATE = "msg_not_date",
+        NOT_LISTED = "msg_not_listed",
+        INVALID = "msg_invalid",
+        JSON_OBJECT = "msg_json_object",
+        JSON_EMPTY = "msg_json_empty",
+        JSON_INVALID = "msg_json_invalid",
+        BETWEEN = "msg_between",
+        ONE_OF = "msg_one_of",
+        UNKNOWN_ACTION = "msg_unknown_action",
+        EMPTY_FOR_ROLE = "msg_empty_for_role",
+        REGULATOR_NEEDS_AREA = "msg_regulator_needs_area",
+        EMPTY_FOR_REGULATOR = "msg_empty_for_regulator",
+        NEEDS_ENTERPRISE = "msg_needs_enterprise",
+        EMPTY_FOR_ENTERPRISE_USER = "msg_empty_for_enterprise_user",
+        NO_SUCH_REGION = "msg_no_such_region",
+        NO_SUCH_INDUSTRY = "msg_no_such_industry",
+        NO_SUCH_ENTERPRISE = "msg_no_such_enterprise",
+        NO_SUCH_ALLIANCE = "msg_no_such_alliance",
+        ENTERPRISE_OUT_OF_SCOPE = "msg_enterprise_out_of_scope",
+        CREDIT_CODE_OUT_OF_SCOPE = "msg_credit_code_out_of_scope",
+        ONLY_EXPERTS_ASSIGNED = "msg_only_experts_assigned",
+        ONLY_ADMINS_ASSIGN = "msg_only_admins_assign",
+        IDS_COMMAS = "msg_ids_commas",
+        BAD_EMAIL = "msg_bad_email",
+        DEACTIVATE_SELF = "msg_deactivate_self",
+        PASSWORD_SHORT = "msg_password_short",
+        PASSWORD_LONG = "msg_password_long",
+        PASSWORD_COMMON = "msg_password_common",
+        PASSWORD_SAME = "msg_password_same",
+        PASSWORD_WRONG = "msg_password_wrong",
+        CREDIT_CODE_LENGTH = "msg_credit_code_length",
+        CREDIT_CODE_CHAR = "msg_credit_code_char",
+        CREDIT_CODE_DIVISION = "msg_credit_code_division",
+        CREDIT_CODE_CHECK = "msg_credit_code_check",
+        PHONE_CHARS = "msg_phone_chars",
+        REGION_LEVEL = "msg_region_level",
+        FILE_KIND = "msg_file_kind",
+        FILE_TOO_LARGE = "msg_file_too_large",
+        UPLOAD_ONLY_FILE = "msg_upload_only_file",
+        UPLOAD_FILE_REQUIRED = "msg_upload_file_required",
+        REASON_REQUIRED = "msg_reason_required",
+        RECTIFICATION_PROOF = "msg_rectification_proof",
+        EXTENSION_DATE_REQUIRED = "msg_extension_date_required",
+        TODAY_OR_LATER = "msg_today_or_later",
+        AFTER_CURRENT_DEADLINE = "msg_after_current_deadline",
+        WHY_MORE_TIME = "msg_why_more_time",
+        IDEMPOTENCY_KEY = "msg_idempotency_key",
+        ATTACHMENT_TWICE = "msg_attachment_twice",
+        ATTACHMENTS_MAX = "msg_attachments_max",
+        ATTACHMENT_NOT_YOURS = "msg_attachment_not_yours",
+        COST = "msg_cost",
+        NOT_ALLIANCE_MEMBER = "msg_not_alliance_member",
+        SOURCE_FIXED = "msg_source_fixed",
+        DEADLINE_REQUIRED = "msg_deadline_required",
+        DEADLINE_ON_THE_SPOT = "msg_deadline_on_the_spot",
+        FROM_AFTER_TO = "msg_from_after_to",
+    }
+}
+
+/// A serde failure as a message: numbers, dates and choices get their own words; the English
+/// keeps serde's detail for API clients.
+pub fn from_serde(detail: &str) -> Text {
+    let d = detail.to_ascii_lowercase();
+    let text = if d.contains("unknown variant") {
+        msg::NOT_LISTED
+    } else if d.contains("invalid digit")
+        || d.contains("invalid float")
+        || d.contains("number too large")
+        || d.contains("number too small")
+        || d.contains("cannot parse integer")
+    {
+        msg::NOT_NUMBER
+    } else if d.contains("premature end of input")
+        || d.contains("input contains invalid characters")
+        || d.contains("trailing input")
+        || d.contains("input is out of range")
+        || d.contains("input is not enough")
+        || d.contains("date")
+    {
+        msg::NOT_DATE
+    } else {
+        msg::INVALID
+    };
+    text.detailed(detail)
+}
