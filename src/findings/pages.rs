@@ -16,7 +16,7 @@ use crate::findings::model::*;
 use crate::findings::{attachments, lessons, policy, service};
 use crate::org::store as org;
 use crate::web::form::PageForm;
-use crate::web::{form_errors, format_date, list_url, page_number, pager, see_other};
+use crate::web::{form_errors, format_date, list_url, page_number, pager};
 use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -204,7 +204,7 @@ async fn create(
             .run(move |conn| crate::findings::store::idempotent(conn, user, &key))
             .await?;
         if let Some((id, _)) = earlier {
-            return Ok(see_other(&format!("/findings/{id}")));
+            return Ok(ctx.done(&format!("/findings/{id}"), "flash_reported"));
         }
     }
     let uploads = form.take_files("photo");
@@ -215,7 +215,7 @@ async fn create(
     }
     .await;
     match result {
-        Ok((id, _)) => Ok(see_other(&format!("/findings/{id}"))),
+        Ok((id, _)) => Ok(ctx.done(&format!("/findings/{id}"), "flash_reported")),
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => render_form(
                 &pages,
@@ -302,9 +302,32 @@ async fn act(
     mut form: PageForm,
 ) -> PageResult {
     let id = finding_id(&id)?;
+    let confirmed = form.confirmed();
+    let req: Result<TransitionRequest, _> = form.parse();
+    // Sharing shows the hazard to the whole alliance: asked once more.
+    if let Ok(TransitionRequest {
+        action: Action::Share,
+        ..
+    }) = &req
+    {
+        if !confirmed {
+            let (title, may) = access::read(&db, actor.clone(), move |conn, policy| {
+                let d = service::detail(conn, policy, id)?;
+                Ok((d.finding.title, d.actions.contains(&Action::Share)))
+            })
+            .await?;
+            // Someone who may not share is told so by the action itself.
+            if may {
+                let (here, back) = (format!("/findings/{id}/act"), format!("/findings/{id}"));
+                let question = ("confirm_share", title.as_str());
+                return pages.confirm(&ctx, &actor, &form, question, &here, &back);
+            }
+        }
+    }
+    let action = req.as_ref().map(|r| r.action).ok();
     let uploads = form.take_files("photo");
     let result = async {
-        let req: TransitionRequest = form.parse()?;
+        let req = req?;
         // The photos' files are content-addressed; their rows are written with the transition,
         // in one transaction, so a refused action records none.
         let photos = attachments::store_photos(&settings, uploads).await?;
@@ -315,7 +338,10 @@ async fn act(
     }
     .await;
     match result {
-        Ok(_) => Ok(see_other(&format!("/findings/{id}"))),
+        Ok(_) => {
+            let flash = format!("flash_{}", action.map_or("", |a| a.as_str()));
+            Ok(ctx.done(&format!("/findings/{id}"), &flash))
+        }
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
                 render_detail(

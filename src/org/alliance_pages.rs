@@ -11,11 +11,12 @@ use crate::api::PageRequest;
 use crate::auth::{Actor, WebUser};
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
+use crate::message::msg;
 use crate::org::model::*;
 use crate::org::pages::{alliance_rows, opt, reference, render_regulator_form};
 use crate::org::{service, store};
 use crate::web::form::PageForm;
-use crate::web::{form_failure, format_date, list_url, page_number, pager, see_other};
+use crate::web::{form_failure, format_date, list_url, page_number, pager};
 use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -116,7 +117,7 @@ async fn alliance_create(
     })
     .await;
     match result {
-        Ok(a) => Ok(see_other(&format!("/alliances/{}", a.id))),
+        Ok(a) => Ok(ctx.done(&format!("/alliances/{}", a.id), "flash_alliance_created")),
         Err(err) => {
             let (errors, status) = form_failure(&pages, ctx.lang, err, ("name", "duplicate_name"))?;
             let shown = (values, errors, status);
@@ -221,7 +222,7 @@ async fn member_add(
     })
     .await;
     match result {
-        Ok(_) => Ok(see_other(&format!("/alliances/{id}"))),
+        Ok(_) => Ok(ctx.done(&format!("/alliances/{id}"), "flash_member_added")),
         Err(err) => {
             let (errors, status) =
                 form_failure(&pages, ctx.lang, err, ("credit_code", "already_member"))?;
@@ -232,32 +233,74 @@ async fn member_add(
     }
 }
 
+/// The name of an enterprise the viewer may see, for a confirmation question.
+async fn enterprise_name(db: &Db, actor: &Actor, id: EnterpriseId) -> AppResult<String> {
+    access::read(db, actor.clone(), move |conn, policy| {
+        Ok(crate::org::service::get_enterprise(conn, policy, id)?.name)
+    })
+    .await
+}
+
 async fn member_remove(
+    pages: web::Data<Pages>,
     db: web::Data<Db>,
+    ctx: PageContext,
     WebUser(actor): WebUser,
     path: web::Path<(String, String)>,
-    _form: PageForm,
+    mut form: PageForm,
 ) -> PageResult {
     let id = path_id(&path.0)?;
     let enterprise: EnterpriseId = path.1.parse().map_err(|_| AppError::NotFound)?;
+    if !form.confirmed() {
+        let name = enterprise_name(&db, &actor, enterprise).await?;
+        let here = format!("/alliances/{id}/members/{enterprise}/remove");
+        let question = ("confirm_remove_member", name.as_str());
+        return pages.confirm(
+            &ctx,
+            &actor,
+            &form,
+            question,
+            &here,
+            &format!("/alliances/{id}"),
+        );
+    }
     access::write(&db, actor, move |c, p| {
         service::remove_member(c, p, id, enterprise)
     })
     .await?;
-    Ok(see_other(&format!("/alliances/{id}")))
+    Ok(ctx.done(&format!("/alliances/{id}"), "flash_member_removed"))
 }
 
 async fn lead_appoint(
+    pages: web::Data<Pages>,
     db: web::Data<Db>,
+    ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    form: PageForm,
+    mut form: PageForm,
 ) -> PageResult {
     let id = path_id(&id)?;
+    let confirmed = form.confirmed();
     let patch: AlliancePatch = form.parse()?;
+    if !confirmed {
+        let lead = patch
+            .lead_enterprise_id
+            .ok_or_else(|| AppError::field("lead_enterprise_id", msg::REQUIRED))?;
+        let name = enterprise_name(&db, &actor, lead).await?;
+        let question = ("confirm_appoint_lead", name.as_str());
+        let here = format!("/alliances/{id}/lead");
+        return pages.confirm(
+            &ctx,
+            &actor,
+            &form,
+            question,
+            &here,
+            &format!("/alliances/{id}"),
+        );
+    }
     access::write(&db, actor, move |c, p| {
         service::update_alliance(c, p, id, patch)
     })
     .await?;
-    Ok(see_other(&format!("/alliances/{id}")))
+    Ok(ctx.done(&format!("/alliances/{id}"), "flash_lead_appointed"))
 }

@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::org::model::*;
 use crate::org::{alliance_pages, service, store};
 use crate::web::form::PageForm;
-use crate::web::{form_failure, format_date, list_url, page_number, pager, see_other};
+use crate::web::{form_failure, format_date, list_url, page_number, pager};
 use crate::web::{Lang, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -217,7 +217,10 @@ async fn enterprise_create(
         Err(e) => Err(e),
     };
     match result {
-        Ok(e) => Ok(see_other(&format!("/enterprises/{}", e.id))),
+        Ok(e) => Ok(ctx.done(
+            &format!("/enterprises/{}", e.id),
+            "flash_enterprise_created",
+        )),
         Err(err) => {
             let conflict = ("credit_code", "duplicate_credit_code");
             let (errors, status) = form_failure(&pages, ctx.lang, err, conflict)?;

@@ -16,7 +16,7 @@ use crate::message::msg;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
 use crate::web::form::PageForm;
-use crate::web::{form_errors, form_failure, list_url, page_number, pager, see_other};
+use crate::web::{form_errors, form_failure, list_url, page_number, pager};
 use crate::web::{PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -24,7 +24,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/new", web::get().to(form))
         .route("/users/new", web::post().to(create))
         .route("/users/{id}", web::get().to(detail))
-        .route("/users/{id}", web::post().to(update));
+        .route("/users/{id}", web::post().to(update))
+        .route("/users/{id}/password", web::get().to(password_once));
 }
 
 #[derive(Deserialize, Default)]
@@ -156,10 +157,12 @@ async fn create(
     }
     .await;
     match result {
-        Ok(created) => {
-            let data = json!({"created": created.user, "password": created.generated_password});
-            pages.page(&ctx, &actor, StatusCode::CREATED, "users/created", data)
-        }
+        Ok(created) => Ok(show_password_once(
+            &ctx,
+            created.user.id,
+            created.generated_password.as_deref(),
+            "flash_user_created",
+        )),
         Err(err) => {
             let (errors, status) =
                 form_failure(&pages, ctx.lang, err, ("email", "duplicate_email"))?;
@@ -168,13 +171,63 @@ async fn create(
     }
 }
 
+/// Where a generated password waits to be shown, once: a cookie only the accounts pages
+/// receive, for ten minutes. Reloading the page that showed it shows it no more.
+const ONCE_COOKIE: &str = "sa_once";
+
+/// Redirects to the page that shows a new account's (or a reset) password once.
+fn show_password_once(
+    ctx: &PageContext,
+    id: UserId,
+    password: Option<&str>,
+    flash: &str,
+) -> actix_web::HttpResponse {
+    let mut res = ctx.done(&format!("/users/{id}/password"), flash);
+    if let Some(pw) = password {
+        let mut c = ctx.cookie(ONCE_COOKIE, format!("{id}:{pw}"), true);
+        c.set_path("/users/");
+        c.set_max_age(actix_web::cookie::time::Duration::minutes(10));
+        let _ = res.add_cookie(&c);
+    }
+    res
+}
+
+/// Shows a generated password once (see [`show_password_once`]).
+async fn password_once(
+    req: actix_web::HttpRequest,
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+) -> PageResult {
+    let id = user_id(&id)?;
+    let shown = access::read(&db, actor.clone(), move |conn, policy| {
+        service::get(conn, policy, id)
+    })
+    .await?;
+    let password = req.cookie(ONCE_COOKIE).and_then(|c| {
+        let (who, pw) = c.value().split_once(':')?;
+        (who == id.to_string()).then(|| pw.to_string())
+    });
+    let had_password = password.is_some();
+    let data = json!({"created": shown, "password": password});
+    let mut res = pages.page(&ctx, &actor, StatusCode::OK, "users/created", data)?;
+    if had_password {
+        let mut gone = ctx.cookie(ONCE_COOKIE, String::new(), true);
+        gone.set_path("/users/");
+        gone.make_removal();
+        let _ = res.add_cookie(&gone);
+    }
+    Ok(res)
+}
+
 async fn render_detail(
     pages: &Pages,
     db: &Db,
     ctx: &PageContext,
     actor: crate::auth::Actor,
     id: UserId,
-    flash: Option<String>,
     errors: Value,
 ) -> PageResult {
     let mut data = access::read(db, actor.clone(), move |conn, policy| {
@@ -188,7 +241,6 @@ async fn render_detail(
         Ok(json!({"shown": shown, "enterprise": enterprise, "may_manage": may_manage}))
     })
     .await?;
-    data["flash"] = json!(flash);
     data["errors"] = errors;
     pages.page(ctx, &actor, StatusCode::OK, "users/detail", data)
 }
@@ -205,7 +257,7 @@ async fn detail(
     id: web::Path<String>,
 ) -> PageResult {
     let id = user_id(&id)?;
-    render_detail(&pages, &db, &ctx, actor, id, None, json!({})).await
+    render_detail(&pages, &db, &ctx, actor, id, json!({})).await
 }
 
 async fn update(
@@ -218,39 +270,51 @@ async fn update(
     mut form: PageForm,
 ) -> PageResult {
     let id = user_id(&id)?;
-    // `deactivate`, `activate` or `reset_password`.
+    // `deactivate`, `activate` or `reset_password` (a new password is generated and shown once,
+    // as at creation).
     let action = form.take("action").unwrap_or_default();
-    let patch = match action.as_str() {
-        "deactivate" => UserPatch {
-            active: Some(false),
-            ..Default::default()
-        },
-        "activate" => UserPatch {
-            active: Some(true),
-            ..Default::default()
-        },
-        "reset_password" => UserPatch {
-            password: Some(form.text("password").to_string()),
-            ..Default::default()
-        },
+    let mut patch = UserPatch::default();
+    let flash = match action.as_str() {
+        "deactivate" => {
+            if !form.confirmed() {
+                let subject = access::read(&db, actor.clone(), move |conn, policy| {
+                    service::get(conn, policy, id)
+                })
+                .await?;
+                form.set("action", "deactivate");
+                let question = ("confirm_deactivate", subject.name.as_str());
+                let (here, back) = (format!("/users/{id}"), format!("/users/{id}"));
+                return pages.confirm(&ctx, &actor, &form, question, &here, &back);
+            }
+            patch.active = Some(false);
+            "flash_deactivated"
+        }
+        "activate" => {
+            patch.active = Some(true);
+            "flash_activated"
+        }
+        "reset_password" => "flash_password_reset",
         _ => return Err(AppError::field("action", msg::UNKNOWN_ACTION).into()),
     };
-    let reset = match patch.password.clone() {
-        Some(pw) => Some(service::prepare_password(&hashing, Some(pw)).await?),
-        None => None,
+    let reset = if action == "reset_password" {
+        let prepared = service::prepare_password(&hashing, None).await?;
+        patch.password = prepared.generated().map(str::to_string);
+        Some(prepared)
+    } else {
+        None
     };
+    let generated = patch.password.clone();
     let result = access::write(&db, actor.clone(), move |c, p| {
         service::update(c, p, id, patch, reset)
     })
     .await;
     match result {
-        Ok(_) if action != "reset_password" => Ok(see_other(&format!("/users/{id}"))),
-        Ok(_) => {
-            let flash = pages.word(ctx.lang, "password_was_reset");
-            render_detail(&pages, &db, &ctx, actor, id, Some(flash), json!({})).await
+        Ok(_) if generated.is_some() => {
+            Ok(show_password_once(&ctx, id, generated.as_deref(), flash))
         }
+        Ok(_) => Ok(ctx.done(&format!("/users/{id}"), flash)),
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
-            Some(errors) => render_detail(&pages, &db, &ctx, actor, id, None, errors).await,
+            Some(errors) => render_detail(&pages, &db, &ctx, actor, id, errors).await,
             None => Err(err.into()),
         },
     }

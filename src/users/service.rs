@@ -293,6 +293,11 @@ impl PreparedPassword {
         })
     }
 
+    /// The generated password (none when one was given).
+    pub fn generated(&self) -> Option<&str> {
+        self.generated.as_deref()
+    }
+
     fn hash(self) -> AppResult<String> {
         self.hash
             .ok_or_else(|| AppError::internal("a rejected password reached the write"))

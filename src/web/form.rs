@@ -86,6 +86,20 @@ impl PageForm {
         self.fields.push((name.to_string(), value.to_string()));
     }
 
+    /// Whether the person confirmed an irreversible action on the confirmation page
+    /// ([`crate::web::Pages::confirm`]), which sends `confirmed=yes` with the same fields.
+    pub fn confirmed(&mut self) -> bool {
+        self.take("confirmed").as_deref() == Some("yes")
+    }
+
+    /// The text fields as `[{name, value}]`, to send again from a confirmation page.
+    pub fn hidden_fields(&self) -> Value {
+        self.fields
+            .iter()
+            .map(|(name, value)| serde_json::json!({"name": name, "value": value}))
+            .collect()
+    }
+
     /// Takes the files sent in `field`.
     pub fn take_files(&mut self, field: &str) -> Vec<Upload> {
         let (taken, kept) = std::mem::take(&mut self.files)

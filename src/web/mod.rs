@@ -36,6 +36,8 @@ struct StaticFiles;
 
 pub const LANG_COOKIE: &str = "sa_lang";
 pub const CSRF_COOKIE: &str = "sa_csrf";
+/// What the next page says about the action just done (a dictionary key, shown once).
+pub const FLASH_COOKIE: &str = "sa_flash";
 
 /// The two languages of the pages. Chinese is the default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
@@ -152,6 +154,24 @@ impl Pages {
         Ok(ctx.html(status, self.render(ctx, template, data)?))
     }
 
+    /// Asks before an irreversible action: a page with `question` (a dictionary key) about
+    /// `subject`, which posts the same form to `action` with `confirmed=yes`, or goes `back`.
+    pub fn confirm(
+        &self,
+        ctx: &PageContext,
+        viewer: &Actor,
+        form: &form::PageForm,
+        (question, subject): (&str, &str),
+        action: &str,
+        back: &str,
+    ) -> PageResult {
+        let data = json!({
+            "question": self.word(ctx.lang, question), "subject": subject,
+            "action": action, "back": back, "fields": form.hidden_fields(),
+        });
+        self.page(ctx, viewer, StatusCode::OK, "confirm", data)
+    }
+
     /// Renders `template` with `data` merged into the common context (language, dictionary,
     /// user, CSRF token).
     pub fn render(
@@ -173,7 +193,11 @@ impl Pages {
         root.insert("csrf".into(), json!(ctx.csrf));
         root.insert("path".into(), json!(ctx.path));
         root.insert("user".into(), Value::Null);
-        root.insert("flash".into(), Value::Null);
+        let flash = ctx
+            .flash
+            .as_deref()
+            .and_then(|key| self.dictionaries[ctx.lang.code()][key].as_str());
+        root.insert("flash".into(), json!(flash));
         if let Value::Object(extra) = data {
             root.extend(extra);
         }
@@ -225,6 +249,8 @@ pub struct PageContext {
     new_csrf: bool,
     pub path: String,
     secure: bool,
+    /// The flash message the previous action left (a dictionary key).
+    flash: Option<String>,
 }
 
 impl FromRequest for PageContext {
@@ -251,12 +277,21 @@ impl FromRequest for PageContext {
             Some(v) => (v, false),
             None => (random_token(32), true),
         };
+        let flash = req
+            .cookie(FLASH_COOKIE)
+            .map(|c| c.value().to_string())
+            .filter(|k| {
+                k.len() <= 64
+                    && k.bytes()
+                        .all(|b| b.is_ascii_lowercase() || b.is_ascii_digit() || b == b'_')
+            });
         ready(Ok(Self {
             lang,
             csrf,
             new_csrf,
             path: req.path().to_string(),
             secure,
+            flash,
         }))
     }
 }
@@ -296,7 +331,23 @@ impl PageContext {
             c.set_max_age(CookieDuration::days(1));
             builder.cookie(c);
         }
+        if self.flash.is_some() {
+            let mut gone = self.cookie(FLASH_COOKIE, String::new(), true);
+            gone.make_removal();
+            builder.cookie(gone);
+        }
         builder.body(body)
+    }
+
+    /// The answer to a form that did what it asked: a 303 to `location`, whose page then says
+    /// `flash` (a dictionary key) once. Reloading that page posts nothing again.
+    pub fn done(&self, location: &str, flash: &str) -> HttpResponse {
+        let mut c = self.cookie(FLASH_COOKIE, flash.to_string(), true);
+        c.set_max_age(CookieDuration::seconds(60));
+        HttpResponse::SeeOther()
+            .insert_header((header::LOCATION, location))
+            .cookie(c)
+            .finish()
     }
 
     pub fn lang_cookie(&self, lang: Lang) -> Cookie<'static> {

@@ -178,11 +178,7 @@ async fn account_password(
         Err(e) => Err(e),
     };
     match result {
-        Ok(()) => {
-            let flash = pages.word(ctx.lang, "password_changed");
-            let data = json!({"errors": {}, "flash": flash});
-            pages.page(&ctx, &actor, StatusCode::OK, "account", data)
-        }
+        Ok(()) => Ok(ctx.done("/account", "flash_password_changed")),
         Err(err) => match crate::web::form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
                 let data = json!({"errors": errors});

@@ -120,6 +120,26 @@ fn every_word_a_page_or_message_uses_is_in_both_languages() {
             }
         }
     }
+    // Flash messages and confirmation questions are named by literals, and one per action.
+    for path in source_files() {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let whence = path.display().to_string();
+        for prefix in ["\"flash_", "\"confirm_"] {
+            for (i, _) in text.match_indices(prefix) {
+                let rest = &text[i + 1..];
+                let key = &rest[..rest.find('"').unwrap()];
+                if !key.ends_with('_') && !key.contains('{') {
+                    need(key.to_string(), &whence);
+                }
+            }
+        }
+    }
+    for action in Action::ALL {
+        need(
+            format!("flash_{}", action.as_str()),
+            "flash after an action",
+        );
+    }
     for key in msg::ALL {
         need(key.to_string(), "message catalog");
     }

@@ -7,36 +7,36 @@ use serde_json::json;
 use crate::common::{jpeg, new_credit_code, TestApp};
 
 /// A browser-like client: keeps cookies, does not follow redirects.
-struct PageClient {
+pub struct PageClient {
     base: String,
     cookies: HashMap<String, String>,
 }
 
-struct Page {
-    status: u16,
-    body: String,
-    location: Option<String>,
-    set_cookies: Vec<String>,
-    headers: HashMap<String, String>,
+pub struct Page {
+    pub status: u16,
+    pub body: String,
+    pub location: Option<String>,
+    pub set_cookies: Vec<String>,
+    pub headers: HashMap<String, String>,
 }
 
 #[allow(clippy::result_large_err)] // ureq's own error type, in the requests' closures
 impl PageClient {
-    fn new(app: &TestApp) -> Self {
+    pub fn new(app: &TestApp) -> Self {
         Self {
             base: app.base.clone(),
             cookies: HashMap::new(),
         }
     }
 
-    fn send(&mut self, req: ureq::Request, form: Option<&[(&str, &str)]>) -> Page {
+    pub fn send(&mut self, req: ureq::Request, form: Option<&[(&str, &str)]>) -> Page {
         self.send_with(req, |req| match form {
             Some(pairs) => req.send_form(pairs),
             None => req.call(),
         })
     }
 
-    fn send_with(
+    pub fn send_with(
         &mut self,
         req: ureq::Request,
         send: impl FnOnce(ureq::Request) -> Result<ureq::Response, ureq::Error>,
@@ -85,22 +85,22 @@ impl PageClient {
         }
     }
 
-    fn agent() -> ureq::Agent {
+    pub fn agent() -> ureq::Agent {
         ureq::AgentBuilder::new().redirects(0).build()
     }
 
-    fn get(&mut self, path: &str) -> Page {
+    pub fn get(&mut self, path: &str) -> Page {
         let req = Self::agent().get(&format!("{}{}", self.base, path));
         self.send(req, None)
     }
 
-    fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
+    pub fn post(&mut self, path: &str, form: &[(&str, &str)]) -> Page {
         let req = Self::agent().post(&format!("{}{}", self.base, path));
         self.send(req, Some(form))
     }
 
     /// Posts a multipart form (as the report and action forms are) with files.
-    fn post_multipart(
+    pub fn post_multipart(
         &mut self,
         path: &str,
         fields: &[(&str, &str)],
@@ -124,14 +124,14 @@ impl PageClient {
         self.send_with(req, |req| req.send_bytes(&body))
     }
 
-    fn csrf(&mut self) -> String {
+    pub fn csrf(&mut self) -> String {
         if !self.cookies.contains_key("sa_csrf") {
             self.get("/login");
         }
         self.cookies["sa_csrf"].clone()
     }
 
-    fn log_in(&mut self, app: &TestApp, label: &str, next: &str) -> Page {
+    pub fn log_in(&mut self, app: &TestApp, label: &str, next: &str) -> Page {
         let csrf = self.csrf();
         self.post(
             "/login",

@@ -1,0 +1,190 @@
+//! What pages say after an action, and what they ask before one: post/redirect/get with a flash
+//! message shown once, a confirmation before what cannot be undone, a password shown once.
+
+use serde_json::json;
+
+use crate::common::TestApp;
+use crate::pages::PageClient;
+
+fn signed_in(app: &TestApp, label: &str) -> (PageClient, String) {
+    let mut c = PageClient::new(app);
+    assert_eq!(c.log_in(app, label, "/").status, 303);
+    let csrf = c.csrf();
+    (c, csrf)
+}
+
+#[test]
+fn a_done_action_redirects_and_its_page_says_so_once() {
+    let app = TestApp::spawn();
+    let (mut c, csrf) = signed_in(&app, "member");
+    let password = app.password("member");
+    let r = c.post(
+        "/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current_password", &password),
+            ("new_password", "Ein neues Passwort 2026"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(r.location.as_deref(), Some("/account"));
+    let page = c.get("/account");
+    assert!(page.body.contains("id=\"flash\""), "{}", page.body);
+    assert!(page.body.contains("密码已修改"));
+    let again = c.get("/account");
+    assert!(!again.body.contains("id=\"flash\""), "shown once");
+    // A refused form comes back with the message in Chinese, naming the field as labelled.
+    let r = c.post(
+        "/account/password",
+        &[
+            ("csrf", &csrf),
+            ("current_password", "wrong one!"),
+            ("new_password", "short"),
+        ],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("id=\"problems\""));
+    assert!(r.body.contains("至少 10 个字符"), "{}", r.body);
+    assert!(!r.body.contains("must be"), "no English on a Chinese page");
+}
+
+#[test]
+fn a_new_accounts_password_is_shown_once_and_a_reset_generates_one() {
+    let app = TestApp::spawn();
+    let (mut admin, csrf) = signed_in(&app, "admin");
+    let r = admin.post(
+        "/users/new",
+        &[
+            ("csrf", &csrf),
+            ("email", "new.expert@example.cn"),
+            ("name", "新专家"),
+            ("role", "expert"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let shown_at = r.location.clone().unwrap();
+    assert!(shown_at.ends_with("/password"), "{shown_at}");
+    let page = admin.get(&shown_at);
+    assert!(page.body.contains("id=\"generated-password\""));
+    assert!(page.body.contains("账号已创建"));
+    let reload = admin.get(&shown_at);
+    assert_eq!(reload.status, 200, "a reload posts nothing again");
+    assert!(!reload.body.contains("id=\"generated-password\""));
+    assert!(reload.body.contains("id=\"password-gone\""));
+    // The password shown works.
+    let password = page
+        .body
+        .split("id=\"generated-password\">")
+        .nth(1)
+        .and_then(|r| r.split('<').next())
+        .unwrap()
+        .to_string();
+    let login = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": "new.expert@example.cn", "password": password}),
+    );
+    assert_eq!(login.status, 200, "{}", login.body);
+    // A reset makes a new one, shown the same way; the old one stops working.
+    let user = shown_at.trim_end_matches("/password");
+    let r = admin.post(user, &[("csrf", &csrf), ("action", "reset_password")]);
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = admin.get(r.location.as_deref().unwrap());
+    assert!(page.body.contains("id=\"generated-password\""));
+    assert!(page.body.contains("密码已重置"));
+    let old = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": "new.expert@example.cn", "password": password}),
+    );
+    assert_eq!(old.status, 401);
+    // Deactivating asks first; cancelling changes nothing.
+    let ask = admin.post(user, &[("csrf", &csrf), ("action", "deactivate")]);
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("id=\"confirm\"") && ask.body.contains("新专家"));
+    assert!(
+        admin.get(user).body.contains("id=\"deactivate\""),
+        "still active"
+    );
+    let done = admin.post(
+        user,
+        &[
+            ("csrf", &csrf),
+            ("action", "deactivate"),
+            ("confirmed", "yes"),
+        ],
+    );
+    assert_eq!(done.status, 303);
+    let page = admin.get(user);
+    assert!(page.body.contains("账号已停用"));
+    assert!(page.body.contains("id=\"activate\""));
+}
+
+#[test]
+fn removing_a_member_appointing_a_lead_and_sharing_ask_first() {
+    let app = TestApp::spawn();
+    // The lead's alliance, managed by the district's regulator.
+    let (mut lead, csrf) = signed_in(&app, "district-regulator");
+    let api = app.login("lead");
+    let alliance = api.get("/api/v1/alliances?per_page=1").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let members = api.get(&format!("/api/v1/alliances/{alliance}/members"));
+    // Not the enterprise of the demo member, who shares below.
+    let own = app.login("member").get("/api/v1/me").body["enterprise_id"].clone();
+    let other = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "member" && m["enterprise_id"] != own)
+        .unwrap()["enterprise_id"]
+        .as_i64()
+        .unwrap();
+    let remove = format!("/alliances/{alliance}/members/{other}/remove");
+    let ask = lead.post(&remove, &[("csrf", &csrf)]);
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("将该企业移出联盟"), "{}", ask.body);
+    let count = |api: &crate::common::Client| {
+        api.get(&format!("/api/v1/alliances/{alliance}/members"))
+            .body["total"]
+            .as_i64()
+            .unwrap()
+    };
+    let before = count(&api);
+    let ask = lead.post(
+        &format!("/alliances/{alliance}/lead"),
+        &[("csrf", &csrf), ("lead_enterprise_id", &other.to_string())],
+    );
+    assert!(ask.body.contains("设为牵头企业？"), "{}", ask.body);
+    assert_eq!(count(&api), before, "asking changes nothing");
+    let done = lead.post(&remove, &[("csrf", &csrf), ("confirmed", "yes")]);
+    assert_eq!(done.status, 303);
+    assert!(lead
+        .get(&format!("/alliances/{alliance}"))
+        .body
+        .contains("已移出成员"));
+    assert_eq!(count(&api), before - 1);
+    // Sharing a hazard with the alliance.
+    let (mut member, member_csrf) = signed_in(&app, "member");
+    let id = app.login("member").post(
+        "/api/v1/findings",
+        &json!({"title": "消防通道堵塞", "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+    ).body["id"]
+        .as_i64()
+        .unwrap();
+    let act = format!("/findings/{id}/act");
+    let ask = member.post(&act, &[("csrf", &member_csrf), ("action", "share")]);
+    assert_eq!(ask.status, 200);
+    assert!(ask.body.contains("消防通道堵塞") && ask.body.contains("id=\"confirm-yes\""));
+    let done = member.post(
+        &act,
+        &[
+            ("csrf", &member_csrf),
+            ("action", "share"),
+            ("confirmed", "yes"),
+        ],
+    );
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert!(member
+        .get(&format!("/findings/{id}"))
+        .body
+        .contains("已匿名分享给联盟"));
+}
