@@ -258,7 +258,7 @@ pub async fn upload(
     ApiUser(actor): ApiUser,
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
-    let (fields, files) = read_multipart(payload, settings.max_upload_bytes).await?;
+    let (fields, files, _) = read_multipart(payload, settings.max_upload_bytes, false).await?;
     // Like a JSON body, the form takes only the fields it documents.
     let unknown = fields
         .iter()

@@ -152,18 +152,24 @@ async fn review(
 /// The report form, empty.
 fn blank_report() -> Value {
     json!({"title": "", "description": "", "cause": "", "category": "", "grade": "general", "treatment": "on_the_spot",
-           "deadline": "", "location": "", "measures": "", "cost": "", "responsible_person": "", "enterprise_id": ""})
+           "deadline": "", "location": "", "measures": "", "cost": "", "responsible_person": "", "enterprise_id": "",
+           "kept": []})
 }
 
 fn render_form(
     pages: &Pages,
     ctx: &PageContext,
-    actor: &Actor,
+    (actor, settings): (&Actor, &Settings),
     values: Value,
     errors: Value,
     status: StatusCode,
 ) -> PageResult {
+    let max_mb = settings.max_upload_bytes / (1024 * 1024);
+    let photo_limit = pages
+        .word(ctx.lang, "photo_limit")
+        .replace("{max_mb}", &max_mb.to_string());
     let data = json!({
+        "photo_limit": photo_limit,
         "values": values, "errors": errors,
         "idempotency_key": crate::secret::random_token(16),
         "needs_enterprise": actor.enterprise_id.is_none(),
@@ -174,13 +180,14 @@ fn render_form(
 
 async fn new_form(
     pages: web::Data<Pages>,
+    settings: web::Data<Settings>,
     ctx: PageContext,
     WebUser(actor): WebUser,
 ) -> PageResult {
     render_form(
         &pages,
         &ctx,
-        &actor,
+        (&actor, &settings),
         blank_report(),
         json!({}),
         StatusCode::OK,
@@ -208,26 +215,66 @@ async fn create(
         }
     }
     let uploads = form.take_files("photo");
-    let result = async {
-        let new: NewFinding = form.parse()?;
-        let photos = attachments::store_photos(&settings, uploads).await?;
-        service::report(&db, &actor, new, key, photos).await
-    }
-    .await;
+    // Photos kept from an earlier try of this form (their rows are the viewer's uploads).
+    let mut kept: Vec<AttachmentId> = form
+        .take_all("kept_photo")
+        .iter()
+        .filter_map(|id| id.parse().ok())
+        .collect();
+    let too_large = form.too_large_error("photo", settings.max_upload_bytes);
+    let (photos, refused) = match attachments::store_photos(&settings, uploads).await {
+        Ok(photos) => (photos, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let checked = match (form.parse::<NewFinding>(), refused, too_large) {
+        (Ok(new), None, None) => Ok(new),
+        (parsed, refused, too_large) => {
+            let errors = [parsed.err(), refused, too_large];
+            Err(errors
+                .into_iter()
+                .flatten()
+                .reduce(AppError::merge)
+                .expect("one failed"))
+        }
+    };
+    let result = match checked {
+        Ok(mut new) => {
+            new.attachment_ids.extend(kept.iter().copied());
+            service::report(&db, &actor, new, key, photos.clone()).await
+        }
+        Err(e) => Err(e),
+    };
     match result {
         Ok((id, _)) => Ok(ctx.done(&format!("/findings/{id}"), "flash_reported")),
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
-            Some(errors) => render_form(
-                &pages,
-                &ctx,
-                &actor,
-                form.echo(blank_report()),
-                errors,
-                StatusCode::UNPROCESSABLE_ENTITY,
-            ),
+            Some(errors) => {
+                // The photos that arrived are kept, so the next try need not send them again.
+                if !photos.is_empty() {
+                    let user = actor.id;
+                    let saved = db
+                        .write(move |conn| attachments::record(conn, user, &photos))
+                        .await?;
+                    kept.extend(saved.iter().map(|a| a.id));
+                }
+                let mut values = form.echo(blank_report());
+                values["kept"] = json!(kept);
+                render_form(
+                    &pages,
+                    &ctx,
+                    (&actor, &settings),
+                    values,
+                    errors,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                )
+            }
             None => Err(err.into()),
         },
     }
+}
+
+/// The action forms of a finding, empty.
+fn blank_action() -> Value {
+    json!({"action": "", "note": "", "deadline": ""})
 }
 
 fn finding_id(id: &str) -> Result<FindingId, AppError> {
@@ -240,8 +287,7 @@ async fn render_detail(
     ctx: &PageContext,
     actor: Actor,
     id: FindingId,
-    errors: Value,
-    status: StatusCode,
+    (values, errors, status): (Value, Value, StatusCode),
 ) -> PageResult {
     let lang = ctx.lang;
     let mut data = access::read(db, actor.clone(), move |conn, policy| {
@@ -276,6 +322,7 @@ async fn render_detail(
         }))
     })
     .await?;
+    data["values"] = values;
     data["errors"] = errors;
     data["today"] = json!(crate::db::types::today().to_string());
     pages.page(ctx, &actor, status, "findings/detail", data)
@@ -289,7 +336,8 @@ async fn detail(
     id: web::Path<String>,
 ) -> PageResult {
     let id = finding_id(&id)?;
-    render_detail(&pages, &db, &ctx, actor, id, json!({}), StatusCode::OK).await
+    let shown = (blank_action(), json!({}), StatusCode::OK);
+    render_detail(&pages, &db, &ctx, actor, id, shown).await
 }
 
 async fn act(
@@ -326,8 +374,14 @@ async fn act(
     }
     let action = req.as_ref().map(|r| r.action).ok();
     let uploads = form.take_files("photo");
+    let too_large = form.too_large_error("photo", settings.max_upload_bytes);
     let result = async {
-        let req = req?;
+        let req = match (req, too_large) {
+            (Ok(req), None) => req,
+            (Ok(_), Some(e)) => return Err(e),
+            (Err(e), Some(t)) => return Err(t.merge(e)),
+            (Err(e), None) => return Err(e),
+        };
         // The photos' files are content-addressed; their rows are written with the transition,
         // in one transaction, so a refused action records none.
         let photos = attachments::store_photos(&settings, uploads).await?;
@@ -344,16 +398,10 @@ async fn act(
         }
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
-                render_detail(
-                    &pages,
-                    &db,
-                    &ctx,
-                    actor,
-                    id,
-                    errors,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                )
-                .await
+                // What was typed comes back in the form it was typed in.
+                let values = form.echo(blank_action());
+                let shown = (values, errors, StatusCode::UNPROCESSABLE_ENTITY);
+                render_detail(&pages, &db, &ctx, actor, id, shown).await
             }
             None => Err(err.into()),
         },

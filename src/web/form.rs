@@ -33,6 +33,9 @@ pub struct Upload {
 pub struct PageForm {
     fields: Vec<(String, String)>,
     pub files: Vec<Upload>,
+    /// Files over the upload limit, left out (their names): the page says which, and keeps the
+    /// rest of the form.
+    pub too_large: Vec<String>,
 }
 
 impl PageForm {
@@ -100,6 +103,31 @@ impl PageForm {
             .collect()
     }
 
+    /// Takes every value of a repeated field (e.g. the photos kept from an earlier try).
+    pub fn take_all(&mut self, name: &str) -> Vec<String> {
+        let (taken, kept) = std::mem::take(&mut self.fields)
+            .into_iter()
+            .partition(|(k, _)| k == name);
+        self.fields = kept;
+        taken.into_iter().map(|(_, v)| v).collect()
+    }
+
+    /// A field error on `field` for each file left out for its size (none when all fit).
+    pub fn too_large_error(&self, field: &str, limit: usize) -> Option<AppError> {
+        let max_mb = limit / (1024 * 1024);
+        let errors: Vec<_> = self
+            .too_large
+            .iter()
+            .map(|name| {
+                let text = crate::message::msg::FILE_TOO_LARGE
+                    .with("name", name)
+                    .with("max_mb", max_mb);
+                crate::error::FieldError::new(field, text)
+            })
+            .collect();
+        (!errors.is_empty()).then_some(AppError::Validation(errors))
+    }
+
     /// Takes the files sent in `field`.
     pub fn take_files(&mut self, field: &str) -> Vec<Upload> {
         let (taken, kept) = std::mem::take(&mut self.files)
@@ -126,14 +154,21 @@ pub fn clean_name(raw: Option<&str>) -> String {
     }
 }
 
+/// A multipart body read into memory: text fields, files, and the names of files left out for
+/// their size.
+pub type MultipartBody = (Vec<(String, String)>, Vec<Upload>, Vec<String>);
+
 /// Reads a multipart body into memory: its text fields and its files. A file larger than
-/// `limit`, or a body larger than three such files, answers 413.
+/// `limit` answers 413, unless `skip_large` (page forms), which reads past it and names it; a
+/// body larger than three such files always answers 413.
 pub async fn read_multipart(
     mut payload: Multipart,
     limit: usize,
-) -> Result<(Vec<(String, String)>, Vec<Upload>), AppError> {
+    skip_large: bool,
+) -> Result<MultipartBody, AppError> {
     let mut fields = Vec::new();
     let mut files = Vec::new();
+    let mut too_large = Vec::new();
     let unreadable = |e: actix_multipart::MultipartError| match e {
         actix_multipart::MultipartError::Payload(p) if matches!(&p, actix_web::error::PayloadError::Io(io) if io.kind() == std::io::ErrorKind::TimedOut) => {
             AppError::Timeout
@@ -148,14 +183,25 @@ pub async fn read_multipart(
             .and_then(|d| d.get_filename())
             .map(str::to_string);
         let mut bytes = Vec::new();
+        let mut skipped = false;
         while let Some(chunk) = part.try_next().await.map_err(unreadable)? {
             total += chunk.len();
-            if bytes.len() + chunk.len() > limit || total > limit.saturating_mul(3) {
+            let file_too_large = bytes.len() + chunk.len() > limit;
+            if total > limit.saturating_mul(3) || (file_too_large && !skip_large) {
                 return Err(AppError::PayloadTooLarge(format!(
                     "The file is larger than {limit} bytes."
                 )));
             }
+            if file_too_large || skipped {
+                skipped = true;
+                bytes = Vec::new();
+                continue;
+            }
             bytes.extend_from_slice(&chunk);
+        }
+        if skipped {
+            too_large.push(clean_name(file_name.as_deref()));
+            continue;
         }
         match file_name {
             // A file input left empty arrives as a part without content.
@@ -172,7 +218,7 @@ pub async fn read_multipart(
             }
         }
     }
-    Ok((fields, files))
+    Ok((fields, files, too_large))
 }
 
 async fn read_urlencoded(
@@ -224,16 +270,18 @@ impl FromRequest for PageForm {
                 .and_then(|v| v.split(';').next())
                 .map(|v| v.trim().to_ascii_lowercase())
                 .unwrap_or_default();
-            let (mut fields, files) = match essence.as_str() {
+            let (mut fields, files, too_large) = match essence.as_str() {
                 "multipart/form-data" => {
                     let limit = req
                         .app_data::<web::Data<Settings>>()
                         .map_or(10 * 1024 * 1024, |s| s.max_upload_bytes);
-                    read_multipart(Multipart::new(req.headers(), payload), limit).await?
+                    read_multipart(Multipart::new(req.headers(), payload), limit, true).await?
                 }
-                "application/x-www-form-urlencoded" => {
-                    (read_urlencoded(&req, &mut payload).await?, Vec::new())
-                }
+                "application/x-www-form-urlencoded" => (
+                    read_urlencoded(&req, &mut payload).await?,
+                    Vec::new(),
+                    Vec::new(),
+                ),
                 _ => {
                     return Err(AppError::BadRequest("Expected a form.".into()).into());
                 }
@@ -253,7 +301,11 @@ impl FromRequest for PageForm {
                 let field = k.replace('\0', "");
                 return Err(AppError::field(&field, crate::message::msg::NUL).into());
             }
-            Ok(Self { fields, files })
+            Ok(Self {
+                fields,
+                files,
+                too_large,
+            })
         })
     }
 }
@@ -278,6 +330,7 @@ mod tests {
                 .map(|(k, v)| (k.to_string(), v.to_string()))
                 .collect(),
             files: Vec::new(),
+            too_large: Vec::new(),
         }
     }
 

@@ -188,3 +188,114 @@ fn removing_a_member_appointing_a_lead_and_sharing_ask_first() {
         .body
         .contains("已匿名分享给联盟"));
 }
+
+/// The value of the hidden `name` input of a page.
+fn hidden(body: &str, name: &str) -> Vec<String> {
+    body.split(&format!("name=\"{name}\" value=\""))
+        .skip(1)
+        .map(|rest| rest.split('"').next().unwrap().to_string())
+        .collect()
+}
+
+#[test]
+fn a_refused_report_keeps_its_text_and_photos_and_names_a_photo_too_large() {
+    let app = TestApp::spawn_with(|s| s.max_upload_bytes = 1024 * 1024);
+    let (mut member, csrf) = signed_in(&app, "member");
+    let photo = crate::common::jpeg("kept");
+    let fields = |title: &'static str, key: &'static str| {
+        vec![
+            ("title", title),
+            ("category", "fire"),
+            ("grade", "general"),
+            ("treatment", "deadline"),
+            ("description", "二楼东侧灭火器压力不足"),
+            ("idempotency_key", key),
+        ]
+    };
+    // 限期整改 without a deadline: refused, with the text and the photo kept.
+    let mut first = fields("灭火器失效", "kept-1");
+    first.push(("csrf", &csrf));
+    let page = member.post_multipart("/findings/new", &first, &[("photo", "p1.jpg", &photo)]);
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("限期整改须填写整改期限"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("二楼东侧灭火器压力不足") && page.body.contains("灭火器失效"));
+    let kept = hidden(&page.body, "kept_photo");
+    assert_eq!(kept.len(), 1, "the photo is kept and shown");
+    assert!(page
+        .body
+        .contains(&format!("<img src=\"/files/{}\"", kept[0])));
+    assert_eq!(member.get(&format!("/files/{}", kept[0])).status, 200);
+    // A photo over the limit: named, with the limit, and the rest kept.
+    let big = vec![0xFFu8; 1024 * 1024 + 10];
+    let page = member.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("title", "灭火器失效"),
+            ("category", "fire"),
+            ("grade", "general"),
+            ("treatment", "on_the_spot"),
+            ("kept_photo", &kept[0]),
+        ],
+        &[("photo", "IMG_2041.jpg", &big)],
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("IMG_2041.jpg") && page.body.contains("1 MB"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("灭火器失效"));
+    assert_eq!(hidden(&page.body, "kept_photo"), kept, "still kept");
+    // The next try sends only the kept id, and the finding has the photo.
+    let today = chrono::Local::now().date_naive().to_string();
+    let page = member.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("title", "灭火器失效"),
+            ("category", "fire"),
+            ("grade", "general"),
+            ("treatment", "deadline"),
+            ("deadline", &today),
+            ("kept_photo", &kept[0]),
+        ],
+        &[],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let detail = member.get(page.location.as_deref().unwrap());
+    assert!(
+        detail.body.contains(&format!("/files/{}", kept[0])),
+        "{}",
+        detail.body
+    );
+    assert!(detail.body.contains("隐患已上报"));
+    // An action form keeps its note when refused.
+    let id = page
+        .location
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let page = member.post_multipart(
+        &format!("/findings/{id}/act"),
+        &[
+            ("csrf", &csrf),
+            ("action", "submit_rectification"),
+            ("note", "已更换三个灭火器"),
+        ],
+        &[],
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+    assert!(
+        page.body.contains("value=\"已更换三个灭火器\""),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("请至少附一张整改后的照片"));
+}

@@ -551,7 +551,7 @@ fn stored(app: &TestApp) -> (i64, i64) {
 }
 
 #[test]
-fn refused_page_forms_store_no_photo() {
+fn refused_page_actions_store_no_photo() {
     let app = TestApp::spawn();
     let mut member = PageClient::new(&app);
     assert_eq!(member.log_in(&app, "member", "/").status, 303);
@@ -575,11 +575,15 @@ fn refused_page_forms_store_no_photo() {
         page.body.contains("name=\"category\""),
         "the form comes back"
     );
+    // A 422 keeps the photo that arrived (as the viewer's upload) for the next try, and
+    // reports nothing.
+    let after = stored(&app);
     assert_eq!(
-        stored(&app),
-        before,
-        "a 422 stored no attachment and no audit entry"
+        (after.0, after.1),
+        (before.0 + 1, before.1 + 1),
+        "one upload, audited"
     );
+    assert!(page.body.contains("name=\"kept_photo\""));
     // A finding to act on.
     let reported = app.login("member").post(
         "/api/v1/findings",
