@@ -105,6 +105,41 @@ impl Columns<findings::table> for Reviewed {
     }
 }
 
+/// Whose review queue a general finding waits in: the one reviewer expected to act — the
+/// inspecting enterprise of a mutual inspection, else the alliance's lead, else (a finding of
+/// no alliance) the regulators of its area. Others who may review it still see it in lists.
+struct Queued;
+
+impl Queued {
+    /// Not a mutual-inspection finding with its inspecting enterprise (who reviews those).
+    fn not_inspected() -> Predicate<findings::table> {
+        Box::new(
+            findings::source
+                .ne(Source::MutualInspection)
+                .or(findings::inspector_enterprise_id.is_null()),
+        )
+    }
+
+    /// General findings nobody below the regulators reviews.
+    fn escalated() -> Predicate<findings::table> {
+        Box::new(findings::alliance_id.is_null().and(Self::not_inspected()))
+    }
+}
+
+impl Columns<findings::table> for Queued {
+    fn in_area(&self, area: &Area) -> Predicate<findings::table> {
+        Box::new(in_area(area).and(Self::escalated()))
+    }
+
+    fn involves(&self, ids: Vec<EnterpriseId>) -> Predicate<findings::table> {
+        Reviewed.involves(ids)
+    }
+
+    fn belongs_to(&self, ids: Vec<AllianceId>) -> Predicate<findings::table> {
+        Box::new(Reviewed.belongs_to(ids).and(Self::not_inspected()))
+    }
+}
+
 /// The findings of this grade the caller reviews (before "not its own" is applied).
 fn reviewers(policy: &Policy, grade: Grade) -> Visibility {
     match grade {
@@ -114,20 +149,30 @@ fn reviewers(policy: &Policy, grade: Grade) -> Visibility {
     }
 }
 
-/// The condition of the findings the caller sees (`reviewable`: only those awaiting its
-/// review), or `None` for all. Made afresh for each query that needs it.
+/// The condition of the findings the caller sees (`reviewable`: only those in its review
+/// queue — a rectification to review or an extension to decide, see [`Queued`]), or `None` for
+/// all. Made afresh for each query that needs it.
 pub fn list_scope(policy: &Policy, reviewable: bool) -> Option<Predicate<findings::table>> {
     if !reviewable {
         return policy.visibility(Reach::Leads).filter(&Seen);
     }
-    let by_grade = |grade: Grade| -> Predicate<findings::table> {
-        let who = reviewers(policy, grade)
-            .filter(&Reviewed)
-            .unwrap_or_else(always);
-        Box::new(findings::grade.eq(grade).and(who))
-    };
-    let mut p: Predicate<findings::table> =
-        Box::new(by_grade(Grade::General).or(by_grade(Grade::Major)));
+    let general = reviewers(policy, Grade::General)
+        .filter(&Queued)
+        .unwrap_or_else(Queued::escalated);
+    let major = reviewers(policy, Grade::Major)
+        .filter(&Reviewed)
+        .unwrap_or_else(always);
+    let waiting = findings::state
+        .eq(FindingState::AwaitingReview)
+        .or(findings::extension_requested_until.is_not_null());
+    let mut p: Predicate<findings::table> = Box::new(
+        waiting.and(
+            findings::grade
+                .eq(Grade::General)
+                .and(general)
+                .or(findings::grade.eq(Grade::Major).and(major)),
+        ),
+    );
     if let Some(own) = policy.own_enterprise() {
         p = Box::new(p.and(findings::enterprise_id.ne(own)));
     }
@@ -180,11 +225,9 @@ pub fn report_source(policy: &Policy, place: &Place) -> Option<Source> {
     }
 }
 
-/// Counts the findings awaiting the caller's review.
+/// Counts the findings in the caller's review queue.
 pub fn review_count(conn: &mut AnyConnection, policy: &Policy) -> AppResult<i64> {
-    let mut q = findings::table
-        .filter(findings::state.eq(FindingState::AwaitingReview))
-        .into_boxed::<crate::db::MultiBackend>();
+    let mut q = findings::table.into_boxed::<crate::db::MultiBackend>();
     q = q.filter(list_scope(policy, true).unwrap_or_else(never));
     Ok(q.select(diesel::dsl::count_star()).first(conn)?)
 }

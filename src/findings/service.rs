@@ -390,10 +390,7 @@ pub fn list(
         Some(root) => Some(org::region_subtree(conn, root)?),
         None => None,
     };
-    let mut query = q.clone();
-    if reviewable {
-        query.state = Some(FindingState::AwaitingReview);
-    }
+    let query = q.clone();
     let today = today();
     let scope = || policy::list_scope(policy, reviewable);
     let (rows, total) = store::list(conn, &scope, &query, page, region_ids, today)?;

@@ -739,3 +739,73 @@ fn an_enterprise_that_moves_takes_its_findings_to_the_new_street() {
     let r = admin.get(&format!("/api/v1/findings?region_id={xihu}"));
     assert_eq!(r.body["items"][0]["id"], id);
 }
+
+/// The ids in a caller's review queue.
+fn queue(client: &Client) -> Vec<i64> {
+    let r = client.get("/api/v1/findings?reviewable=true&per_page=100");
+    assert_eq!(r.status, 200, "{}", r.body);
+    r.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|f| f["id"].as_i64().unwrap())
+        .collect()
+}
+
+#[test]
+fn an_item_waits_in_the_queue_of_the_one_reviewer_expected_to_act() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let lead = app.login("lead");
+    let street = app.login("street-regulator");
+    let district = app.login("district-regulator");
+    // A general hazard of an alliance member: the lead's to review.
+    let general = report(&member, json!({}))["id"].as_i64().unwrap();
+    let proof = photo(&member, "proof");
+    let r = act(
+        &member,
+        general,
+        json!({"action": "submit_rectification", "attachment_ids": [proof]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(queue(&lead).contains(&general));
+    for regulator in [&street, &district] {
+        assert!(
+            !queue(regulator).contains(&general),
+            "not the regulators' queue"
+        );
+        let seen = regulator.get(&format!("/api/v1/findings/{general}"));
+        assert_eq!(seen.status, 200, "still seen");
+    }
+    // A major hazard: the regulators', not the lead's.
+    let major = report(&member, json!({"grade": "major"}))["id"]
+        .as_i64()
+        .unwrap();
+    let proof = photo(&member, "proof-major");
+    let r = act(
+        &member,
+        major,
+        json!({"action": "submit_rectification", "attachment_ids": [proof]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(queue(&street).contains(&major) && queue(&district).contains(&major));
+    assert!(!queue(&lead).contains(&major));
+    // An extension request waits for the lead's decision, in its queue.
+    let asked = report(&member, json!({}))["id"].as_i64().unwrap();
+    assert!(!queue(&lead).contains(&asked));
+    let r = act(
+        &member,
+        asked,
+        json!({"action": "request_extension", "deadline": days_from_today(30), "note": "配件未到"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(
+        queue(&lead).contains(&asked),
+        "the extension reaches the lead"
+    );
+    let home = lead.get("/api/v1/findings?reviewable=true&per_page=1");
+    assert_eq!(
+        home.body["total"].as_i64().unwrap(),
+        queue(&lead).len() as i64
+    );
+}
