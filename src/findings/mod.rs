@@ -3,6 +3,7 @@
 pub mod attachments;
 pub mod lessons;
 pub mod lifecycle;
+mod list_pages;
 pub mod model;
 pub mod pages;
 pub mod policy;

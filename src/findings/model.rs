@@ -285,6 +285,11 @@ pub struct FindingQuery {
     pub to: Option<NaiveDate>,
     /// Only findings past their deadline and not yet rectified (or only the others).
     pub overdue: Option<bool>,
+    /// Only open findings, not closed or voided (or only the others).
+    pub open: Option<bool>,
+    /// Words in the title, description or location, or in the enterprise's name.
+    #[param(max_length = 100)]
+    pub q: Option<String>,
     pub shared: Option<bool>,
     /// Only findings awaiting the caller's review.
     pub reviewable: Option<bool>,

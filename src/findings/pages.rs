@@ -3,7 +3,6 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpResponse};
-use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::access::{self, Policy};
@@ -13,19 +12,21 @@ use crate::config::Settings;
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
 use crate::findings::model::*;
-use crate::findings::{attachments, lessons, policy, service};
+use crate::findings::{attachments, lessons, list_pages, policy, service, store};
 use crate::org::store as org;
 use crate::web::form::PageForm;
-use crate::web::{form_errors, format_date, list_url, page_number, pager};
-use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
+use crate::web::{
+    form_errors, format_date, format_datetime, list_url, page_number, page_size, pager,
+};
+use crate::web::{PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
-    cfg.route("/findings", web::get().to(list))
+    cfg.route("/findings", web::get().to(list_pages::list))
         .route("/findings/new", web::get().to(new_form))
         .route("/findings/new", web::post().to(create))
         .route("/findings/{id}", web::get().to(detail))
         .route("/findings/{id}/act", web::post().to(act))
-        .route("/review", web::get().to(review))
+        .route("/review", web::get().to(list_pages::review))
         .route("/alliances/{id}/lessons", web::get().to(lessons))
         .route("/files/{id}", web::get().to(file));
 }
@@ -40,113 +41,6 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Valu
         "may_review": policy.is_authority() || !policy.led_alliances().is_empty() || review_count > 0,
         "review_count": review_count,
     }))
-}
-
-#[derive(Deserialize, Default)]
-struct ListQuery {
-    state: Option<String>,
-    grade: Option<String>,
-    overdue: Option<String>,
-    page: Option<String>,
-}
-
-const PER_PAGE: i64 = 30;
-
-fn finding_row(
-    f: &Finding,
-    names: &std::collections::HashMap<EnterpriseId, String>,
-    lang: Lang,
-) -> Value {
-    json!({
-        "id": f.id, "title": f.title, "state": f.state.as_str(), "grade": f.grade.as_str(),
-        "category": f.category.as_str(), "overdue": f.overdue, "major": f.grade == Grade::Major,
-        "deadline": f.deadline.map(|d| format_date(lang, d)),
-        "reported": format_date(lang, f.created_at.date_naive()),
-        "enterprise": names.get(&f.enterprise_id).cloned().unwrap_or_default(),
-    })
-}
-
-async fn render_list(
-    pages: &Pages,
-    db: &Db,
-    ctx: &PageContext,
-    actor: Actor,
-    query: FindingQuery,
-    review: bool,
-    base: String,
-) -> PageResult {
-    let lang = ctx.lang;
-    let filter = json!({
-        "state": query.state.map(|s| s.as_str()), "grade": query.grade.map(|g| g.as_str()),
-        "overdue": query.overdue,
-    });
-    let mut data = access::read(db, actor.clone(), move |conn, policy| {
-        let list = service::list(conn, policy, &query, review)?;
-        let ids: Vec<EnterpriseId> = list.items.iter().map(|f| f.enterprise_id).collect();
-        let names = org::enterprise_names(conn, &ids)?;
-        let items: Vec<Value> = list
-            .items
-            .iter()
-            .map(|f| finding_row(f, &names, lang))
-            .collect();
-        let queue = if review {
-            list.total
-        } else {
-            policy::review_count(conn, policy)?
-        };
-        Ok(json!({
-            "items": items,
-            "pager": pager(list.page, list.per_page, list.total, &base),
-            "review_count": queue,
-            "may_report": policy::may_report(policy),
-        }))
-    })
-    .await?;
-    data["filter"] = filter;
-    data["review"] = json!(review);
-    pages.page(ctx, &actor, StatusCode::OK, "findings/list", data)
-}
-
-async fn list(
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    ctx: PageContext,
-    WebUser(actor): WebUser,
-    q: web::Query<ListQuery>,
-) -> PageResult {
-    let query = FindingQuery {
-        state: q.state.as_deref().and_then(|s| s.parse().ok()),
-        grade: q.grade.as_deref().and_then(|s| s.parse().ok()),
-        overdue: q.overdue.as_deref().and_then(|s| s.parse().ok()),
-        page: Some(page_number(&q.page)),
-        per_page: Some(PER_PAGE),
-        ..Default::default()
-    };
-    let base = list_url(
-        "/findings",
-        &[
-            ("state", &q.state),
-            ("grade", &q.grade),
-            ("overdue", &q.overdue),
-        ],
-    );
-    render_list(&pages, &db, &ctx, actor, query, false, base).await
-}
-
-async fn review(
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    ctx: PageContext,
-    WebUser(actor): WebUser,
-    q: web::Query<ListQuery>,
-) -> PageResult {
-    let query = FindingQuery {
-        sort: Some("review".into()),
-        page: Some(page_number(&q.page)),
-        per_page: Some(PER_PAGE),
-        ..Default::default()
-    };
-    render_list(&pages, &db, &ctx, actor, query, true, "/review".into()).await
 }
 
 /// The report form, empty.
@@ -281,6 +175,25 @@ fn finding_id(id: &str) -> Result<FindingId, AppError> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
+/// What happens next to a finding, as a dictionary key: who acts now.
+fn next_step(f: &Finding, returned: bool) -> &'static str {
+    match f.state {
+        FindingState::Closed => "next_closed",
+        FindingState::Voided => "next_voided",
+        FindingState::AwaitingReview if f.grade == Grade::Major => "next_review_regulator",
+        FindingState::AwaitingReview
+            if f.source == Source::MutualInspection && f.inspector_enterprise_id.is_some() =>
+        {
+            "next_review_inspector"
+        }
+        FindingState::AwaitingReview if f.alliance_id.is_some() => "next_review_lead",
+        FindingState::AwaitingReview => "next_review_regulator",
+        _ if f.extension_requested_until.is_some() => "next_extension_pending",
+        _ if returned => "next_returned",
+        _ => "next_rectify",
+    }
+}
+
 async fn render_detail(
     pages: &Pages,
     db: &Db,
@@ -292,30 +205,55 @@ async fn render_detail(
     let lang = ctx.lang;
     let mut data = access::read(db, actor.clone(), move |conn, policy| {
         let d = service::detail(conn, policy, id)?;
-        let enterprise = org::enterprise_names(conn, &[d.finding.enterprise_id])?.remove(&d.finding.enterprise_id);
-        let alliance = match d.finding.alliance_id {
+        let f = &d.finding;
+        let enterprise = org::enterprise(conn, f.enterprise_id)?.ok_or(AppError::NotFound)?;
+        let alliance = match f.alliance_id {
             Some(a) => org::alliance(conn, a)?.map(|a| json!({"id": a.id, "name": a.name})),
             None => None,
         };
+        let returned = store::returned(conn, &[f.id])?.remove(&f.id).filter(|_| {
+            matches!(f.state, FindingState::Reported | FindingState::Rectifying)
+        });
         let timeline: Vec<Value> = d
             .timeline
             .iter()
             .map(|e| {
+                // An extension is asked for until it is granted: the deadline moves only then.
+                let label = match e.action {
+                    Action::RequestExtension => "extension_requested",
+                    _ => "new_deadline_set",
+                };
                 json!({"action": e.action.as_str(), "actor": e.actor_name, "note": e.note,
-                       "at": e.at.format("%Y-%m-%d %H:%M").to_string(),
+                       "at": format_datetime(lang, e.at), "deadline_label": label,
                        "deadline": e.deadline.map(|d| format_date(lang, d)),
                        "attachment_ids": e.attachment_ids})
             })
             .collect();
-        let f = &d.finding;
+        // The photos of the report, and of the latest rectification, side by side.
+        let photos_of = |action: Action| {
+            d.timeline.iter().rev().find(|e| e.action == action).map(|e| e.attachment_ids.clone())
+        };
+        let reporter = d.timeline.first().map(|e| e.actor_name.clone());
         Ok(json!({
             "f": f,
             "labels": {"state": f.state.as_str(), "grade": f.grade.as_str(), "category": f.category.as_str(),
                        "treatment": f.treatment.as_str(), "source": f.source.as_str()},
             "deadline": f.deadline.map(|d| format_date(lang, d)),
             "requested": f.extension_requested_until.map(|d| format_date(lang, d)),
+            "reported_at": format_datetime(lang, f.created_at),
+            "closed_at": f.closed_at.map(|t| format_datetime(lang, t)),
+            "reporter": reporter,
             "major": f.grade == Grade::Major,
-            "enterprise": enterprise, "alliance": alliance,
+            "enterprise": {"id": enterprise.id, "name": enterprise.name},
+            // Regulators call the enterprise; others see its name.
+            "contact": policy.oversees(&crate::org::service::enterprise_place(conn, &enterprise)?).then(|| {
+                json!({"name": enterprise.contact_name, "phone": enterprise.contact_phone})
+            }),
+            "alliance": alliance,
+            "returned": returned.is_some(), "returned_reason": returned,
+            "next": next_step(f, returned.is_some()),
+            "before": photos_of(Action::Report).unwrap_or_default(),
+            "after": photos_of(Action::SubmitRectification).unwrap_or_default(),
             "timeline": timeline,
             "can": d.actions.iter().map(|a| (a.to_string(), json!(true))).collect::<serde_json::Map<_, _>>(),
             "has_actions": !d.actions.is_empty(),
@@ -418,7 +356,8 @@ async fn lessons(
 ) -> PageResult {
     let alliance: AllianceId = id.parse().map_err(|_| AppError::NotFound)?;
     let lang = ctx.lang;
-    let page = PageRequest::new(Some(page_number(&q.page)), Some(PER_PAGE))?;
+    let page = PageRequest::new(Some(page_number(&q.page)), Some(page_size(&q.per_page, 20)))?;
+    let per_page = q.per_page.clone();
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let name = crate::org::service::visible_alliance(conn, policy, alliance)?.name;
         let list = lessons::shared_lessons(conn, policy, alliance, page)?;
@@ -431,7 +370,7 @@ async fn lessons(
                        "reported": format_date(lang, l.created_at.date_naive())})
             })
             .collect();
-        let base = format!("/alliances/{alliance}/lessons");
+        let base = list_url(&format!("/alliances/{alliance}/lessons"), &[("per_page", &per_page)]);
         Ok(json!({"alliance": {"id": alliance, "name": name}, "items": items, "total": list.total,
                   "pager": pager(list.page, list.per_page, list.total, &base)}))
     })

@@ -382,6 +382,9 @@ pub fn list(
             msg::ONE_OF.with("choices", SORTS.join(", ")),
         );
     }
+    if let Some(text) = &q.q {
+        v.max_len("q", text, 100);
+    }
     if let (Some(from), Some(to)) = (q.from, q.to) {
         v.check(from <= to, "from", msg::FROM_AFTER_TO);
     }

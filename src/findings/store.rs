@@ -8,7 +8,7 @@ use diesel::prelude::*;
 
 use crate::api::PageRequest;
 use crate::db::schema::{
-    attachments, finding_attachments, finding_events, findings, idempotency_keys,
+    attachments, enterprises, finding_attachments, finding_events, findings, idempotency_keys,
 };
 use crate::db::types::now;
 use crate::db::{AnyConnection, MultiBackend, Predicate};
@@ -81,6 +81,26 @@ fn filtered<'a>(
     }
     if let Some(shared) = q.shared {
         query = query.filter(findings::shared.eq(shared));
+    }
+    let ended = [FindingState::Closed, FindingState::Voided];
+    match q.open {
+        Some(true) => query = query.filter(findings::state.ne_all(ended)),
+        Some(false) => query = query.filter(findings::state.eq_any(ended)),
+        None => {}
+    }
+    if let Some(text) = q.q.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+        let pattern = format!("%{}%", crate::db::escape_like(text));
+        let named = enterprises::table
+            .filter(enterprises::name.like(pattern.clone()).escape('\\'))
+            .select(enterprises::id);
+        query = query.filter(
+            findings::title
+                .like(pattern.clone())
+                .escape('\\')
+                .or(findings::description.like(pattern.clone()).escape('\\'))
+                .or(findings::location.like(pattern).escape('\\'))
+                .or(findings::enterprise_id.eq_any(named)),
+        );
     }
     query
 }
@@ -412,4 +432,30 @@ pub fn shared_in(
         .select(FindingRow::as_select())
         .load(conn)?;
     Ok((rows, total))
+}
+
+/// The findings of `ids` sent back by their reviewer and not yet submitted again, with the
+/// reason given: their last rectification event is a rejection.
+pub fn returned(
+    conn: &mut AnyConnection,
+    ids: &[FindingId],
+) -> AppResult<std::collections::HashMap<FindingId, String>> {
+    let rows: Vec<(FindingId, Action, String)> = finding_events::table
+        .filter(finding_events::finding_id.eq_any(ids.to_vec()))
+        .filter(finding_events::action.eq_any([Action::Reject, Action::SubmitRectification]))
+        .order((finding_events::finding_id.asc(), finding_events::id.desc()))
+        .select((
+            finding_events::finding_id,
+            finding_events::action,
+            finding_events::note,
+        ))
+        .load(conn)?;
+    let mut out = std::collections::HashMap::new();
+    let mut seen = std::collections::HashSet::new();
+    for (finding, action, note) in rows {
+        if seen.insert(finding) && action == Action::Reject {
+            out.insert(finding, note);
+        }
+    }
+    Ok(out)
 }

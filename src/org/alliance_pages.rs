@@ -16,7 +16,7 @@ use crate::org::model::*;
 use crate::org::pages::{alliance_rows, opt, reference, render_regulator_form};
 use crate::org::{service, store};
 use crate::web::form::PageForm;
-use crate::web::{form_failure, format_date, list_url, page_number, pager};
+use crate::web::{form_failure, format_date, list_url, page_number, page_size, pager};
 use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -38,6 +38,7 @@ struct AllianceFilterForm {
     level: Option<String>,
     region_id: Option<String>,
     page: Option<String>,
+    per_page: Option<String>,
 }
 
 async fn alliance_list(
@@ -53,7 +54,7 @@ async fn alliance_list(
         level: opt(&f.level),
         region_id: opt(&f.region_id),
         page: Some(page_number(&f.page)),
-        per_page: Some(50),
+        per_page: Some(page_size(&f.per_page, 50)),
         ..Default::default()
     };
     let base = list_url(
@@ -62,6 +63,7 @@ async fn alliance_list(
             ("q", &f.q),
             ("level", &f.level),
             ("region_id", &f.region_id),
+            ("per_page", &f.per_page),
         ],
     );
     let lang = ctx.lang;
@@ -128,11 +130,17 @@ async fn alliance_create(
 
 const MEMBERS_PER_PAGE: i64 = 100;
 
+/// An alliance's page, with its member list's page size when not the default.
+fn members_url(id: AllianceId, per_page: i64) -> String {
+    let size = (per_page != MEMBERS_PER_PAGE).then(|| per_page.to_string());
+    list_url(&format!("/alliances/{id}"), &[("per_page", &size)])
+}
+
 fn alliance_page_data(
     conn: &mut AnyConnection,
     policy: &Policy,
     id: AllianceId,
-    page: i64,
+    (page, per_page): (i64, i64),
     lang: Lang,
 ) -> AppResult<Value> {
     let row = service::visible_alliance(conn, policy, id)?;
@@ -146,7 +154,7 @@ fn alliance_page_data(
         conn,
         policy,
         id,
-        PageRequest::new(Some(page), Some(MEMBERS_PER_PAGE))?,
+        PageRequest::new(Some(page), Some(per_page))?,
     )?;
     let names = store::enterprise_names(conn, &[row.lead_enterprise_id])?;
     let members: Vec<Value> = listed
@@ -163,7 +171,7 @@ fn alliance_page_data(
         "lead_name": names.get(&row.lead_enterprise_id).cloned().unwrap_or_default(),
         "region": region, "industry": industry,
         "members": members, "member_total": listed.total,
-        "pager": pager(listed.page, listed.per_page, listed.total, &format!("/alliances/{id}")),
+        "pager": pager(listed.page, listed.per_page, listed.total, &members_url(id, per_page)),
         "may_manage": may_manage,
         // The trail names the regulators' staff and former members: for those who manage it.
         "trail": if may_manage { crate::web::trail::lines(conn, "alliance", id.0)? } else { Vec::new() },
@@ -176,7 +184,7 @@ async fn render_alliance(
     db: &Db,
     ctx: &PageContext,
     actor: Actor,
-    (id, page): (AllianceId, i64),
+    (id, page): (AllianceId, (i64, i64)),
     extra: Value,
     status: StatusCode,
 ) -> PageResult {
@@ -202,7 +210,8 @@ async fn alliance_detail(
     id: web::Path<String>,
     q: web::Query<PageParam>,
 ) -> PageResult {
-    let at = (path_id(&id)?, page_number(&q.page));
+    let size = page_size(&q.per_page, MEMBERS_PER_PAGE);
+    let at = (path_id(&id)?, (page_number(&q.page), size));
     render_alliance(&pages, &db, &ctx, actor, at, json!({}), StatusCode::OK).await
 }
 
@@ -228,7 +237,16 @@ async fn member_add(
                 form_failure(&pages, ctx.lang, err, ("credit_code", "already_member"))?;
             let message = errors["credit_code"].clone();
             let extra = json!({"form_error": message, "credit_code": code});
-            render_alliance(&pages, &db, &ctx, actor, (id, 1), extra, status).await
+            render_alliance(
+                &pages,
+                &db,
+                &ctx,
+                actor,
+                (id, (1, MEMBERS_PER_PAGE)),
+                extra,
+                status,
+            )
+            .await
         }
     }
 }

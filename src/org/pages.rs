@@ -14,7 +14,7 @@ use crate::error::{AppError, AppResult};
 use crate::org::model::*;
 use crate::org::{alliance_pages, service, store};
 use crate::web::form::PageForm;
-use crate::web::{form_failure, format_date, list_url, page_number, pager};
+use crate::web::{form_failure, format_date, list_url, page_number, page_size, pager};
 use crate::web::{Lang, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -119,6 +119,7 @@ struct EnterpriseFilterForm {
     industry_id: Option<String>,
     scale: Option<String>,
     page: Option<String>,
+    per_page: Option<String>,
 }
 
 async fn enterprise_list(
@@ -135,7 +136,7 @@ async fn enterprise_list(
         industry_id: opt(&f.industry_id),
         scale: opt(&f.scale),
         page: Some(page_number(&f.page)),
-        per_page: Some(50),
+        per_page: Some(page_size(&f.per_page, 50)),
         sort: Some("name".into()),
         alliance_id: None,
     };
@@ -146,6 +147,7 @@ async fn enterprise_list(
             ("region_id", &f.region_id),
             ("industry_id", &f.industry_id),
             ("scale", &f.scale),
+            ("per_page", &f.per_page),
         ],
     );
     let data = access::read(&db, actor.clone(), move |conn, policy| {

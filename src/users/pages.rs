@@ -16,7 +16,7 @@ use crate::message::msg;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
 use crate::web::form::PageForm;
-use crate::web::{form_errors, form_failure, list_url, page_number, pager};
+use crate::web::{form_errors, form_failure, list_url, page_number, page_size, pager};
 use crate::web::{PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -33,6 +33,7 @@ struct ListQuery {
     q: Option<String>,
     role: Option<String>,
     page: Option<String>,
+    per_page: Option<String>,
 }
 
 async fn list(
@@ -47,12 +48,15 @@ async fn list(
         q: q.q.clone(),
         role: q.role.as_deref().and_then(|r| r.parse().ok()),
         page: Some(page),
-        per_page: Some(50),
+        per_page: Some(page_size(&q.per_page, 50)),
         ..Default::default()
     };
     let filter_q = q.q.clone().unwrap_or_default();
     let filter_role = query.role.map(|r| r.as_str());
-    let base = list_url("/users", &[("q", &q.q), ("role", &q.role)]);
+    let base = list_url(
+        "/users",
+        &[("q", &q.q), ("role", &q.role), ("per_page", &q.per_page)],
+    );
     let mut data = access::read(&db, actor.clone(), move |conn, policy| {
         // The accounts page is for those who manage accounts; everyone has their own at /account.
         policy.require_authority("and admins manage users")?;

@@ -2,22 +2,65 @@
 
 use serde_json::{json, Value};
 
-/// The pager of a list page: page, pages, total and the links to the neighbours (`base` is the
-/// list's URL with its filters).
+/// The page sizes a list offers.
+pub const PAGE_SIZES: [i64; 3] = [20, 50, 100];
+
+/// The pager of a list page: page, pages, total, the links to the neighbours and to numbered
+/// pages around this one, and the page sizes (`base` is the list's URL with its filters, and
+/// its `per_page` when not the list's default). A page past the end names the last page, to
+/// which [`crate::web::Pages::page`] redirects.
 pub fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
     let pages = ((total + per_page - 1) / per_page).max(1);
     let sep = if base.contains('?') { '&' } else { '?' };
+    let url = |n: i64| format!("{base}{sep}page={n}");
+    let mut numbers = Vec::new();
+    let mut last_shown = 0;
+    for n in 1..=pages {
+        if n == 1 || n == pages || (n - page).abs() <= 2 {
+            if n > last_shown + 1 {
+                numbers.push(json!({"gap": true}));
+            }
+            numbers.push(json!({"n": n, "url": url(n), "current": n == page, "gap": false}));
+            last_shown = n;
+        }
+    }
+    // The sizes link to the first page, keeping the filters.
+    let (path, query) = base.split_once('?').unwrap_or((base, ""));
+    let kept: Vec<&str> = query
+        .split('&')
+        .filter(|p| !p.is_empty() && !p.starts_with("per_page="))
+        .collect();
+    let sizes: Vec<Value> = PAGE_SIZES
+        .iter()
+        .map(|&size| {
+            let mut q = kept.clone();
+            let size_param = format!("per_page={size}");
+            q.push(&size_param);
+            json!({"size": size, "url": format!("{path}?{}", q.join("&")), "current": size == per_page})
+        })
+        .collect();
     json!({
         "page": page, "pages": pages, "total": total,
-        "prev": (page > 1).then(|| format!("{base}{sep}page={}", page - 1)),
-        "next": (page < pages).then(|| format!("{base}{sep}page={}", page + 1)),
+        "prev": (page > 1).then(|| url((page - 1).min(pages))),
+        "next": (page < pages).then(|| url(page + 1)),
+        "numbers": numbers, "sizes": sizes,
+        "past_end": (page > pages).then(|| url(pages)),
     })
+}
+
+/// The page size a list page was asked for: one of [`PAGE_SIZES`], else `default`.
+pub fn page_size(raw: &Option<String>, default: i64) -> i64 {
+    raw.as_deref()
+        .and_then(|p| p.trim().parse().ok())
+        .filter(|p| PAGE_SIZES.contains(p))
+        .unwrap_or(default)
 }
 
 /// The `?page=` of a list page that takes no other filter.
 #[derive(serde::Deserialize, Default)]
 pub struct PageParam {
     pub page: Option<String>,
+    pub per_page: Option<String>,
 }
 
 /// The page number a list page was asked for (1 when absent or not a positive number).
@@ -30,7 +73,10 @@ pub fn page_number(raw: &Option<String>) -> i64 {
 
 /// A list page's URL with its filters (blank ones left out), for its links and its pager.
 pub fn list_url(path: &str, pairs: &[(&str, &Option<String>)]) -> String {
-    format!("{path}?{}", query_string(pairs))
+    match query_string(pairs) {
+        q if q.is_empty() => path.to_string(),
+        q => format!("{path}?{q}"),
+    }
 }
 
 /// A list page's filters as a query string (blank ones left out).

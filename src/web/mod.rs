@@ -8,7 +8,7 @@ pub mod pages;
 pub mod trail;
 
 pub use errors::{page_errors, PageError, PageErrorKind, ERROR_KINDS};
-pub use list::{list_url, page_number, pager, PageParam};
+pub use list::{list_url, page_number, page_size, pager, PageParam, PAGE_SIZES};
 
 use std::collections::HashMap;
 use std::future::{ready, Ready};
@@ -150,6 +150,10 @@ impl Pages {
         template: &str,
         mut data: Value,
     ) -> PageResult {
+        // A list asked for a page past its end shows its last page.
+        if let Some(last) = data["pager"]["past_end"].as_str() {
+            return Ok(see_other(last));
+        }
         data["user"] = user_json(viewer);
         Ok(ctx.html(status, self.render(ctx, template, data)?))
     }
@@ -464,12 +468,24 @@ pub(crate) fn user_json(actor: &Actor) -> Value {
     })
 }
 
-/// Formats a date the way the page's language writes it: 2026年11月29日 / 2026-11-29.
+/// Formats a date the way the page's language writes it: 2026年11月9日 (no zero padding) /
+/// 2026-11-09.
 pub fn format_date(lang: Lang, date: chrono::NaiveDate) -> String {
+    use chrono::Datelike;
     match lang {
-        Lang::Zh => date.format("%Y年%m月%d日").to_string(),
+        Lang::Zh => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
         Lang::En => date.format("%Y-%m-%d").to_string(),
     }
+}
+
+/// Formats a moment in Beijing time: 2026年11月9日 11:00 / 2026-11-09 11:00.
+pub fn format_datetime<Tz: chrono::TimeZone>(lang: Lang, at: chrono::DateTime<Tz>) -> String {
+    let local = at.with_timezone(&crate::db::types::shanghai());
+    format!(
+        "{} {}",
+        format_date(lang, local.date_naive()),
+        local.format("%H:%M")
+    )
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -191,6 +191,37 @@ impl Browser {
         }
     }
 
+    /// Resizes the window (390 × 844 is a phone, 1366 × 900 a desk).
+    pub fn resize(&self, width: u32, height: u32) {
+        self.call(
+            "POST",
+            "/window/rect",
+            Some(json!({"width": width, "height": height})),
+        );
+    }
+
+    /// Whether an element is shown (not `display: none`).
+    pub fn displayed(&self, css: &str) -> bool {
+        let el = self.find(css);
+        self.call("GET", &format!("/element/{el}/displayed"), None) == json!(true)
+    }
+
+    /// Screenshots of the current page at phone and desk width, kept when `SA_SCREENSHOTS`
+    /// names a folder (CI keeps them under the target folder for reviewers).
+    pub fn shoot(&self, name: &str) {
+        let Ok(dir) = std::env::var("SA_SCREENSHOTS") else {
+            return;
+        };
+        let dir = std::path::Path::new(&dir);
+        std::fs::create_dir_all(dir).unwrap();
+        for (width, height) in [(390, 844), (1366, 900)] {
+            self.resize(width, height);
+            std::thread::sleep(Duration::from_millis(200));
+            self.screenshot(&dir.join(format!("{name}-{width}.png")));
+        }
+        self.resize(1200, 900);
+    }
+
     pub fn log_in(&self, app: &TestApp, label: &str) {
         self.goto(&app.url("/login"));
         self.type_into("#email", &app.email(label));
@@ -303,11 +334,22 @@ fn a_member_reports_with_a_photo_the_lead_rejects_the_member_resubmits_the_lead_
     browser.goto(&finding);
     browser.type_into("#reject-note", "未加装熄火保护");
     browser.click("#act-reject");
-    browser.wait_text("#finding-state", "整改中");
+    browser.wait_text("#flash", "已退回整改");
+    browser.wait_text("#finding-state", "已退回");
+
+    // She sees it sent back, with the reason, at the top of the page and in her list.
+    browser.log_in(&app, "member");
+    browser.goto(&app.url("/findings"));
+    browser.wait_text("#finding-list", "已退回");
+    browser.wait_text("#finding-list", "未加装熄火保护");
+    browser.shoot("findings-member-returned");
+    browser.goto(&finding);
+    browser.wait_text("#finding-state", "已退回");
+    browser.wait_text("#returned-reason", "未加装熄火保护");
+    browser.wait_text("#next-step", "重新整改");
+    browser.shoot("finding-returned");
 
     // She resubmits; he closes it (销号).
-    browser.log_in(&app, "member");
-    browser.goto(&finding);
     browser.type_into("#after-photo", &photo);
     browser.type_into("#submit-note", "已加装熄火保护");
     browser.click("#act-submit");
@@ -338,4 +380,81 @@ fn a_member_reports_with_a_photo_the_lead_rejects_the_member_resubmits_the_lead_
             .len(),
         1
     );
+}
+
+#[test]
+fn pages_at_a_desk_and_on_a_phone() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let app = TestApp::spawn();
+    let photo = app.data_dir.path().join("extinguisher.jpg");
+    std::fs::write(&photo, crate::common::jpeg("extinguisher")).unwrap();
+    let photo = photo.to_str().unwrap().to_string();
+    browser.log_in(&app, "member");
+    browser.shoot("home-member");
+
+    // A mistyped link: the app's own page, in Chinese, with the navigation.
+    browser.goto(&app.url("/findings/no-such-thing"));
+    browser.wait_text("#error-page", "未找到");
+    browser.find("#logout");
+    browser.shoot("error-404");
+
+    // A refused report comes back with what was typed and the photo already sent.
+    browser.goto(&app.url("/findings/new"));
+    browser.type_into("#title", "灭火器压力不足");
+    browser.click("#category option[value=fire]");
+    browser.type_into("#photo", &photo);
+    browser.click("#treatment-deadline");
+    browser.click("#submit-finding");
+    browser.wait_text("#problems", "限期整改须填写整改期限");
+    browser.find("#kept-photos img");
+    let typed = browser.call(
+        "GET",
+        &format!("/element/{}/property/value", browser.find("#title")),
+        None,
+    );
+    assert_eq!(typed, json!("灭火器压力不足"), "the title is kept");
+    browser.shoot("report-refused");
+    // Sent again with a date, the kept photo goes with it.
+    browser.click("#treatment-deadline");
+    let date = (chrono::Local::now().date_naive() + chrono::Duration::days(7)).to_string();
+    browser.call(
+        "POST",
+        "/execute/sync",
+        Some(json!({"script": "document.querySelector('#deadline').value = arguments[0]", "args": [date]})),
+    );
+    browser.click("#submit-finding");
+    browser.wait_text("#flash", "隐患已上报");
+    browser.find("#photos img");
+    let finding = browser.current_url();
+    browser.type_into("#after-photo", &photo);
+    browser.click("#act-submit");
+    browser.wait_text("#next-step", "等待牵头企业复查");
+    browser.shoot("finding-awaiting-review");
+
+    // The lead's queue: a table at a desk, cards on a phone.
+    browser.log_in(&app, "lead");
+    browser.goto(&app.url("/review"));
+    browser.resize(1366, 900);
+    browser.wait_text("#finding-list", "灭火器压力不足");
+    assert!(
+        browser.displayed("#finding-list thead"),
+        "a table with its header at a desk"
+    );
+    browser.resize(390, 844);
+    assert!(
+        !browser.displayed("#finding-list thead"),
+        "cards on a phone"
+    );
+    browser.resize(1200, 900);
+    browser.shoot("review-queue");
+    browser.goto(&finding);
+    browser.find("#act-accept");
+    browser.shoot("finding-lead-review");
+    browser.goto(&app.url("/findings"));
+    browser.wait_text("#pager-total", "共");
+    browser.shoot("findings-lead");
+    browser.goto(&app.url("/alliances"));
+    browser.shoot("alliances-lead");
 }

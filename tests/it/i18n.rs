@@ -124,7 +124,7 @@ fn every_word_a_page_or_message_uses_is_in_both_languages() {
     for path in source_files() {
         let text = std::fs::read_to_string(&path).unwrap();
         let whence = path.display().to_string();
-        for prefix in ["\"flash_", "\"confirm_"] {
+        for prefix in ["\"flash_", "\"confirm_", "\"next_", "\"new_deadline"] {
             for (i, _) in text.match_indices(prefix) {
                 let rest = &text[i + 1..];
                 let key = &rest[..rest.find('"').unwrap()];
