@@ -197,6 +197,8 @@ pub async fn list(
         "enterprise_id": query.enterprise_id, "alliance_id": q.alliance_id,
         "from": query.from.map(|d| d.to_string()), "to": query.to.map(|d| d.to_string()),
         "q": query.q, "overdue": query.overdue, "sort": sort,
+        "advanced": query.category.is_some() || query.source.is_some() || query.alliance_id.is_some()
+            || query.from.is_some() || query.to.is_some() || query.overdue.is_some(),
         "sort_reported": flip("created_at"), "sort_deadline": flip("deadline"),
         "without_enterprise": list_url("/findings", &[("state", &state_param)]),
     });

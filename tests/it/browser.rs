@@ -222,6 +222,26 @@ impl Browser {
         self.resize(1200, 900);
     }
 
+    /// Writes a real JPEG photo (drawn by the browser itself) to `path`, for the upload fields.
+    pub fn draw_photo(&self, path: &std::path::Path, label: &str) -> String {
+        use base64::Engine;
+        let script = "const c = document.createElement('canvas'); c.width = 800; c.height = 600; \
+            const x = c.getContext('2d'); x.fillStyle = '#8a6d3b'; x.fillRect(0, 0, 800, 600); \
+            x.fillStyle = '#fff'; x.font = '64px sans-serif'; x.fillText(arguments[0], 60, 320); \
+            return c.toDataURL('image/jpeg', 0.9);";
+        let url = self.call(
+            "POST",
+            "/execute/sync",
+            Some(json!({"script": script, "args": [label]})),
+        );
+        let b64 = url.as_str().unwrap().split_once(',').unwrap().1;
+        let bytes = base64::engine::general_purpose::STANDARD
+            .decode(b64)
+            .unwrap();
+        std::fs::write(path, bytes).unwrap();
+        path.to_str().unwrap().to_string()
+    }
+
     pub fn log_in(&self, app: &TestApp, label: &str) {
         self.goto(&app.url("/login"));
         self.type_into("#email", &app.email(label));
@@ -304,9 +324,8 @@ fn a_member_reports_with_a_photo_the_lead_rejects_the_member_resubmits_the_lead_
         return;
     };
     let app = TestApp::spawn();
-    let photo = app.data_dir.path().join("kitchen.jpg");
-    std::fs::write(&photo, crate::common::jpeg("kitchen")).unwrap();
-    let photo = photo.to_str().unwrap().to_string();
+    browser.goto(&app.url("/login"));
+    let photo = browser.draw_photo(&app.data_dir.path().join("kitchen.jpg"), "燃气软管");
 
     // 王芳 reports from her phone, with a photo.
     browser.log_in(&app, "member");
@@ -388,9 +407,8 @@ fn pages_at_a_desk_and_on_a_phone() {
         return;
     };
     let app = TestApp::spawn();
-    let photo = app.data_dir.path().join("extinguisher.jpg");
-    std::fs::write(&photo, crate::common::jpeg("extinguisher")).unwrap();
-    let photo = photo.to_str().unwrap().to_string();
+    browser.goto(&app.url("/login"));
+    let photo = browser.draw_photo(&app.data_dir.path().join("extinguisher.jpg"), "灭火器");
     browser.log_in(&app, "member");
     browser.shoot("home-member");
 
