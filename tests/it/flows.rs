@@ -299,3 +299,67 @@ fn a_refused_report_keeps_its_text_and_photos_and_names_a_photo_too_large() {
     );
     assert!(page.body.contains("请至少附一张整改后的照片"));
 }
+
+#[test]
+fn lists_count_in_units_number_their_pages_and_filter_by_what_people_look_for() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    for n in 0..25 {
+        let title = if n == 7 {
+            "配电柜积尘".to_string()
+        } else {
+            format!("灭火器过期 {n}")
+        };
+        let r = member.post(
+            "/api/v1/findings",
+            &json!({"title": title, "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+        );
+        assert_eq!(r.status, 201);
+    }
+    let closed = member.post(
+        "/api/v1/findings",
+        &json!({"title": "已处理的隐患", "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+    );
+    let closed_id = closed.body["id"].as_i64().unwrap();
+    let lead = app.login("lead");
+    let proof = member
+        .upload(&crate::common::jpeg("p"), "p.jpg", "image/jpeg")
+        .body["id"]
+        .clone();
+    let r = member.post(
+        &format!("/api/v1/findings/{closed_id}/transitions"),
+        &json!({"action": "submit_rectification", "attachment_ids": [proof]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let r = lead.post(
+        &format!("/api/v1/findings/{closed_id}/transitions"),
+        &json!({"action": "accept"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+
+    let (mut c, _) = signed_in(&app, "member");
+    let page = c.get("/findings");
+    assert!(page.body.contains("共 25 条"), "open ones by default");
+    assert!(!page.body.contains("已处理的隐患"));
+    assert!(page.body.contains(">2</a>"), "numbered pages");
+    let all = c.get("/findings?state=all");
+    assert!(all.body.contains("共 26 条"));
+    let found = c.get("/findings?q=%E9%85%8D%E7%94%B5%E6%9F%9C");
+    assert!(found.body.contains("共 1 条") && found.body.contains("配电柜积尘"));
+    let by_enterprise = c.get("/findings?q=%E8%80%81%E7%8E%8B%E5%AE%B6");
+    assert!(
+        by_enterprise.body.contains("共 25 条"),
+        "the keyword finds the enterprise's name"
+    );
+    let past = c.get("/findings?page=9");
+    assert_eq!(past.status, 303);
+    assert_eq!(
+        past.location.as_deref(),
+        Some("/findings?state=open&page=2")
+    );
+    let bigger = c.get("/findings?per_page=50");
+    assert!(!bigger.body.contains("rel=\"next\""), "one page of 50");
+    let en = c.get("/lang/en?back=/");
+    assert_eq!(en.status, 303);
+    assert!(c.get("/findings").body.contains("Total 25 items"));
+}
