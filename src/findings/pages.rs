@@ -34,7 +34,31 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The findings part of the home page: what the viewer may do with hazards.
 pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Value> {
     let review_count = policy::review_count(conn, policy)?;
+    let count = |conn: &mut AnyConnection, query: FindingQuery| -> AppResult<i64> {
+        let query = FindingQuery {
+            per_page: Some(1),
+            ..query
+        };
+        Ok(service::list(conn, policy, &query, false)?.total)
+    };
+    let open = count(
+        conn,
+        FindingQuery {
+            open: Some(true),
+            ..Default::default()
+        },
+    )?;
+    let overdue = count(
+        conn,
+        FindingQuery {
+            overdue: Some(true),
+            ..Default::default()
+        },
+    )?;
     Ok(json!({
+        "open_count": open,
+        "overdue_count": overdue,
+        "own": policy.own_enterprise().is_some(),
         "may_report": policy::may_report(policy),
         // Only those who review see the review queue: regulators, leads, and an inspecting
         // enterprise while something of its inspections waits for it.

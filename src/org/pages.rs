@@ -63,6 +63,11 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy, lang: Lang) -> Ap
         "led_members": led_members,
         "is_enterprise": policy.own_enterprise().is_some(),
         "is_authority": policy.is_authority(),
+        // An industry regulator oversees its industry, not a territory.
+        "scope_word": match policy.regulator_area() {
+            Some(area) if area.regions.is_none() && area.industry.is_some() => "enterprises_in_industry",
+            _ => "enterprises_in_scope",
+        },
     }))
 }
 
