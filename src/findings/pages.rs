@@ -70,7 +70,7 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Valu
 /// The report form, empty.
 fn blank_report() -> Value {
     json!({"title": "", "description": "", "cause": "", "category": "", "grade": "general", "treatment": "on_the_spot",
-           "deadline": "", "location": "", "measures": "", "cost": "", "responsible_person": "", "enterprise_id": "",
+           "deadline": "", "location": "", "measures": "", "cost": "", "responsible_person": "", "enterprise_id": "", "enterprise": "",
            "kept": []})
 }
 
@@ -140,14 +140,36 @@ async fn create(
         .filter_map(|id| id.parse().ok())
         .collect();
     let too_large = form.too_large_error("photo", settings.max_upload_bytes);
+    // Regulators and experts name the enterprise (a chosen suggestion's id, or the name or
+    // credit code as typed).
+    let named = form.take("enterprise");
+    let unknown = match named
+        .clone()
+        .filter(|_| form.text("enterprise_id").trim().is_empty())
+    {
+        Some(text) => {
+            let found = access::read(&db, actor.clone(), move |conn, policy| {
+                crate::org::service::find_enterprise(conn, policy, "enterprise", &text)
+            })
+            .await;
+            match found {
+                Ok(id) => {
+                    form.set("enterprise_id", &id.to_string());
+                    None
+                }
+                Err(e) => Some(e),
+            }
+        }
+        None => None,
+    };
     let (photos, refused) = match attachments::store_photos(&settings, uploads).await {
         Ok(photos) => (photos, None),
         Err(e) => (Vec::new(), Some(e)),
     };
-    let checked = match (form.parse::<NewFinding>(), refused, too_large) {
-        (Ok(new), None, None) => Ok(new),
-        (parsed, refused, too_large) => {
-            let errors = [parsed.err(), refused, too_large];
+    let checked = match (form.parse::<NewFinding>(), refused, too_large, unknown) {
+        (Ok(new), None, None, None) => Ok(new),
+        (parsed, refused, too_large, unknown) => {
+            let errors = [unknown, parsed.err(), refused, too_large];
             Err(errors
                 .into_iter()
                 .flatten()
@@ -176,6 +198,11 @@ async fn create(
                 }
                 let mut values = form.echo(blank_report());
                 values["kept"] = json!(kept);
+                // The typed name is looked up again (an id kept from it could outlive an edit).
+                if let Some(named) = named {
+                    values["enterprise"] = json!(named);
+                    values["enterprise_id"] = json!("");
+                }
                 render_form(
                     &pages,
                     &ctx,

@@ -21,8 +21,44 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/enterprises", web::get().to(enterprise_list))
         .route("/enterprises/new", web::get().to(enterprise_form))
         .route("/enterprises/new", web::post().to(enterprise_create))
+        .route("/enterprises/search", web::get().to(enterprise_search))
         .route("/enterprises/{id}", web::get().to(enterprise_detail))
         .configure(alliance_pages::configure);
+}
+
+#[derive(Deserialize)]
+struct SearchQuery {
+    q: Option<String>,
+}
+
+/// The enterprise picker's suggestions: up to 8 enterprises the viewer sees whose name or
+/// credit code contains what was typed (JSON, for `static/picker.js`).
+async fn enterprise_search(
+    db: web::Data<Db>,
+    WebUser(actor): WebUser,
+    q: web::Query<SearchQuery>,
+) -> PageResult {
+    let text: String = q.q.clone().unwrap_or_default().chars().take(100).collect();
+    let found = access::read(&db, actor, move |conn, policy| {
+        if text.trim().is_empty() {
+            return Ok(Vec::new());
+        }
+        let query = EnterpriseQuery {
+            q: Some(text),
+            per_page: Some(8),
+            sort: Some("name".into()),
+            ..Default::default()
+        };
+        Ok(service::list_enterprises(conn, policy, &query)?
+            .items
+            .into_iter()
+            .map(|e| json!({"id": e.id, "name": e.name, "credit_code": e.credit_code}))
+            .collect::<Vec<_>>())
+    })
+    .await?;
+    Ok(actix_web::HttpResponse::Ok()
+        .insert_header((actix_web::http::header::CACHE_CONTROL, "no-store"))
+        .json(found))
 }
 
 /// The organization part of the home page: the viewer's enterprise, its alliances, and for

@@ -97,11 +97,48 @@ async fn render_form(
     status: StatusCode,
 ) -> PageResult {
     let is_admin = actor.role == Role::Admin;
-    let mut data = access::read(db, actor.clone(), |conn, policy| {
+    let chosen: Vec<i64> = values["alliance_ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default();
+    let named = values["enterprise_id"]
+        .as_str()
+        .and_then(|id| id.parse().ok());
+    let mut data = access::read(db, actor.clone(), move |conn, policy| {
         policy.require_authority("and admins manage users")?;
-        Ok(json!({"regions": org::regions(conn)?, "industries": org::industries(conn)?}))
+        // An enterprise chosen beforehand (from its page) shows by name.
+        let enterprise = match named {
+            Some(id) => {
+                Some(crate::org::service::get_enterprise(conn, policy, EnterpriseId(id))?.name)
+            }
+            None => None,
+        };
+        let alliances: Vec<Value> = if policy.is_admin() {
+            let query = crate::org::model::AllianceQuery {
+                per_page: Some(100),
+                ..Default::default()
+            };
+            crate::org::service::list_alliances(conn, policy, &query)?
+                .items
+                .iter()
+                .map(|a| json!({"id": a.id, "name": a.name, "checked": chosen.contains(&a.id.0)}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(
+            json!({"regions": org::regions(conn)?, "industries": org::industries(conn)?,
+                  "alliances": alliances, "enterprise": enterprise}),
+        )
     })
     .await?;
+    let mut values = values;
+    if let Some(name) = data["enterprise"]
+        .as_str()
+        .filter(|_| values["enterprise"] == "")
+    {
+        values["enterprise"] = json!(name);
+    }
     data["values"] = values;
     data["errors"] = errors;
     data["is_admin"] = json!(is_admin);
@@ -122,11 +159,12 @@ async fn form(
 
 fn blank_user() -> Value {
     json!({"email": "", "name": "", "phone": "", "role": "enterprise", "region_id": "", "industry_id": "",
-           "enterprise_id": "", "alliance_ids": ""})
+           "enterprise_id": "", "enterprise": "", "alliance_ids": []})
 }
 
-fn id_list(text: &str) -> Result<Vec<AllianceId>, AppError> {
-    text.split([',', ' ', '，'])
+fn id_list(ticked: &[String]) -> Result<Vec<AllianceId>, AppError> {
+    ticked
+        .iter()
         .filter(|s| !s.trim().is_empty())
         .map(|s| {
             s.trim()
@@ -145,9 +183,36 @@ async fn create(
     WebUser(actor): WebUser,
     mut form: PageForm,
 ) -> PageResult {
-    let values = form.echo(blank_user());
-    // The form lists an expert's alliances as text; the API as an array.
-    let alliances = id_list(&form.take("alliance_ids").unwrap_or_default());
+    let mut values = form.echo(blank_user());
+    // The form ticks an expert's alliances; the API takes an array.
+    let alliances = id_list(&form.take_all("alliance_id"));
+    values["alliance_ids"] = json!(alliances
+        .as_ref()
+        .map(|a| a.iter().map(|id| id.0).collect::<Vec<_>>())
+        .unwrap_or_default());
+    // An enterprise user's enterprise, named by a chosen suggestion's id or as typed.
+    let named = form.take("enterprise");
+    if let Some(text) = named
+        .clone()
+        .filter(|_| form.text("enterprise_id").trim().is_empty())
+    {
+        let found = access::read(&db, actor.clone(), move |conn, policy| {
+            crate::org::service::find_enterprise(conn, policy, "enterprise", &text)
+        })
+        .await;
+        match found {
+            Ok(id) => form.set("enterprise_id", &id.to_string()),
+            Err(err) => {
+                let (errors, status) =
+                    form_failure(&pages, ctx.lang, err, ("email", "duplicate_email"))?;
+                values["enterprise_id"] = json!("");
+                return render_form(&pages, &db, &ctx, actor, values, errors, status).await;
+            }
+        }
+    }
+    if named.is_some() {
+        values["enterprise_id"] = json!("");
+    }
     let result = async {
         let mut new: NewUser = form.parse()?;
         new.alliance_ids = alliances?;

@@ -363,3 +363,96 @@ fn lists_count_in_units_number_their_pages_and_filter_by_what_people_look_for() 
     assert_eq!(en.status, 303);
     assert!(c.get("/findings").body.contains("Total 25 items"));
 }
+
+#[test]
+fn enterprises_are_named_by_name_or_credit_code_not_by_number() {
+    let app = TestApp::spawn();
+    let (mut expert, csrf) = signed_in(&app, "expert");
+    let alliance = app.login("expert").get("/api/v1/alliances").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let members = app
+        .login("expert")
+        .get(&format!("/api/v1/alliances/{alliance}/members"));
+    let member = &members.body["items"][0];
+    let name = member["enterprise_name"].as_str().unwrap().to_string();
+    // The suggestions: enterprises the expert sees, by part of the name.
+    let part: String = name.chars().take(2).collect();
+    let found = expert.get(&format!("/enterprises/search?q={}", urlencode(&part)));
+    assert_eq!(found.status, 200);
+    let items: serde_json::Value = serde_json::from_str(&found.body).unwrap();
+    assert!(
+        items
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["name"] == name.as_str()),
+        "{items}"
+    );
+    // Reporting by the whole name, as typed without the script.
+    let page = expert.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("enterprise", &name),
+            ("title", "疏散指示灯不亮"),
+            ("category", "fire"),
+            ("grade", "general"),
+            ("treatment", "on_the_spot"),
+        ],
+        &[],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let detail = expert.get(page.location.as_deref().unwrap());
+    assert!(detail.body.contains(&name));
+    // A name nobody has: said so, with what was typed kept.
+    let page = expert.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("enterprise", "不存在的企业"),
+            ("title", "疏散指示灯不亮"),
+            ("category", "fire"),
+            ("grade", "general"),
+            ("treatment", "on_the_spot"),
+        ],
+        &[],
+    );
+    assert_eq!(page.status, 422);
+    assert!(
+        page.body
+            .contains("没有名称或统一社会信用代码为“不存在的企业”"),
+        "{}",
+        page.body
+    );
+    assert!(page.body.contains("value=\"不存在的企业\""));
+    // An admin makes an account for an enterprise named by its credit code.
+    let (mut admin, admin_csrf) = signed_in(&app, "admin");
+    let code = app
+        .login("admin")
+        .get(&format!("/api/v1/enterprises/{}", member["enterprise_id"]))
+        .body["credit_code"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let r = admin.post(
+        "/users/new",
+        &[
+            ("csrf", &admin_csrf),
+            ("email", "safety.officer@example.cn"),
+            ("name", "安全员"),
+            ("role", "enterprise"),
+            ("enterprise", &code),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let users = app.login("admin").get("/api/v1/users?q=safety.officer");
+    assert_eq!(
+        users.body["items"][0]["enterprise_id"],
+        member["enterprise_id"]
+    );
+}
+
+fn urlencode(text: &str) -> String {
+    form_urlencoded::byte_serialize(text.as_bytes()).collect()
+}

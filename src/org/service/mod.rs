@@ -237,3 +237,43 @@ pub fn enterprise_by_credit_code(
         _ => Err(AppError::field(field, msg::CREDIT_CODE_OUT_OF_SCOPE)),
     }
 }
+
+/// The enterprise a person named in a form, by credit code or by (part of) its name, among those
+/// the caller sees; a field error when none or several match (naming a few of them).
+pub fn find_enterprise(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    field: &str,
+    text: &str,
+) -> AppResult<EnterpriseId> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(AppError::field(field, msg::REQUIRED));
+    }
+    let query = EnterpriseQuery {
+        q: Some(text.to_string()),
+        per_page: Some(5),
+        sort: Some("name".into()),
+        ..Default::default()
+    };
+    let found = list_enterprises(conn, policy, &query)?;
+    // A whole name or code wins over names that merely contain it.
+    let exact = found
+        .items
+        .iter()
+        .find(|e| e.name == text || e.credit_code.eq_ignore_ascii_case(text));
+    match (exact, found.items.as_slice()) {
+        (Some(e), _) | (None, [e]) => Ok(e.id),
+        (None, []) => Err(AppError::field(
+            field,
+            msg::NO_ENTERPRISE_MATCH.with("text", text),
+        )),
+        (None, some) => {
+            let names: Vec<&str> = some.iter().map(|e| e.name.as_str()).collect();
+            let text = msg::ENTERPRISE_AMBIGUOUS
+                .with("count", found.total)
+                .with("names", names.join("、"));
+            Err(AppError::field(field, text))
+        }
+    }
+}

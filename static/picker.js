@@ -1,0 +1,41 @@
+// Search-as-you-type for the enterprise fields (progressive enhancement: without this script
+// the typed name or credit code is looked up when the form is sent). Suggestions come from the
+// page's own /enterprises/search; choosing one fills the hidden id field.
+(function () {
+  "use strict";
+  function attach(input) {
+    var list = document.getElementById(input.getAttribute("list"));
+    var hidden = input.form && input.form.elements[input.dataset.pickerId];
+    if (!list || !hidden || !window.fetch) return;
+    var found = [], timer = null, asked = "";
+    function choose() {
+      var pick = found.filter(function (e) { return e.name === input.value || e.credit_code === input.value; })[0];
+      hidden.value = pick ? pick.id : "";
+    }
+    input.addEventListener("input", function () {
+      choose();
+      clearTimeout(timer);
+      var q = input.value.trim();
+      if (q.length < 1 || q === asked) return;
+      timer = setTimeout(function () {
+        asked = q;
+        fetch(input.dataset.picker + "?q=" + encodeURIComponent(q), { credentials: "same-origin" })
+          .then(function (r) { return r.ok ? r.json() : []; })
+          .then(function (items) {
+            found = items;
+            list.textContent = "";
+            items.forEach(function (e) {
+              var o = document.createElement("option");
+              o.value = e.name;
+              o.label = e.credit_code;
+              list.appendChild(o);
+            });
+            choose();
+          })
+          .catch(function () {});
+      }, 200);
+    });
+    input.addEventListener("change", choose);
+  }
+  document.querySelectorAll("input[data-picker]").forEach(attach);
+})();
