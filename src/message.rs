@@ -104,6 +104,8 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("from", "date_from"),
     ("to", "date_to"),
     ("active", "status"),
+    ("joined_on", "joined_on"),
+    ("left_on", "left_on"),
 ];
 
 /// The dictionary key of a form field's label.

@@ -13,7 +13,7 @@ use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
 use crate::message::msg;
 use crate::org::model::*;
-use crate::org::pages::{alliance_rows, opt, reference, render_regulator_form};
+use crate::org::pages::{alliance_rows, opt, reference, render_regulator_form, trail_names};
 use crate::org::{service, store};
 use crate::web::form::PageForm;
 use crate::web::{form_failure, format_date, list_url, page_number, page_size, pager};
@@ -174,7 +174,11 @@ fn alliance_page_data(
         "pager": pager(listed.page, listed.per_page, listed.total, &members_url(id, per_page)),
         "may_manage": may_manage,
         // The trail names the regulators' staff and former members: for those who manage it.
-        "trail": if may_manage { crate::web::trail::lines(conn, "alliance", id.0)? } else { Vec::new() },
+        "trail": if may_manage {
+            crate::web::trail::lines(conn, lang, ("alliance", id.0), &mut trail_names)?
+        } else {
+            Vec::new()
+        },
     }))
 }
 

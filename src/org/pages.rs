@@ -107,6 +107,22 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy, lang: Lang) -> Ap
     }))
 }
 
+/// Names what an organization's audit trail points at: regions, industries, enterprises.
+pub(super) fn trail_names(
+    conn: &mut AnyConnection,
+    field: &str,
+    id: i64,
+) -> AppResult<Option<String>> {
+    Ok(match field {
+        "region_id" => store::region(conn, RegionId(id))?.map(|r| r.name),
+        "industry_id" => store::industry(conn, IndustryId(id))?.map(|i| i.name),
+        "enterprise_id" | "lead_enterprise_id" => {
+            store::enterprise_names(conn, &[EnterpriseId(id)])?.remove(&EnterpriseId(id))
+        }
+        _ => None,
+    })
+}
+
 /// Alliances as list rows, with their leads' names (one query for all).
 pub(super) fn alliance_rows(
     conn: &mut AnyConnection,
@@ -308,7 +324,12 @@ async fn enterprise_detail(
         let created = format_date(lang, row.created_at.date());
         // The trail shows contact details, so only viewers who see them in full get it.
         let trail = if sight == Sight::Full {
-            Some(crate::web::trail::lines(conn, "enterprise", id.0)?)
+            Some(crate::web::trail::lines(
+                conn,
+                lang,
+                ("enterprise", id.0),
+                &mut trail_names,
+            )?)
         } else {
             None
         };

@@ -134,7 +134,22 @@ fn every_word_a_page_or_message_uses_is_in_both_languages() {
             }
         }
     }
+    // Audit trails name each action: `audit_<action>` for every action recorded.
+    for path in source_files() {
+        let text = std::fs::read_to_string(&path)
+            .unwrap()
+            .replace(char::is_whitespace, "");
+        for (i, _) in text.match_indices("audit::record(") {
+            // The third argument, when it is a literal (findings record their action's name).
+            let args = &text[i + "audit::record(".len()..];
+            if let Some(action) = args.split(',').nth(2).and_then(|a| a.strip_prefix('"')) {
+                let action = action.split('"').next().unwrap();
+                need(format!("audit_{action}"), &path.display().to_string());
+            }
+        }
+    }
     for action in Action::ALL {
+        need(format!("audit_{}", action.as_str()), "audit of an action");
         need(
             format!("flash_{}", action.as_str()),
             "flash after an action",
