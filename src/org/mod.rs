@@ -2,6 +2,7 @@
 
 pub mod alliance_pages;
 pub mod credit_code;
+mod edit_pages;
 pub mod model;
 pub mod pages;
 pub mod routes;

@@ -23,7 +23,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/enterprises/new", web::post().to(enterprise_create))
         .route("/enterprises/search", web::get().to(enterprise_search))
         .route("/enterprises/{id}", web::get().to(enterprise_detail))
-        .configure(alliance_pages::configure);
+        .configure(alliance_pages::configure)
+        .configure(super::edit_pages::configure);
 }
 
 #[derive(Deserialize)]
@@ -321,6 +322,7 @@ async fn enterprise_detail(
             })
             .collect();
         let may_manage = policy.may_manage_enterprise(row.region_id, row.industry_id);
+        let (row_region, row_industry) = (row.region_id, row.industry_id);
         let created = format_date(lang, row.created_at.date());
         // The trail shows contact details, so only viewers who see them in full get it.
         let trail = if sight == Sight::Full {
@@ -339,6 +341,8 @@ async fn enterprise_detail(
             "industry": industry.map(|i| i.name),
             "alliances": alliances,
             "may_manage": may_manage,
+            "may_edit": sight == Sight::Full
+                && policy.require_edit_contact(id, row_region, row_industry).is_ok(),
             "created": created,
             "trail": trail,
         }))

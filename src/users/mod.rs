@@ -1,5 +1,6 @@
 //! User accounts: admins manage everyone, regulators the users of enterprises in their scope.
 
+mod edit_pages;
 pub mod model;
 pub mod pages;
 pub mod routes;

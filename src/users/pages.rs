@@ -25,13 +25,15 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/new", web::post().to(create))
         .route("/users/{id}", web::get().to(detail))
         .route("/users/{id}", web::post().to(update))
-        .route("/users/{id}/password", web::get().to(password_once));
+        .route("/users/{id}/password", web::get().to(password_once))
+        .configure(super::edit_pages::configure);
 }
 
 #[derive(Deserialize, Default)]
 struct ListQuery {
     q: Option<String>,
     role: Option<String>,
+    enterprise_id: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -47,6 +49,7 @@ async fn list(
     let query = UserQuery {
         q: q.q.clone(),
         role: q.role.as_deref().and_then(|r| r.parse().ok()),
+        enterprise_id: q.enterprise_id.as_deref().and_then(|e| e.parse().ok()),
         page: Some(page),
         per_page: Some(page_size(&q.per_page, 50)),
         ..Default::default()
@@ -55,7 +58,12 @@ async fn list(
     let filter_role = query.role.map(|r| r.as_str());
     let base = list_url(
         "/users",
-        &[("q", &q.q), ("role", &q.role), ("per_page", &q.per_page)],
+        &[
+            ("q", &q.q),
+            ("role", &q.role),
+            ("enterprise_id", &q.enterprise_id),
+            ("per_page", &q.per_page),
+        ],
     );
     let mut data = access::read(&db, actor.clone(), move |conn, policy| {
         // The accounts page is for those who manage accounts; everyone has their own at /account.
@@ -78,7 +86,7 @@ async fn list(
         }))
     })
     .await?;
-    data["filter"] = json!({"q": filter_q, "role": filter_role});
+    data["filter"] = json!({"q": filter_q, "role": filter_role, "enterprise_id": q.enterprise_id});
     pages.page(&ctx, &actor, StatusCode::OK, "users/list", data)
 }
 

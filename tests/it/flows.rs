@@ -456,3 +456,109 @@ fn enterprises_are_named_by_name_or_credit_code_not_by_number() {
 fn urlencode(text: &str) -> String {
     form_urlencoded::byte_serialize(text.as_bytes()).collect()
 }
+
+#[test]
+fn enterprises_alliances_and_accounts_are_edited_on_their_pages() {
+    let app = TestApp::spawn();
+    let own = app.login("member").get("/api/v1/me").body["enterprise_id"]
+        .as_i64()
+        .unwrap();
+    // The enterprise's own user keeps its contact details up to date, nothing else.
+    let (mut member, csrf) = signed_in(&app, "member");
+    let page = member.get(&format!("/enterprises/{own}/edit"));
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("name=\"credit_code\""),
+        "contact details only"
+    );
+    let r = member.post(
+        &format!("/enterprises/{own}/edit"),
+        &[
+            ("csrf", &csrf),
+            ("address", ""),
+            ("contact_name", "王芳"),
+            ("contact_phone", "0531-1234 5678"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let shown = member.get(&format!("/enterprises/{own}"));
+    assert!(shown.body.contains("企业信息已保存") && shown.body.contains("0531-1234 5678"));
+    let api = app
+        .login("member")
+        .get(&format!("/api/v1/enterprises/{own}"));
+    assert_eq!(api.body["address"], "", "a blank field is cleared");
+    let r = member.post(
+        &format!("/enterprises/{own}/edit"),
+        &[("csrf", &csrf), ("contact_phone", "电话")],
+    );
+    assert_eq!(r.status, 422);
+    assert!(r.body.contains("只能包含数字") && r.body.contains("value=\"电话\""));
+    // The street regulator renames it.
+    let (mut street, street_csrf) = signed_in(&app, "street-regulator");
+    let form = street.get(&format!("/enterprises/{own}/edit"));
+    assert!(form.body.contains("name=\"credit_code\""));
+    let code = api.body["credit_code"].as_str().unwrap().to_string();
+    let region = api.body["region_id"].to_string();
+    let industry = api.body["industry_id"].to_string();
+    let r = street.post(
+        &format!("/enterprises/{own}/edit"),
+        &[
+            ("csrf", &street_csrf),
+            ("name", "老王家常菜馆（东城店）"),
+            ("credit_code", &code),
+            ("region_id", &region),
+            ("industry_id", &industry),
+            ("scale", "small_micro"),
+            ("contact_phone", "0531-1234 5678"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(street
+        .get(&format!("/enterprises/{own}"))
+        .body
+        .contains("老王家常菜馆（东城店）"));
+    // An alliance is renamed by those who manage it; a member may not.
+    let alliance = app.login("member").get("/api/v1/alliances").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    assert_eq!(
+        member.get(&format!("/alliances/{alliance}/edit")).status,
+        403
+    );
+    let (mut district, district_csrf) = signed_in(&app, "district-regulator");
+    let r = district.post(
+        &format!("/alliances/{alliance}/edit"),
+        &[
+            ("csrf", &district_csrf),
+            ("name", "东城街道餐饮安全联盟"),
+            ("founded_on", "2025-03-01"),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert!(district
+        .get(&format!("/alliances/{alliance}"))
+        .body
+        .contains("联盟信息已保存"));
+    // An admin edits an account's name and an expert's alliances.
+    let (mut admin, admin_csrf) = signed_in(&app, "admin");
+    let expert = app.login("expert").get("/api/v1/me").body["id"]
+        .as_i64()
+        .unwrap();
+    let page = admin.get(&format!("/users/{expert}/edit"));
+    assert!(page.body.contains("id=\"expert-alliances\""));
+    let a = alliance.to_string();
+    let r = admin.post(
+        &format!("/users/{expert}/edit"),
+        &[
+            ("csrf", &admin_csrf),
+            ("name", "赵专家"),
+            ("phone", "13900000000"),
+            ("assigns_alliances", "yes"),
+            ("alliance_id", &a),
+        ],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let me = app.login("admin").get(&format!("/api/v1/users/{expert}"));
+    assert_eq!(me.body["name"], "赵专家");
+    assert_eq!(me.body["alliance_ids"], json!([alliance]));
+}

@@ -1,0 +1,136 @@
+//! The edit page of an account: its name and phone, and (admins) an expert's alliances.
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use serde_json::{json, Value};
+
+use crate::access;
+use crate::auth::{Actor, Role, UserId, WebUser};
+use crate::db::ids::AllianceId;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::message::msg;
+use crate::users::service::{self, UserPatch};
+use crate::web::form::PageForm;
+use crate::web::{form_errors, PageContext, PageResult, Pages};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/users/{id}/edit", web::get().to(form))
+        .route("/users/{id}/edit", web::post().to(save));
+}
+
+async fn render(
+    pages: &Pages,
+    db: &Db,
+    ctx: &PageContext,
+    actor: Actor,
+    id: UserId,
+    (values, errors, status): (Option<Value>, Value, StatusCode),
+) -> PageResult {
+    let mut data = access::read(db, actor.clone(), move |conn, policy| {
+        let shown = service::get(conn, policy, id)?;
+        let row = crate::auth::user::find(conn, id)?.ok_or(AppError::NotFound)?;
+        if !service::may_manage(conn, policy, &row)? {
+            return Err(AppError::Forbidden(
+                "You may not change this account.".into(),
+            ));
+        }
+        let values = values.unwrap_or_else(|| {
+            json!({"name": shown.name, "phone": shown.phone, "alliance_ids": shown.alliance_ids})
+        });
+        let chosen: Vec<i64> = values["alliance_ids"]
+            .as_array()
+            .map(|a| a.iter().filter_map(Value::as_i64).collect())
+            .unwrap_or_default();
+        // An expert's alliances are the admins' to assign.
+        let alliances: Vec<Value> = if policy.is_admin() && shown.role == Role::Expert {
+            let query = crate::org::model::AllianceQuery {
+                per_page: Some(100),
+                ..Default::default()
+            };
+            crate::org::service::list_alliances(conn, policy, &query)?
+                .items
+                .iter()
+                .map(|a| json!({"id": a.id, "name": a.name, "checked": chosen.contains(&a.id.0)}))
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Ok(json!({"shown": shown, "values": values, "alliances": alliances}))
+    })
+    .await?;
+    data["errors"] = errors;
+    pages.page(ctx, &actor, status, "users/edit", data)
+}
+
+fn user_id(id: &str) -> Result<UserId, AppError> {
+    id.parse().map_err(|_| AppError::NotFound)
+}
+
+async fn form(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+) -> PageResult {
+    let shown = (None, json!({}), StatusCode::OK);
+    render(&pages, &db, &ctx, actor, user_id(&id)?, shown).await
+}
+
+async fn save(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+    mut form: PageForm,
+) -> PageResult {
+    let id = user_id(&id)?;
+    // The alliance boxes are on the form only for an admin editing an expert.
+    let assigns = form.take("assigns_alliances").is_some();
+    let ticked: Result<Vec<AllianceId>, AppError> = form
+        .take_all("alliance_id")
+        .iter()
+        .map(|s| {
+            s.trim()
+                .parse()
+                .map(AllianceId)
+                .map_err(|_| AppError::field("alliance_ids", msg::IDS_COMMAS))
+        })
+        .collect();
+    let chosen: Vec<i64> = ticked
+        .as_ref()
+        .map(|t| t.iter().map(|a| a.0).collect())
+        .unwrap_or_default();
+    let patch = UserPatch {
+        name: Some(form.text("name").trim().to_string()),
+        phone: Some(form.text("phone").trim().to_string()),
+        ..Default::default()
+    };
+    let result = match (ticked, assigns) {
+        (Err(e), _) => Err(e),
+        (Ok(ids), assigns) => {
+            let patch = UserPatch {
+                alliance_ids: assigns.then_some(ids),
+                ..patch
+            };
+            access::write(&db, actor.clone(), move |c, p| {
+                service::update(c, p, id, patch, None)
+            })
+            .await
+        }
+    };
+    match result {
+        Ok(_) => Ok(ctx.done(&format!("/users/{id}"), "flash_user_updated")),
+        Err(err) => match form_errors(&pages, ctx.lang, &err) {
+            Some(errors) => {
+                let mut values = form.echo(json!({"name": "", "phone": ""}));
+                values["alliance_ids"] = json!(chosen);
+                let shown = (Some(values), errors, StatusCode::UNPROCESSABLE_ENTITY);
+                render(&pages, &db, &ctx, actor, id, shown).await
+            }
+            None => Err(err.into()),
+        },
+    }
+}
