@@ -279,18 +279,36 @@ pub async fn upload(
     Ok(HttpResponse::Created().json(saved.remove(0)))
 }
 
-/// May the caller download this attachment? Its uploader may; others only through a finding
-/// they may see.
-fn may_download(conn: &mut AnyConnection, policy: &Policy, row: &AttachmentRow) -> AppResult<bool> {
+/// How the caller may download an attachment: in full (its uploader, or someone who sees a
+/// finding it belongs to), as a shared lesson's photo (under a neutral file name, which could
+/// otherwise name the enterprise), or not at all.
+#[derive(PartialEq, Eq)]
+enum Download {
+    Full,
+    Lesson,
+    Refused,
+}
+
+fn may_download(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    row: &AttachmentRow,
+) -> AppResult<Download> {
     if row.uploaded_by == policy.actor.id {
-        return Ok(true);
+        return Ok(Download::Full);
     }
-    for finding in store::findings_of_attachment(conn, row.id)? {
-        if service::may_see(conn, policy, finding)? {
-            return Ok(true);
+    let findings = store::findings_of_attachment(conn, row.id)?;
+    for finding in &findings {
+        if service::may_see(conn, policy, *finding)? {
+            return Ok(Download::Full);
         }
     }
-    Ok(false)
+    for finding in findings {
+        if crate::findings::lessons::may_read(conn, policy, finding)? {
+            return Ok(Download::Lesson);
+        }
+    }
+    Ok(Download::Refused)
 }
 
 /// Loads an attachment the caller may see, with its bytes, or 404.
@@ -307,10 +325,19 @@ pub async fn fetch(
             .first(conn)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        if may_download(conn, policy, &row)? {
-            Ok(row)
-        } else {
-            Err(AppError::NotFound)
+        match may_download(conn, policy, &row)? {
+            Download::Refused => Err(AppError::NotFound),
+            Download::Full => Ok(row),
+            Download::Lesson => {
+                let ext = row
+                    .content_type
+                    .rsplit('/')
+                    .next()
+                    .unwrap_or("bin")
+                    .to_string();
+                let file_name = format!("lesson-{}.{ext}", row.id);
+                Ok(AttachmentRow { file_name, ..row })
+            }
         }
     })
     .await?;

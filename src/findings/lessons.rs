@@ -202,15 +202,37 @@ fn identifying(
     Ok(out.into_iter().map(|(id, s)| (id, ordered(s))).collect())
 }
 
-/// The alliance's shared findings as anonymized lessons, for its members.
+/// May the caller read this finding as a lesson (its photos included)? When it is shared, not
+/// voided, and its alliance is one the caller sees: as [`shared_lessons`] decides.
+pub fn may_read(conn: &mut AnyConnection, policy: &Policy, finding: FindingId) -> AppResult<bool> {
+    let Some(row) = store::find(conn, finding)? else {
+        return Ok(false);
+    };
+    match row.alliance_id {
+        Some(alliance) if row.shared && row.state != FindingState::Voided => {
+            match org_service::visible_alliance(conn, policy, alliance) {
+                Ok(_) => Ok(true),
+                Err(crate::error::AppError::NotFound) => Ok(false),
+                Err(e) => Err(e),
+            }
+        }
+        _ => Ok(false),
+    }
+}
+
+/// The alliance's shared findings as anonymized lessons, for its members (`month`: only those
+/// reported in it).
 pub fn shared_lessons(
     conn: &mut AnyConnection,
     policy: &Policy,
     alliance: AllianceId,
     page: PageRequest,
+    month: Option<chrono::NaiveDate>,
 ) -> AppResult<Paginated<SharedLesson>> {
     org_service::visible_alliance(conn, policy, alliance)?;
-    let (rows, total) = store::shared_in(conn, alliance, page)?;
+    let (rows, total) = store::shared_in(conn, alliance, page, month)?;
+    let ids: Vec<FindingId> = rows.iter().map(|r| r.id).collect();
+    let mut photos = crate::findings::events::photos_of(conn, &ids)?;
     let mut secrets = identifying(conn, &rows)?;
     let items = rows
         .into_iter()
@@ -225,6 +247,7 @@ pub fn shared_lessons(
                 grade: row.grade,
                 measures: scrub(&row.measures, &secrets),
                 state: row.state,
+                photo_ids: photos.remove(&row.id).unwrap_or_default(),
                 created_at: local(row.reported_at),
             }
         })

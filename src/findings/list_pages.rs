@@ -12,7 +12,7 @@ use crate::access::{self, Policy};
 use crate::auth::{Actor, WebUser};
 use crate::db::{AnyConnection, Db};
 use crate::findings::model::*;
-use crate::findings::{policy, service, store};
+use crate::findings::{events, policy, service};
 use crate::org::service as org_service;
 use crate::org::store as org;
 use crate::web::{format_date, list_url, page_number, page_size, pager};
@@ -92,7 +92,7 @@ async fn render_list(
         let ids: Vec<EnterpriseId> = list.items.iter().map(|f| f.enterprise_id).collect();
         let names = org::enterprise_names(conn, &ids)?;
         let finding_ids: Vec<FindingId> = list.items.iter().map(|f| f.id).collect();
-        let returned = store::returned(conn, &finding_ids)?;
+        let returned = events::returned(conn, &finding_ids)?;
         let items: Vec<Value> = list
             .items
             .iter()

@@ -1,6 +1,7 @@
 //! Hazard findings (隐患) and their closed loop: report, rectify with evidence, review, 销号.
 
 pub mod attachments;
+pub mod events;
 pub mod lessons;
 pub mod lifecycle;
 mod list_pages;

@@ -315,5 +315,7 @@ pub struct SharedLesson {
     pub grade: Grade,
     pub measures: String,
     pub state: FindingState,
+    /// The photos of the report and of its rectification.
+    pub photo_ids: Vec<AttachmentId>,
     pub created_at: DateTime<FixedOffset>,
 }

@@ -12,13 +12,13 @@ use crate::config::Settings;
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
 use crate::findings::model::*;
-use crate::findings::{attachments, lessons, list_pages, policy, service, store};
+use crate::findings::{attachments, events, lessons, list_pages, policy, service};
 use crate::org::store as org;
 use crate::web::form::PageForm;
 use crate::web::{
     form_errors, format_date, format_datetime, list_url, page_number, page_size, pager,
 };
-use crate::web::{PageContext, PageParam, PageResult, Pages};
+use crate::web::{PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/findings", web::get().to(list_pages::list))
@@ -262,7 +262,7 @@ async fn render_detail(
             Some(a) => org::alliance(conn, a)?.map(|a| json!({"id": a.id, "name": a.name})),
             None => None,
         };
-        let returned = store::returned(conn, &[f.id])?.remove(&f.id).filter(|_| {
+        let returned = events::returned(conn, &[f.id])?.remove(&f.id).filter(|_| {
             matches!(f.state, FindingState::Reported | FindingState::Rectifying)
         });
         let timeline: Vec<Value> = d
@@ -397,32 +397,52 @@ async fn act(
     }
 }
 
+#[derive(serde::Deserialize)]
+struct LessonsQuery {
+    month: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
 async fn lessons(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    q: web::Query<PageParam>,
+    q: web::Query<LessonsQuery>,
 ) -> PageResult {
     let alliance: AllianceId = id.parse().map_err(|_| AppError::NotFound)?;
     let lang = ctx.lang;
     let page = PageRequest::new(Some(page_number(&q.page)), Some(page_size(&q.per_page, 20)))?;
     let per_page = q.per_page.clone();
+    // `month` as a month picker sends it: 2026-11.
+    let month = q
+        .month
+        .as_deref()
+        .and_then(|m| {
+            chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d").ok()
+        })
+        .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)));
+    let month_param = month.map(|m| m.format("%Y-%m").to_string());
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let name = crate::org::service::visible_alliance(conn, policy, alliance)?.name;
-        let list = lessons::shared_lessons(conn, policy, alliance, page)?;
+        let list = lessons::shared_lessons(conn, policy, alliance, page, month)?;
         let items: Vec<Value> = list
             .items
             .iter()
             .map(|l| {
                 json!({"title": l.title, "description": l.description, "cause": l.cause, "measures": l.measures,
                        "category": l.category.as_str(), "grade": l.grade.as_str(), "major": l.grade == Grade::Major,
-                       "reported": format_date(lang, l.created_at.date_naive())})
+                       "reported": format_date(lang, l.created_at.date_naive()), "photo_ids": l.photo_ids})
             })
             .collect();
-        let base = list_url(&format!("/alliances/{alliance}/lessons"), &[("per_page", &per_page)]);
+        let base = list_url(
+            &format!("/alliances/{alliance}/lessons"),
+            &[("month", &month_param), ("per_page", &per_page)],
+        );
         Ok(json!({"alliance": {"id": alliance, "name": name}, "items": items, "total": list.total,
+                  "month": month_param,
                   "pager": pager(list.page, list.per_page, list.total, &base)}))
     })
     .await?;

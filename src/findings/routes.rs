@@ -135,7 +135,7 @@ pub(crate) async fn shared_findings(
     let id = id.into_inner();
     let page = q.0.request()?;
     let list = access::read(&db, actor, move |c, p| {
-        lessons::shared_lessons(c, p, id, page)
+        lessons::shared_lessons(c, p, id, page, None)
     })
     .await?;
     Ok(HttpResponse::Ok().json(list))

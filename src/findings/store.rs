@@ -417,12 +417,34 @@ pub fn shared_in(
     conn: &mut AnyConnection,
     alliance: AllianceId,
     page: PageRequest,
+    month: Option<NaiveDate>,
 ) -> AppResult<(Vec<FindingRow>, i64)> {
+    // The month starting on `month`'s first day.
+    let (from, to) = match month {
+        Some(m) => {
+            let first = chrono::Datelike::with_day(&m, 1).unwrap_or(m);
+            let next = first
+                .checked_add_months(chrono::Months::new(1))
+                .unwrap_or(first);
+            (
+                Some(crate::db::types::start_of_local_day(first)),
+                Some(crate::db::types::start_of_local_day(next)),
+            )
+        }
+        None => (None, None),
+    };
     let base = || {
-        findings::table
+        let mut q = findings::table
             .filter(findings::alliance_id.eq(alliance))
             .filter(findings::shared.eq(true))
             .filter(findings::state.ne(FindingState::Voided))
+            .into_boxed::<MultiBackend>();
+        if let (Some(from), Some(to)) = (from, to) {
+            q = q
+                .filter(findings::reported_at.ge(from))
+                .filter(findings::reported_at.lt(to));
+        }
+        q
     };
     let total: i64 = base().select(count_star()).first(conn)?;
     let rows = base()
@@ -432,30 +454,4 @@ pub fn shared_in(
         .select(FindingRow::as_select())
         .load(conn)?;
     Ok((rows, total))
-}
-
-/// The findings of `ids` sent back by their reviewer and not yet submitted again, with the
-/// reason given: their last rectification event is a rejection.
-pub fn returned(
-    conn: &mut AnyConnection,
-    ids: &[FindingId],
-) -> AppResult<std::collections::HashMap<FindingId, String>> {
-    let rows: Vec<(FindingId, Action, String)> = finding_events::table
-        .filter(finding_events::finding_id.eq_any(ids.to_vec()))
-        .filter(finding_events::action.eq_any([Action::Reject, Action::SubmitRectification]))
-        .order((finding_events::finding_id.asc(), finding_events::id.desc()))
-        .select((
-            finding_events::finding_id,
-            finding_events::action,
-            finding_events::note,
-        ))
-        .load(conn)?;
-    let mut out = std::collections::HashMap::new();
-    let mut seen = std::collections::HashSet::new();
-    for (finding, action, note) in rows {
-        if seen.insert(finding) && action == Action::Reject {
-            out.insert(finding, note);
-        }
-    }
-    Ok(out)
 }

@@ -562,3 +562,81 @@ fn enterprises_alliances_and_accounts_are_edited_on_their_pages() {
     assert_eq!(me.body["name"], "赵专家");
     assert_eq!(me.body["alliance_ids"], json!([alliance]));
 }
+
+#[test]
+fn shared_lessons_show_their_photos_under_a_neutral_name_and_filter_by_month() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let own = member.get("/api/v1/me").body["enterprise_id"].clone();
+    let photo = member.upload(&crate::common::jpeg("shop"), "老王家门头.jpg", "image/jpeg");
+    let photo_id = photo.body["id"].as_i64().unwrap();
+    let f = member.post(
+        "/api/v1/findings",
+        &json!({"title": "燃气报警器失灵", "category": "fire", "grade": "general",
+                "treatment": "on_the_spot", "attachment_ids": [photo_id]}),
+    );
+    let id = f.body["id"].as_i64().unwrap();
+    let alliance = f.body["alliance_id"].as_i64().unwrap();
+    let shared = member.post(
+        &format!("/api/v1/findings/{id}/transitions"),
+        &json!({"action": "share"}),
+    );
+    assert_eq!(shared.status, 200, "{}", shared.body);
+    // A fellow member (not the lead) of the alliance reads it with its photo.
+    let members = app
+        .login("lead")
+        .get(&format!("/api/v1/alliances/{alliance}/members"));
+    let other = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "member" && m["enterprise_id"] != own)
+        .unwrap()["enterprise_id"]
+        .clone();
+    let created = app.login("admin").post(
+        "/api/v1/users",
+        &json!({"email": "fellow@example.cn", "name": "邻店店长", "role": "enterprise",
+                "enterprise_id": other, "password": "Fellow member 2026"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let login = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": "fellow@example.cn", "password": "Fellow member 2026"}),
+    );
+    let fellow = app
+        .anon()
+        .with_token(login.body["access_token"].as_str().unwrap());
+    assert_eq!(
+        fellow.get(&format!("/api/v1/findings/{id}")).status,
+        404,
+        "not the finding"
+    );
+    let lessons = fellow.get(&format!("/api/v1/alliances/{alliance}/shared-findings"));
+    assert_eq!(lessons.body["items"][0]["photo_ids"], json!([photo_id]));
+    let file = ureq::get(&app.url(&format!("/api/v1/attachments/{photo_id}")))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", login.body["access_token"].as_str().unwrap()),
+        )
+        .call()
+        .unwrap();
+    let disposition = file.header("content-disposition").unwrap().to_string();
+    assert!(
+        !disposition.contains("%E8%80%81"),
+        "the file name could name the shop: {disposition}"
+    );
+    assert!(
+        disposition.contains(&format!("lesson-{photo_id}")),
+        "{disposition}"
+    );
+    // The page, by month.
+    let (mut page, _) = signed_in(&app, "member");
+    let this_month = chrono::Local::now().format("%Y-%m").to_string();
+    let shown = page.get(&format!("/alliances/{alliance}/lessons?month={this_month}"));
+    assert!(
+        shown.body.contains("燃气报警器失灵") && shown.body.contains(&format!("/files/{photo_id}"))
+    );
+    let other_month = page.get(&format!("/alliances/{alliance}/lessons?month=2001-01"));
+    assert!(!other_month.body.contains("燃气报警器失灵"));
+    assert!(other_month.body.contains("共 0 条"));
+}
