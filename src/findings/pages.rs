@@ -226,19 +226,25 @@ fn finding_id(id: &str) -> Result<FindingId, AppError> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
+/// Who reviews a finding's rectification, as the dictionary key of the sentence saying so.
+fn reviewer_step(f: &Finding) -> &'static str {
+    if f.grade == Grade::Major {
+        "next_review_regulator"
+    } else if f.source == Source::MutualInspection && f.inspector_enterprise_id.is_some() {
+        "next_review_inspector"
+    } else if f.alliance_id.is_some() {
+        "next_review_lead"
+    } else {
+        "next_review_regulator"
+    }
+}
+
 /// What happens next to a finding, as a dictionary key: who acts now.
 fn next_step(f: &Finding, returned: bool) -> &'static str {
     match f.state {
         FindingState::Closed => "next_closed",
         FindingState::Voided => "next_voided",
-        FindingState::AwaitingReview if f.grade == Grade::Major => "next_review_regulator",
-        FindingState::AwaitingReview
-            if f.source == Source::MutualInspection && f.inspector_enterprise_id.is_some() =>
-        {
-            "next_review_inspector"
-        }
-        FindingState::AwaitingReview if f.alliance_id.is_some() => "next_review_lead",
-        FindingState::AwaitingReview => "next_review_regulator",
+        FindingState::AwaitingReview => reviewer_step(f),
         _ if f.extension_requested_until.is_some() => "next_extension_pending",
         _ if returned => "next_returned",
         _ => "next_rectify",
@@ -303,6 +309,7 @@ async fn render_detail(
             "alliance": alliance,
             "returned": returned.is_some(), "returned_reason": returned,
             "next": next_step(f, returned.is_some()),
+            "reviewer_step": reviewer_step(f),
             "before": photos_of(Action::Report).unwrap_or_default(),
             "after": photos_of(Action::SubmitRectification).unwrap_or_default(),
             "timeline": timeline,

@@ -187,6 +187,9 @@ impl Browser {
             let bytes = base64::engine::general_purpose::STANDARD
                 .decode(b64)
                 .unwrap();
+            if let Some(dir) = path.parent() {
+                std::fs::create_dir_all(dir).unwrap();
+            }
             std::fs::write(path, bytes).unwrap();
         }
     }
