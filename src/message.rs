@@ -155,7 +155,6 @@ pub mod msg {
         NO_SUCH_ENTERPRISE = "msg_no_such_enterprise",
         NO_SUCH_ALLIANCE = "msg_no_such_alliance",
         ENTERPRISE_OUT_OF_SCOPE = "msg_enterprise_out_of_scope",
-        CREDIT_CODE_OUT_OF_SCOPE = "msg_credit_code_out_of_scope",
         NO_ENTERPRISE_MATCH = "msg_no_enterprise_match",
         ENTERPRISE_AMBIGUOUS = "msg_enterprise_ambiguous",
         ONLY_EXPERTS_ASSIGNED = "msg_only_experts_assigned",

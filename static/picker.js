@@ -5,12 +5,13 @@
   "use strict";
   function attach(input) {
     var list = document.getElementById(input.getAttribute("list"));
-    var hidden = input.form && input.form.elements[input.dataset.pickerId];
-    if (!list || !hidden || !window.fetch) return;
+    // The hidden id field is optional: without one the chosen name itself is sent.
+    var hidden = input.dataset.pickerId && input.form && input.form.elements[input.dataset.pickerId];
+    if (!list || !window.fetch) return;
     var found = [], timer = null, asked = "";
     function choose() {
       var pick = found.filter(function (e) { return e.name === input.value || e.credit_code === input.value; })[0];
-      hidden.value = pick ? pick.id : "";
+      if (hidden) hidden.value = pick ? pick.id : "";
     }
     input.addEventListener("input", function () {
       choose();

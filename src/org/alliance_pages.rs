@@ -107,7 +107,7 @@ async fn alliance_create(
     let lead_code = form.take("lead_credit_code").unwrap_or_default();
     let result = access::write(&db, actor.clone(), move |conn, policy| {
         let field = "lead_credit_code";
-        let lead = service::enterprise_by_credit_code(conn, policy, field, &lead_code);
+        let lead = service::find_enterprise(conn, policy, field, &lead_code);
         let lead_id = lead.as_ref().map(|id| id.to_string()).unwrap_or_default();
         form.set("lead_enterprise_id", &lead_id);
         match (lead, form.parse::<NewAlliance>()) {

@@ -640,3 +640,38 @@ fn shared_lessons_show_their_photos_under_a_neutral_name_and_filter_by_month() {
     assert!(!other_month.body.contains("燃气报警器失灵"));
     assert!(other_month.body.contains("共 0 条"));
 }
+
+#[test]
+fn a_member_is_added_by_its_name_as_well_as_by_its_code() {
+    let app = TestApp::spawn();
+    let api = app.login("street-regulator");
+    let alliance = app.login("lead").get("/api/v1/alliances?per_page=1").body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let members = api.get(&format!(
+        "/api/v1/alliances/{alliance}/members?per_page=100"
+    ));
+    let inside: Vec<i64> = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|m| m["enterprise_id"].as_i64().unwrap())
+        .collect();
+    let all = api.get("/api/v1/enterprises?per_page=100");
+    let outsider = all.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| !inside.contains(&e["id"].as_i64().unwrap()))
+        .unwrap()
+        .clone();
+    let name = outsider["name"].as_str().unwrap();
+    let (mut street, csrf) = signed_in(&app, "street-regulator");
+    let r = street.post(
+        &format!("/alliances/{alliance}/members"),
+        &[("csrf", &csrf), ("credit_code", name)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let page = street.get(&format!("/alliances/{alliance}"));
+    assert!(page.body.contains("已添加成员") && page.body.contains(name));
+}

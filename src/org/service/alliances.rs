@@ -10,7 +10,7 @@ use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, Validator};
 use crate::message::msg;
 use crate::org::model::*;
-use crate::org::service::{enterprise_by_credit_code, enterprise_place};
+use crate::org::service::enterprise_place;
 use crate::org::store;
 
 /// Where an alliance is: its region, its industries (its own and its members'), itself.
@@ -177,7 +177,8 @@ pub fn add_member_by_credit_code(
     code: &str,
 ) -> AppResult<Member> {
     manageable_alliance(conn, policy, id)?;
-    let enterprise_id = enterprise_by_credit_code(conn, policy, "credit_code", code)?;
+    // A name does as well as a code on the page.
+    let enterprise_id = super::find_enterprise(conn, policy, "credit_code", code)?;
     add_member(
         conn,
         policy,

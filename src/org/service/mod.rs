@@ -223,21 +223,6 @@ pub fn update_enterprise(
     Ok(Enterprise::from_row(row, true))
 }
 
-/// The enterprise with this credit code, if the caller sees it in full; otherwise a field error
-/// that reads the same whether it does not exist or is out of scope.
-pub fn enterprise_by_credit_code(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    field: &str,
-    code: &str,
-) -> AppResult<EnterpriseId> {
-    let code = credit_code::normalize(code);
-    match store::enterprise_by_credit_code(conn, &code)? {
-        Some(row) if policy.sight(&enterprise_place(conn, &row)?) == Sight::Full => Ok(row.id),
-        _ => Err(AppError::field(field, msg::CREDIT_CODE_OUT_OF_SCOPE)),
-    }
-}
-
 /// The enterprise a person named in a form, by credit code or by (part of) its name, among those
 /// the caller sees; a field error when none or several match (naming a few of them).
 pub fn find_enterprise(
