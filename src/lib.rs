@@ -13,6 +13,7 @@ pub mod extract;
 pub mod findings;
 pub mod health;
 pub mod home;
+pub mod inspections;
 pub mod limits;
 pub mod message;
 pub mod openapi;
