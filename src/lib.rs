@@ -184,9 +184,11 @@ impl Platform {
             crate::web::Pages::new()
                 .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
         );
+        let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(db.clone())
+                .app_data(reveals.clone())
                 .app_data(keys.clone())
                 .app_data(settings.clone())
                 .app_data(pages.clone())

@@ -9,9 +9,15 @@
     var hidden = input.dataset.pickerId && input.form && input.form.elements[input.dataset.pickerId];
     if (!list || !window.fetch) return;
     var found = [], timer = null, asked = "";
+    // A suggestion reads as its name, or "code name" when several share the name; the server
+    // looks the text up again, so the id only saves it the search.
+    function label(e) {
+      var same = found.filter(function (o) { return o.name === e.name; }).length;
+      return same > 1 ? e.credit_code + " " + e.name : e.name;
+    }
     function choose() {
-      var pick = found.filter(function (e) { return e.name === input.value || e.credit_code === input.value; })[0];
-      if (hidden) hidden.value = pick ? pick.id : "";
+      var picks = found.filter(function (e) { return label(e) === input.value || e.credit_code === input.value; });
+      if (hidden) hidden.value = picks.length === 1 ? picks[0].id : "";
     }
     input.addEventListener("input", function () {
       choose();
@@ -27,7 +33,7 @@
             list.textContent = "";
             items.forEach(function (e) {
               var o = document.createElement("option");
-              o.value = e.name;
+              o.value = label(e);
               o.label = e.credit_code;
               list.appendChild(o);
             });

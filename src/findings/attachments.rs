@@ -21,6 +21,7 @@ use crate::db::types::now;
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult, Problem};
 use crate::findings::model::{AttachmentId, UserId};
+use crate::findings::strip;
 use crate::findings::{service, store};
 use crate::message::msg;
 #[cfg(test)]
@@ -327,24 +328,27 @@ pub async fn fetch(
             .ok_or(AppError::NotFound)?;
         match may_download(conn, policy, &row)? {
             Download::Refused => Err(AppError::NotFound),
-            Download::Full => Ok(row),
-            Download::Lesson => {
-                let ext = row
-                    .content_type
-                    .rsplit('/')
-                    .next()
-                    .unwrap_or("bin")
-                    .to_string();
+            Download::Full => Ok((row, false)),
+            Download::Lesson if strip::LESSON_TYPES.contains(&row.content_type.as_str()) => {
+                let ext = row.content_type.rsplit('/').next().unwrap_or("bin");
                 let file_name = format!("lesson-{}.{ext}", row.id);
-                Ok(AttachmentRow { file_name, ..row })
+                Ok((AttachmentRow { file_name, ..row }, true))
             }
+            Download::Lesson => Err(AppError::NotFound),
         }
     })
     .await?;
+    let (row, lesson) = row;
     let path = path_of(&settings.data_dir, &row.sha256);
     let bytes = web::block(move || std::fs::read(path))
         .await?
         .map_err(|e| AppError::internal(format!("reading attachment {id}: {e}")))?;
+    // A lesson's photo goes without what could name the enterprise (EXIF, comments).
+    let bytes = if lesson {
+        strip::strip(&row.content_type, &bytes).ok_or(AppError::NotFound)?
+    } else {
+        bytes
+    };
     let disposition = if row.content_type.starts_with("image/") {
         "inline"
     } else {

@@ -4,18 +4,22 @@ use std::collections::{HashMap, HashSet};
 
 use diesel::prelude::*;
 
-use crate::db::schema::{finding_attachments, finding_events};
+use crate::db::schema::{attachments, finding_attachments, finding_events};
 use crate::db::AnyConnection;
 use crate::error::AppResult;
 use crate::findings::model::*;
 
-/// The photos of each of the given findings, in the order they were added.
+/// The attachments of each of the given findings of the given content types, in the order they
+/// were added.
 pub fn photos_of(
     conn: &mut AnyConnection,
     ids: &[FindingId],
+    types: &[&str],
 ) -> AppResult<HashMap<FindingId, Vec<AttachmentId>>> {
     let rows: Vec<(FindingId, AttachmentId)> = finding_attachments::table
+        .inner_join(attachments::table)
         .filter(finding_attachments::finding_id.eq_any(ids.to_vec()))
+        .filter(attachments::content_type.eq_any(types.to_vec()))
         .order((
             finding_attachments::event_id.asc(),
             finding_attachments::attachment_id.asc(),

@@ -232,7 +232,8 @@ pub fn shared_lessons(
     org_service::visible_alliance(conn, policy, alliance)?;
     let (rows, total) = store::shared_in(conn, alliance, page, month)?;
     let ids: Vec<FindingId> = rows.iter().map(|r| r.id).collect();
-    let mut photos = crate::findings::events::photos_of(conn, &ids)?;
+    let mut photos =
+        crate::findings::events::photos_of(conn, &ids, &crate::findings::strip::LESSON_TYPES)?;
     let mut secrets = identifying(conn, &rows)?;
     let items = rows
         .into_iter()

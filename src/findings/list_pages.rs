@@ -103,8 +103,13 @@ async fn render_list(
         } else {
             policy::review_count(conn, policy)?
         };
+        // The enterprise filtered by, named only if the viewer sees it.
         let chosen = match query.enterprise_id {
-            Some(e) => org::enterprise_names(conn, &[e])?.remove(&e),
+            Some(e) => match org_service::visible_enterprise(conn, policy, e) {
+                Ok((row, _)) => Some(row.name),
+                Err(crate::error::AppError::NotFound) => None,
+                Err(other) => return Err(other),
+            },
             None => None,
         };
         Ok(json!({
@@ -142,6 +147,18 @@ pub async fn list(
     let date = |raw: &Option<String>| {
         parsed::<chrono::NaiveDate>(raw).filter(|d| d.format("%Y").to_string().len() == 4)
     };
+    // A page shows the list whatever was typed: dates given the wrong way round are swapped,
+    // and invisible characters pasted into the search are dropped.
+    let (from, to) = match (date(&q.from), date(&q.to)) {
+        (Some(a), Some(b)) if a > b => (Some(b), Some(a)),
+        dates => dates,
+    };
+    let keyword = q.q.as_deref().map(|t| {
+        t.chars()
+            .filter(|c| !c.is_control() && !crate::error::is_format(*c))
+            .take(100)
+            .collect::<String>()
+    });
     let query = FindingQuery {
         state: parsed(&Some(state.clone())),
         open: (state == "open").then_some(true),
@@ -150,11 +167,9 @@ pub async fn list(
         source: parsed(&q.source),
         enterprise_id: parsed(&q.enterprise_id),
         alliance_id: parsed(&q.alliance_id),
-        from: date(&q.from),
-        to: date(&q.to),
-        q: q.q
-            .clone()
-            .filter(|t| !t.trim().is_empty() && t.chars().count() <= 100),
+        from,
+        to,
+        q: keyword.filter(|t| !t.trim().is_empty()),
         overdue: parsed(&q.overdue),
         sort: Some(sort.clone()),
         page: Some(page_number(&q.page)),

@@ -11,4 +11,5 @@ pub mod policy;
 pub mod routes;
 pub mod service;
 pub mod store;
+mod strip;
 pub mod transition;

@@ -41,10 +41,13 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Valu
         };
         Ok(service::list(conn, policy, &query, false)?.total)
     };
+    // An enterprise user counts its own enterprise's hazards (a lead sees its alliance's too).
+    let own = policy.own_enterprise();
     let open = count(
         conn,
         FindingQuery {
             open: Some(true),
+            enterprise_id: own,
             ..Default::default()
         },
     )?;
@@ -52,13 +55,15 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Valu
         conn,
         FindingQuery {
             overdue: Some(true),
+            enterprise_id: own,
             ..Default::default()
         },
     )?;
     Ok(json!({
         "open_count": open,
         "overdue_count": overdue,
-        "own": policy.own_enterprise().is_some(),
+        "own": own.is_some(),
+        "own_id": own,
         "may_report": policy::may_report(policy),
         // Only those who review see the review queue: regulators, leads, and an inspecting
         // enterprise while something of its inspections waits for it.
@@ -142,11 +147,9 @@ async fn create(
     let too_large = form.too_large_error("photo", settings.max_upload_bytes);
     // Regulators and experts name the enterprise (a chosen suggestion's id, or the name or
     // credit code as typed).
-    let named = form.take("enterprise");
-    let unknown = match named
-        .clone()
-        .filter(|_| form.text("enterprise_id").trim().is_empty())
-    {
+    // What was typed decides; the id a suggestion filled in only stands when nothing was typed.
+    let named = form.take("enterprise").filter(|t| !t.trim().is_empty());
+    let unknown = match named.clone() {
         Some(text) => {
             let found = access::read(&db, actor.clone(), move |conn, policy| {
                 crate::org::service::find_enterprise(conn, policy, "enterprise", &text)
@@ -226,13 +229,14 @@ fn finding_id(id: &str) -> Result<FindingId, AppError> {
     id.parse().map_err(|_| AppError::NotFound)
 }
 
-/// Who reviews a finding's rectification, as the dictionary key of the sentence saying so.
-fn reviewer_step(f: &Finding) -> &'static str {
+/// Who reviews a finding's rectification, as the dictionary key of the sentence saying so
+/// (`lead`: its alliance's lead enterprise), as the review queues have it.
+fn reviewer_step(f: &Finding, lead: Option<EnterpriseId>) -> &'static str {
     if f.grade == Grade::Major {
         "next_review_regulator"
     } else if f.source == Source::MutualInspection && f.inspector_enterprise_id.is_some() {
         "next_review_inspector"
-    } else if f.alliance_id.is_some() {
+    } else if lead.is_some_and(|l| l != f.enterprise_id) {
         "next_review_lead"
     } else {
         "next_review_regulator"
@@ -240,11 +244,11 @@ fn reviewer_step(f: &Finding) -> &'static str {
 }
 
 /// What happens next to a finding, as a dictionary key: who acts now.
-fn next_step(f: &Finding, returned: bool) -> &'static str {
+fn next_step(f: &Finding, lead: Option<EnterpriseId>, returned: bool) -> &'static str {
     match f.state {
         FindingState::Closed => "next_closed",
         FindingState::Voided => "next_voided",
-        FindingState::AwaitingReview => reviewer_step(f),
+        FindingState::AwaitingReview => reviewer_step(f, lead),
         _ if f.extension_requested_until.is_some() => "next_extension_pending",
         _ if returned => "next_returned",
         _ => "next_rectify",
@@ -265,9 +269,11 @@ async fn render_detail(
         let f = &d.finding;
         let enterprise = org::enterprise(conn, f.enterprise_id)?.ok_or(AppError::NotFound)?;
         let alliance = match f.alliance_id {
-            Some(a) => org::alliance(conn, a)?.map(|a| json!({"id": a.id, "name": a.name})),
+            Some(a) => org::alliance(conn, a)?,
             None => None,
         };
+        let lead = alliance.as_ref().map(|a| a.lead_enterprise_id);
+        let alliance = alliance.map(|a| json!({"id": a.id, "name": a.name}));
         let returned = events::returned(conn, &[f.id])?.remove(&f.id).filter(|_| {
             matches!(f.state, FindingState::Reported | FindingState::Rectifying)
         });
@@ -308,8 +314,8 @@ async fn render_detail(
             }),
             "alliance": alliance,
             "returned": returned.is_some(), "returned_reason": returned,
-            "next": next_step(f, returned.is_some()),
-            "reviewer_step": reviewer_step(f),
+            "next": next_step(f, lead, returned.is_some()),
+            "reviewer_step": reviewer_step(f, lead),
             "before": photos_of(Action::Report).unwrap_or_default(),
             "after": photos_of(Action::SubmitRectification).unwrap_or_default(),
             "timeline": timeline,

@@ -13,7 +13,7 @@
 use diesel::prelude::*;
 
 use crate::access::{Area, Columns, Place, Policy, Predicate, Reach, Visibility};
-use crate::db::schema::findings;
+use crate::db::schema::{alliances, findings};
 use crate::db::{always, never, AnyConnection};
 use crate::error::AppResult;
 use crate::findings::lifecycle::Parts;
@@ -107,7 +107,8 @@ impl Columns<findings::table> for Reviewed {
 
 /// Whose review queue a general finding waits in: the one reviewer expected to act — the
 /// inspecting enterprise of a mutual inspection, else the alliance's lead, else (a finding of
-/// no alliance) the regulators of its area. Others who may review it still see it in lists.
+/// no alliance, or of the lead enterprise itself, which reviews nothing of its own) the
+/// regulators of its area. Others who may review it still see it in lists.
 struct Queued;
 
 impl Queued {
@@ -120,9 +121,20 @@ impl Queued {
         )
     }
 
-    /// General findings nobody below the regulators reviews.
+    /// General findings nobody below the regulators reviews: of no alliance, or at the
+    /// alliance's lead enterprise itself.
     fn escalated() -> Predicate<findings::table> {
-        Box::new(findings::alliance_id.is_null().and(Self::not_inspected()))
+        let at_lead = diesel::dsl::exists(
+            alliances::table
+                .filter(alliances::id.nullable().eq(findings::alliance_id))
+                .filter(alliances::lead_enterprise_id.eq(findings::enterprise_id)),
+        );
+        Box::new(
+            findings::alliance_id
+                .is_null()
+                .or(at_lead)
+                .and(Self::not_inspected()),
+        )
     }
 }
 

@@ -181,7 +181,13 @@ pub fn pair(req: &Request) -> Plan {
     // A conflict left over is dropped: the hard rules come before balance.
     pairs.retain(|&(i, t)| board.cost(i, t) < CONFLICT);
     board.taken = pairs.iter().copied().collect();
-    fill(&mut board, &mut pairs, req.per_target, &mut rng);
+    // Nobody can be inspected more often than there are others.
+    fill(
+        &mut board,
+        &mut pairs,
+        req.per_target.min(n.saturating_sub(1)),
+        &mut rng,
+    );
     explain(&board, pairs, req.per_target)
 }
 

@@ -255,10 +255,17 @@ async fn member_add(
     }
 }
 
-/// The name of an enterprise the viewer may see, for a confirmation question.
-async fn enterprise_name(db: &Db, actor: &Actor, id: EnterpriseId) -> AppResult<String> {
+/// The name of an enterprise, for the question before changing an alliance's membership: only
+/// asked of those who manage the alliance (others are refused as the change itself would be).
+async fn enterprise_name(
+    db: &Db,
+    actor: &Actor,
+    (alliance, id): (AllianceId, EnterpriseId),
+) -> AppResult<String> {
     access::read(db, actor.clone(), move |conn, policy| {
-        Ok(crate::org::service::get_enterprise(conn, policy, id)?.name)
+        let row = service::visible_alliance(conn, policy, alliance)?;
+        policy.require_manage_alliance(row.region_id, row.industry_id)?;
+        Ok(service::get_enterprise(conn, policy, id)?.name)
     })
     .await
 }
@@ -274,7 +281,7 @@ async fn member_remove(
     let id = path_id(&path.0)?;
     let enterprise: EnterpriseId = path.1.parse().map_err(|_| AppError::NotFound)?;
     if !form.confirmed() {
-        let name = enterprise_name(&db, &actor, enterprise).await?;
+        let name = enterprise_name(&db, &actor, (id, enterprise)).await?;
         let here = format!("/alliances/{id}/members/{enterprise}/remove");
         let question = ("confirm_remove_member", name.as_str());
         return pages.confirm(
@@ -308,7 +315,7 @@ async fn lead_appoint(
         let lead = patch
             .lead_enterprise_id
             .ok_or_else(|| AppError::field("lead_enterprise_id", msg::REQUIRED))?;
-        let name = enterprise_name(&db, &actor, lead).await?;
+        let name = enterprise_name(&db, &actor, (id, lead)).await?;
         let question = ("confirm_appoint_lead", name.as_str());
         let here = format!("/alliances/{id}/lead");
         return pages.confirm(

@@ -87,8 +87,14 @@ async fn save(
     mut form: PageForm,
 ) -> PageResult {
     let id = user_id(&id)?;
-    // The alliance boxes are on the form only for an admin editing an expert.
+    // The alliance boxes are on the form only for an admin editing an expert; assignments to
+    // alliances the form did not show stay as they are.
     let assigns = form.take("assigns_alliances").is_some();
+    let shown: Vec<i64> = form
+        .take_all("shown_alliance")
+        .iter()
+        .filter_map(|s| s.trim().parse().ok())
+        .collect();
     let ticked: Result<Vec<AllianceId>, AppError> = form
         .take_all("alliance_id")
         .iter()
@@ -110,13 +116,31 @@ async fn save(
     };
     let result = match (ticked, assigns) {
         (Err(e), _) => Err(e),
-        (Ok(ids), assigns) => {
-            let patch = UserPatch {
-                alliance_ids: assigns.then_some(ids),
-                ..patch
-            };
+        (Ok(ticked), assigns) => {
             access::write(&db, actor.clone(), move |c, p| {
-                service::update(c, p, id, patch, None)
+                let alliance_ids = if assigns {
+                    let current = service::get(c, p, id)?.alliance_ids;
+                    let mut ids: Vec<AllianceId> = current
+                        .into_iter()
+                        .filter(|a| !shown.contains(&a.0))
+                        .collect();
+                    ids.extend(ticked.into_iter().filter(|a| shown.contains(&a.0)));
+                    ids.sort();
+                    ids.dedup();
+                    Some(ids)
+                } else {
+                    None
+                };
+                service::update(
+                    c,
+                    p,
+                    id,
+                    UserPatch {
+                        alliance_ids,
+                        ..patch
+                    },
+                    None,
+                )
             })
             .await
         }

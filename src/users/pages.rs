@@ -16,6 +16,7 @@ use crate::message::msg;
 use crate::org::store as org;
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
 use crate::web::form::PageForm;
+use crate::web::reveal::Reveals;
 use crate::web::{form_errors, form_failure, list_url, page_number, page_size, pager};
 use crate::web::{PageContext, PageResult, Pages};
 
@@ -187,10 +188,12 @@ async fn create(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
     hashing: web::Data<PasswordHashing>,
+    reveals: web::Data<Reveals>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     mut form: PageForm,
 ) -> PageResult {
+    let viewer = actor.id;
     let mut values = form.echo(blank_user());
     // The form ticks an expert's alliances; the API takes an array.
     let alliances = id_list(&form.take_all("alliance_id"));
@@ -199,11 +202,9 @@ async fn create(
         .map(|a| a.iter().map(|id| id.0).collect::<Vec<_>>())
         .unwrap_or_default());
     // An enterprise user's enterprise, named by a chosen suggestion's id or as typed.
-    let named = form.take("enterprise");
-    if let Some(text) = named
-        .clone()
-        .filter(|_| form.text("enterprise_id").trim().is_empty())
-    {
+    // What was typed decides (an id filled in beforehand could outlive an edit).
+    let named = form.take("enterprise").filter(|t| !t.trim().is_empty());
+    if let Some(text) = named.clone() {
         let found = access::read(&db, actor.clone(), move |conn, policy| {
             crate::org::service::find_enterprise(conn, policy, "enterprise", &text)
         })
@@ -236,6 +237,7 @@ async fn create(
     match result {
         Ok(created) => Ok(show_password_once(
             &ctx,
+            (&reveals, viewer),
             created.user.id,
             created.generated_password.as_deref(),
             "flash_user_created",
@@ -248,21 +250,23 @@ async fn create(
     }
 }
 
-/// Where a generated password waits to be shown, once: a cookie only the accounts pages
-/// receive, for ten minutes. Reloading the page that showed it shows it no more.
+/// The cookie holding the token of a password waiting to be shown ([`Reveals`]).
 const ONCE_COOKIE: &str = "sa_once";
 
 /// Redirects to the page that shows a new account's (or a reset) password once.
 fn show_password_once(
     ctx: &PageContext,
+    (reveals, viewer): (&Reveals, UserId),
     id: UserId,
     password: Option<&str>,
     flash: &str,
 ) -> actix_web::HttpResponse {
-    let mut res = ctx.done(&format!("/users/{id}/password"), flash);
+    let place = format!("/users/{id}/password");
+    let mut res = ctx.done(&place, flash);
     if let Some(pw) = password {
-        let mut c = ctx.cookie(ONCE_COOKIE, format!("{id}:{pw}"), true);
-        c.set_path("/users/");
+        let token = reveals.put(viewer, id.0, pw.to_string());
+        let mut c = ctx.cookie(ONCE_COOKIE, token, true);
+        c.set_path(place);
         c.set_max_age(actix_web::cookie::time::Duration::minutes(10));
         let _ = res.add_cookie(&c);
     }
@@ -274,6 +278,7 @@ async fn password_once(
     req: actix_web::HttpRequest,
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    reveals: web::Data<Reveals>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
@@ -283,16 +288,15 @@ async fn password_once(
         service::get(conn, policy, id)
     })
     .await?;
-    let password = req.cookie(ONCE_COOKIE).and_then(|c| {
-        let (who, pw) = c.value().split_once(':')?;
-        (who == id.to_string()).then(|| pw.to_string())
-    });
-    let had_password = password.is_some();
+    let password = req
+        .cookie(ONCE_COOKIE)
+        .and_then(|c| reveals.take(c.value(), actor.id, id.0));
+    let had_cookie = req.cookie(ONCE_COOKIE).is_some();
     let data = json!({"created": shown, "password": password});
     let mut res = pages.page(&ctx, &actor, StatusCode::OK, "users/created", data)?;
-    if had_password {
+    if had_cookie {
         let mut gone = ctx.cookie(ONCE_COOKIE, String::new(), true);
-        gone.set_path("/users/");
+        gone.set_path(format!("/users/{id}/password"));
         gone.make_removal();
         let _ = res.add_cookie(&gone);
     }
@@ -340,12 +344,13 @@ async fn detail(
 async fn update(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
-    hashing: web::Data<PasswordHashing>,
+    (hashing, reveals): (web::Data<PasswordHashing>, web::Data<Reveals>),
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
     mut form: PageForm,
 ) -> PageResult {
+    let viewer = actor.id;
     let id = user_id(&id)?;
     // `deactivate`, `activate` or `reset_password` (a new password is generated and shown once,
     // as at creation).
@@ -386,9 +391,13 @@ async fn update(
     })
     .await;
     match result {
-        Ok(_) if generated.is_some() => {
-            Ok(show_password_once(&ctx, id, generated.as_deref(), flash))
-        }
+        Ok(_) if generated.is_some() => Ok(show_password_once(
+            &ctx,
+            (&reveals, viewer),
+            id,
+            generated.as_deref(),
+            flash,
+        )),
         Ok(_) => Ok(ctx.done(&format!("/users/{id}"), flash)),
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => render_detail(&pages, &db, &ctx, actor, id, errors).await,

@@ -5,6 +5,7 @@ mod errors;
 pub mod form;
 mod list;
 pub mod pages;
+pub mod reveal;
 pub mod trail;
 
 pub use errors::{page_errors, PageError, PageErrorKind, ERROR_KINDS};

@@ -809,3 +809,20 @@ fn an_item_waits_in_the_queue_of_the_one_reviewer_expected_to_act() {
         queue(&lead).len() as i64
     );
 }
+
+#[test]
+fn a_lead_enterprises_own_hazard_waits_for_the_regulators() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let street = app.login("street-regulator");
+    let own = report(&lead, json!({}))["id"].as_i64().unwrap();
+    let proof = photo(&lead, "lead-proof");
+    let r = act(
+        &lead,
+        own,
+        json!({"action": "submit_rectification", "attachment_ids": [proof]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!queue(&lead).contains(&own), "nobody reviews their own");
+    assert!(queue(&street).contains(&own), "so the regulators do");
+}

@@ -547,16 +547,18 @@ fn enterprises_alliances_and_accounts_are_edited_on_their_pages() {
     let page = admin.get(&format!("/users/{expert}/edit"));
     assert!(page.body.contains("id=\"expert-alliances\""));
     let a = alliance.to_string();
-    let r = admin.post(
-        &format!("/users/{expert}/edit"),
-        &[
-            ("csrf", &admin_csrf),
-            ("name", "赵专家"),
-            ("phone", "13900000000"),
-            ("assigns_alliances", "yes"),
-            ("alliance_id", &a),
-        ],
-    );
+    // The boxes the page shows, sent back as shown; only `alliance` ticked.
+    let shown = hidden(&page.body, "shown_alliance");
+    assert!(shown.contains(&a));
+    let mut fields: Vec<(&str, &str)> = vec![
+        ("csrf", &admin_csrf),
+        ("name", "赵专家"),
+        ("phone", "13900000000"),
+        ("assigns_alliances", "yes"),
+        ("alliance_id", &a),
+    ];
+    fields.extend(shown.iter().map(|s| ("shown_alliance", s.as_str())));
+    let r = admin.post(&format!("/users/{expert}/edit"), &fields);
     assert_eq!(r.status, 303, "{}", r.body);
     let me = app.login("admin").get(&format!("/api/v1/users/{expert}"));
     assert_eq!(me.body["name"], "赵专家");
@@ -568,7 +570,7 @@ fn shared_lessons_show_their_photos_under_a_neutral_name_and_filter_by_month() {
     let app = TestApp::spawn();
     let member = app.login("member");
     let own = member.get("/api/v1/me").body["enterprise_id"].clone();
-    let photo = member.upload(&crate::common::jpeg("shop"), "老王家门头.jpg", "image/jpeg");
+    let photo = member.upload(&structured_jpeg(), "老王家门头.jpg", "image/jpeg");
     let photo_id = photo.body["id"].as_i64().unwrap();
     let f = member.post(
         "/api/v1/findings",
@@ -674,4 +676,102 @@ fn a_member_is_added_by_its_name_as_well_as_by_its_code() {
     assert_eq!(r.status, 303, "{}", r.body);
     let page = street.get(&format!("/alliances/{alliance}"));
     assert!(page.body.contains("已添加成员") && page.body.contains(name));
+}
+
+#[test]
+fn a_filter_by_enterprise_names_only_an_enterprise_the_viewer_sees() {
+    let app = TestApp::spawn();
+    let admin = app.login("admin");
+    let far = admin
+        .get(&format!(
+            "/api/v1/enterprises?q={}",
+            urlencode("河口鲜鱼馆")
+        ))
+        .body["items"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let (mut member, _) = signed_in(&app, "member");
+    let page = member.get(&format!("/findings?enterprise_id={far}"));
+    assert_eq!(page.status, 200);
+    assert!(
+        !page.body.contains("河口鲜鱼馆"),
+        "an enterprise out of sight stays unnamed"
+    );
+}
+
+#[test]
+fn a_lesson_photo_is_served_without_its_metadata() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    // A JPEG whose EXIF names the shop.
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE1, 0x00, 0x10];
+    photo.extend(b"Exif LaoWangJia");
+    photo.truncate(6 + 14);
+    photo.extend([0xFF, 0xDA, 0x00, 0x02, 1, 2, 3, 0xFF, 0xD9]);
+    let up = member.upload(&photo, "p.jpg", "image/jpeg");
+    assert_eq!(up.status, 201, "{}", up.body);
+    let photo_id = up.body["id"].as_i64().unwrap();
+    let f = member.post(
+        "/api/v1/findings",
+        &json!({"title": "液化气钢瓶未固定", "category": "equipment", "grade": "general",
+                "treatment": "on_the_spot", "attachment_ids": [photo_id]}),
+    );
+    let id = f.body["id"].as_i64().unwrap();
+    member.post(
+        &format!("/api/v1/findings/{id}/transitions"),
+        &json!({"action": "share"}),
+    );
+    // The expert of the alliance sees the finding in full; the fellow member below only the lesson.
+    let own = member.get("/api/v1/me").body["enterprise_id"].clone();
+    let alliance = f.body["alliance_id"].as_i64().unwrap();
+    let members = app
+        .login("lead")
+        .get(&format!("/api/v1/alliances/{alliance}/members"));
+    let other = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "member" && m["enterprise_id"] != own)
+        .unwrap()["enterprise_id"]
+        .clone();
+    let created = app.login("admin").post(
+        "/api/v1/users",
+        &json!({"email": "n@example.cn", "name": "邻店", "role": "enterprise",
+                "enterprise_id": other, "password": "Neighbour shop 2026"}),
+    );
+    assert_eq!(created.status, 201);
+    let login = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": "n@example.cn", "password": "Neighbour shop 2026"}),
+    );
+    let token = login.body["access_token"].as_str().unwrap().to_string();
+    let file = ureq::get(&app.url(&format!("/api/v1/attachments/{photo_id}")))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file.into_reader(), &mut bytes).unwrap();
+    assert!(!bytes.windows(7).any(|w| w == b"LaoWang"), "EXIF is gone");
+    assert!(
+        bytes.ends_with(&[0xFF, 0xDA, 0x00, 0x02, 1, 2, 3, 0xFF, 0xD9]),
+        "the image stays"
+    );
+    // The uploader still gets the original.
+    let original = ureq::get(&app.url(&format!("/api/v1/attachments/{photo_id}")))
+        .set(
+            "Authorization",
+            &format!("Bearer {}", member.token.clone().unwrap()),
+        )
+        .call()
+        .unwrap();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut original.into_reader(), &mut bytes).unwrap();
+    assert!(bytes.windows(7).any(|w| w == b"LaoWang"));
+}
+
+/// A small JPEG with its segments in order (what a camera writes), for photos served stripped.
+fn structured_jpeg() -> Vec<u8> {
+    let mut photo = vec![0xFF, 0xD8, 0xFF, 0xE0, 0x00, 0x06, b'J', b'F', b'I', b'F'];
+    photo.extend([0xFF, 0xDA, 0x00, 0x02, 7, 7, 7, 0xFF, 0xD9]);
+    photo
 }

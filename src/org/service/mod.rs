@@ -223,8 +223,10 @@ pub fn update_enterprise(
     Ok(Enterprise::from_row(row, true))
 }
 
-/// The enterprise a person named in a form, by credit code or by (part of) its name, among those
-/// the caller sees; a field error when none or several match (naming a few of them).
+/// The enterprise a person named in a form, among those the caller sees: by its credit code
+/// (alone, or first, as the picker's suggestions read "code name"), by its whole name when only
+/// one has it, or by part of its name when only one matches; a field error when none or several
+/// do (naming a few of them).
 pub fn find_enterprise(
     conn: &mut AnyConnection,
     policy: &Policy,
@@ -235,28 +237,47 @@ pub fn find_enterprise(
     if text.is_empty() {
         return Err(AppError::field(field, msg::REQUIRED));
     }
+    let first = text.split_whitespace().next().unwrap_or(text);
+    let code = credit_code::normalize(first);
+    if code.len() == 18 {
+        if let Some(row) = store::enterprise_by_credit_code(conn, &code)? {
+            if policy.sight(&enterprise_place(conn, &row)?) != Sight::None {
+                return Ok(row.id);
+            }
+        }
+    }
     let query = EnterpriseQuery {
         q: Some(text.to_string()),
-        per_page: Some(5),
+        per_page: Some(100),
         sort: Some("name".into()),
         ..Default::default()
     };
     let found = list_enterprises(conn, policy, &query)?;
-    // A whole name or code wins over names that merely contain it.
-    let exact = found
-        .items
-        .iter()
-        .find(|e| e.name == text || e.credit_code.eq_ignore_ascii_case(text));
-    match (exact, found.items.as_slice()) {
-        (Some(e), _) | (None, [e]) => Ok(e.id),
-        (None, []) => Err(AppError::field(
+    let exact: Vec<&Enterprise> = found.items.iter().filter(|e| e.name == text).collect();
+    let candidates: Vec<&Enterprise> = if exact.is_empty() {
+        found.items.iter().collect()
+    } else {
+        exact
+    };
+    match candidates.as_slice() {
+        [one] => Ok(one.id),
+        [] => Err(AppError::field(
             field,
             msg::NO_ENTERPRISE_MATCH.with("text", text),
         )),
-        (None, some) => {
-            let names: Vec<&str> = some.iter().map(|e| e.name.as_str()).collect();
+        some => {
+            let names: Vec<String> = some
+                .iter()
+                .take(5)
+                .map(|e| format!("{} {}", e.credit_code, e.name))
+                .collect();
+            let count = if some.len() < found.items.len() {
+                some.len() as i64
+            } else {
+                found.total
+            };
             let text = msg::ENTERPRISE_AMBIGUOUS
-                .with("count", found.total)
+                .with("count", count)
                 .with("names", names.join("、"));
             Err(AppError::field(field, text))
         }
