@@ -139,11 +139,7 @@ async fn create(
     }
     let uploads = form.take_files("photo");
     // Photos kept from an earlier try of this form (their rows are the viewer's uploads).
-    let mut kept: Vec<AttachmentId> = form
-        .take_all("kept_photo")
-        .iter()
-        .filter_map(|id| id.parse().ok())
-        .collect();
+    let mut kept = kept_photos(&mut form);
     let too_large = form.too_large_error("photo", settings.max_upload_bytes);
     // Regulators and experts name the enterprise (a chosen suggestion's id, or the name or
     // credit code as typed).
@@ -192,13 +188,7 @@ async fn create(
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
                 // The photos that arrived are kept, so the next try need not send them again.
-                if !photos.is_empty() {
-                    let user = actor.id;
-                    let saved = db
-                        .write(move |conn| attachments::record(conn, user, &photos))
-                        .await?;
-                    kept.extend(saved.iter().map(|a| a.id));
-                }
+                kept.extend(keep_uploads(&db, &actor, photos).await?);
                 let mut values = form.echo(blank_report());
                 values["kept"] = json!(kept);
                 // The typed name is looked up again (an id kept from it could outlive an edit).
@@ -222,7 +212,33 @@ async fn create(
 
 /// The action forms of a finding, empty.
 fn blank_action() -> Value {
-    json!({"action": "", "note": "", "deadline": ""})
+    json!({"action": "", "note": "", "deadline": "", "kept": []})
+}
+
+/// The photos a form kept from an earlier try, less those ticked for removal.
+fn kept_photos(form: &mut PageForm) -> Vec<AttachmentId> {
+    let dropped = form.take_all("drop_photo");
+    form.take_all("kept_photo")
+        .into_iter()
+        .filter(|id| !dropped.contains(id))
+        .filter_map(|id| id.parse().ok())
+        .collect()
+}
+
+/// Records photos of a form refused for its input as the viewer's uploads, to send again by id.
+async fn keep_uploads(
+    db: &Db,
+    actor: &Actor,
+    photos: Vec<attachments::Stored>,
+) -> AppResult<Vec<AttachmentId>> {
+    if photos.is_empty() {
+        return Ok(Vec::new());
+    }
+    let user = actor.id;
+    let saved = db
+        .write(move |conn| attachments::record(conn, user, &photos))
+        .await?;
+    Ok(saved.iter().map(|a| a.id).collect())
 }
 
 fn finding_id(id: &str) -> Result<FindingId, AppError> {
@@ -353,7 +369,12 @@ async fn act(
 ) -> PageResult {
     let id = finding_id(&id)?;
     let confirmed = form.confirmed();
-    let req: Result<TransitionRequest, _> = form.parse();
+    // Photos kept from an earlier try (less those ticked for removal) go with the action.
+    let mut kept = kept_photos(&mut form);
+    let req = form.parse::<TransitionRequest>().map(|mut r| {
+        r.attachment_ids.extend(kept.iter().copied());
+        r
+    });
     // Sharing shows the hazard to the whole alliance: asked once more.
     if let Ok(TransitionRequest {
         action: Action::Share,
@@ -377,22 +398,29 @@ async fn act(
     let action = req.as_ref().map(|r| r.action).ok();
     let uploads = form.take_files("photo");
     let too_large = form.too_large_error("photo", settings.max_upload_bytes);
-    let result = async {
-        let req = match (req, too_large) {
-            (Ok(req), None) => req,
-            (Ok(_), Some(e)) => return Err(e),
-            (Err(e), Some(t)) => return Err(t.merge(e)),
-            (Err(e), None) => return Err(e),
-        };
-        // The photos' files are content-addressed; their rows are written with the transition,
-        // in one transaction, so a refused action records none.
-        let photos = attachments::store_photos(&settings, uploads).await?;
-        access::write(&db, actor.clone(), move |c, p| {
-            service::transition(c, p, id, req, &photos)
-        })
-        .await
-    }
-    .await;
+    // The photos' files are content-addressed; their rows are written with the transition, in
+    // one transaction, so a refused action records none (unless refused for its input: below).
+    let (photos, refused) = match attachments::store_photos(&settings, uploads).await {
+        Ok(photos) => (photos, None),
+        Err(e) => (Vec::new(), Some(e)),
+    };
+    let result = match (req, too_large, refused) {
+        (Ok(req), None, None) => {
+            let photos = photos.clone();
+            access::write(&db, actor.clone(), move |c, p| {
+                service::transition(c, p, id, req, &photos)
+            })
+            .await
+        }
+        (req, too_large, refused) => {
+            let errors = [req.err(), too_large, refused];
+            Err(errors
+                .into_iter()
+                .flatten()
+                .reduce(AppError::merge)
+                .expect("one failed"))
+        }
+    };
     match result {
         Ok(_) => {
             let flash = format!("flash_{}", action.map_or("", |a| a.as_str()));
@@ -400,8 +428,11 @@ async fn act(
         }
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
-                // What was typed comes back in the form it was typed in.
-                let values = form.echo(blank_action());
+                // What was typed comes back in the form it was typed in, with the photos that
+                // arrived kept as the actor's uploads for the next try.
+                kept.extend(keep_uploads(&db, &actor, photos).await?);
+                let mut values = form.echo(blank_action());
+                values["kept"] = json!(kept);
                 let shown = (values, errors, StatusCode::UNPROCESSABLE_ENTITY);
                 render_detail(&pages, &db, &ctx, actor, id, shown).await
             }

@@ -775,3 +775,96 @@ fn structured_jpeg() -> Vec<u8> {
     photo.extend([0xFF, 0xDA, 0x00, 0x02, 7, 7, 7, 0xFF, 0xD9]);
     photo
 }
+
+#[test]
+fn an_action_refused_for_its_input_keeps_its_photos_and_a_kept_photo_can_be_removed() {
+    let app = TestApp::spawn();
+    let (mut member, csrf) = signed_in(&app, "member");
+    let photo = crate::common::jpeg("after");
+    let id = app.login("member").post(
+        "/api/v1/findings",
+        &json!({"title": "插座烧焦", "category": "electrical", "grade": "general", "treatment": "on_the_spot"}),
+    ).body["id"]
+        .as_i64()
+        .unwrap();
+    // A note with a control character: refused, the photo kept.
+    let act = format!("/findings/{id}/act");
+    let page = member.post_multipart(
+        &act,
+        &[
+            ("csrf", &csrf),
+            ("action", "submit_rectification"),
+            ("note", "换新\u{7}"),
+        ],
+        &[("photo", "after.jpg", &photo)],
+    );
+    assert_eq!(page.status, 422, "{}", page.body);
+    let kept = hidden(&page.body, "kept_photo");
+    assert_eq!(kept.len(), 1, "{}", page.body);
+    // Sent again with the kept photo: the action goes through with it.
+    let page = member.post_multipart(
+        &act,
+        &[
+            ("csrf", &csrf),
+            ("action", "submit_rectification"),
+            ("note", "换新"),
+            ("kept_photo", &kept[0]),
+        ],
+        &[],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let detail = app.login("member").get(&format!("/api/v1/findings/{id}"));
+    let last = detail.body["timeline"]
+        .as_array()
+        .unwrap()
+        .last()
+        .unwrap()
+        .clone();
+    assert_eq!(
+        last["attachment_ids"],
+        json!([kept[0].parse::<i64>().unwrap()])
+    );
+    // On the report form, a kept photo ticked for removal is left out.
+    let page = member.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("title", ""),
+            ("category", "fire"),
+            ("grade", "general"),
+            ("treatment", "on_the_spot"),
+        ],
+        &[("photo", "a.jpg", &crate::common::jpeg("a"))],
+    );
+    let kept = hidden(&page.body, "kept_photo");
+    assert_eq!(kept.len(), 1);
+    let page = member.post_multipart(
+        "/findings/new",
+        &[
+            ("csrf", &csrf),
+            ("title", "配电箱无门"),
+            ("category", "electrical"),
+            ("grade", "general"),
+            ("treatment", "on_the_spot"),
+            ("kept_photo", &kept[0]),
+            ("drop_photo", &kept[0]),
+        ],
+        &[],
+    );
+    assert_eq!(page.status, 303, "{}", page.body);
+    let new_id = page
+        .location
+        .unwrap()
+        .rsplit('/')
+        .next()
+        .unwrap()
+        .to_string();
+    let detail = app
+        .login("member")
+        .get(&format!("/api/v1/findings/{new_id}"));
+    assert_eq!(
+        detail.body["timeline"][0]["attachment_ids"],
+        json!([]),
+        "removed"
+    );
+}
