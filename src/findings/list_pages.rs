@@ -9,8 +9,10 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::access::{self, Policy};
+use crate::api::PageRequest;
 use crate::auth::{Actor, WebUser};
 use crate::db::{AnyConnection, Db};
+use crate::error::AppError;
 use crate::findings::model::*;
 use crate::findings::{events, policy, service};
 use crate::org::service as org_service;
@@ -237,4 +239,57 @@ pub async fn review(
     let base = list_url("/review", &[("per_page", &q.per_page)]);
     let filter = json!({"sort": "review"});
     render_list(&pages, &db, &ctx, actor, (query, true), (base, filter)).await
+}
+
+#[derive(serde::Deserialize)]
+pub struct LessonsQuery {
+    month: Option<String>,
+    page: Option<String>,
+    per_page: Option<String>,
+}
+
+/// An alliance's shared lessons, by month.
+pub async fn lessons(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+    q: web::Query<LessonsQuery>,
+) -> PageResult {
+    let alliance: AllianceId = id.parse().map_err(|_| AppError::NotFound)?;
+    let lang = ctx.lang;
+    let page = PageRequest::new(Some(page_number(&q.page)), Some(page_size(&q.per_page, 20)))?;
+    let per_page = q.per_page.clone();
+    // `month` as a month picker sends it: 2026-11.
+    let month = q
+        .month
+        .as_deref()
+        .and_then(|m| {
+            chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d").ok()
+        })
+        .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)));
+    let month_param = month.map(|m| m.format("%Y-%m").to_string());
+    let data = access::read(&db, actor.clone(), move |conn, policy| {
+        let name = crate::org::service::visible_alliance(conn, policy, alliance)?.name;
+        let list = crate::findings::lessons::shared_lessons(conn, policy, alliance, page, month)?;
+        let items: Vec<Value> = list
+            .items
+            .iter()
+            .map(|l| {
+                json!({"title": l.title, "description": l.description, "cause": l.cause, "measures": l.measures,
+                       "category": l.category.as_str(), "grade": l.grade.as_str(), "major": l.grade == Grade::Major,
+                       "reported": format_date(lang, l.created_at.date_naive()), "photo_ids": l.photo_ids})
+            })
+            .collect();
+        let base = list_url(
+            &format!("/alliances/{alliance}/lessons"),
+            &[("month", &month_param), ("per_page", &per_page)],
+        );
+        Ok(json!({"alliance": {"id": alliance, "name": name}, "items": items, "total": list.total,
+                  "month": month_param,
+                  "pager": pager(list.page, list.per_page, list.total, &base)}))
+    })
+    .await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "findings/lessons", data)
 }
