@@ -38,21 +38,9 @@ async fn render(
         let values = values.unwrap_or_else(|| {
             json!({"name": shown.name, "phone": shown.phone, "alliance_ids": shown.alliance_ids})
         });
-        let chosen: Vec<i64> = values["alliance_ids"]
-            .as_array()
-            .map(|a| a.iter().filter_map(Value::as_i64).collect())
-            .unwrap_or_default();
         // An expert's alliances are the admins' to assign.
-        let alliances: Vec<Value> = if policy.is_admin() && shown.role == Role::Expert {
-            let query = crate::org::model::AllianceQuery {
-                per_page: Some(100),
-                ..Default::default()
-            };
-            crate::org::service::list_alliances(conn, policy, &query)?
-                .items
-                .iter()
-                .map(|a| json!({"id": a.id, "name": a.name, "checked": chosen.contains(&a.id.0)}))
-                .collect()
+        let alliances = if policy.is_admin() && shown.role == Role::Expert {
+            super::pages::alliance_boxes(conn, policy, &super::pages::ticked(&values))?
         } else {
             Vec::new()
         };

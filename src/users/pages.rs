@@ -91,6 +91,32 @@ async fn list(
     pages.page(&ctx, &actor, StatusCode::OK, "users/list", data)
 }
 
+/// The alliances an admin may tick for an expert (the first 100; saving keeps assignments to
+/// those not shown), with the `chosen` ones ticked.
+pub(super) fn alliance_boxes(
+    conn: &mut crate::db::AnyConnection,
+    policy: &access::Policy,
+    chosen: &[i64],
+) -> crate::error::AppResult<Vec<Value>> {
+    let query = crate::org::model::AllianceQuery {
+        per_page: Some(100),
+        ..Default::default()
+    };
+    Ok(crate::org::service::list_alliances(conn, policy, &query)?
+        .items
+        .iter()
+        .map(|a| json!({"id": a.id, "name": a.name, "checked": chosen.contains(&a.id.0)}))
+        .collect())
+}
+
+/// The alliance ids a form's `values` hold ticked.
+pub(super) fn ticked(values: &Value) -> Vec<i64> {
+    values["alliance_ids"]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_i64).collect())
+        .unwrap_or_default()
+}
+
 #[derive(Deserialize, Default)]
 struct NewQuery {
     enterprise_id: Option<String>,
@@ -106,10 +132,7 @@ async fn render_form(
     status: StatusCode,
 ) -> PageResult {
     let is_admin = actor.role == Role::Admin;
-    let chosen: Vec<i64> = values["alliance_ids"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_i64).collect())
-        .unwrap_or_default();
+    let chosen = ticked(&values);
     let named = values["enterprise_id"]
         .as_str()
         .and_then(|id| id.parse().ok());
@@ -122,16 +145,8 @@ async fn render_form(
             }
             None => None,
         };
-        let alliances: Vec<Value> = if policy.is_admin() {
-            let query = crate::org::model::AllianceQuery {
-                per_page: Some(100),
-                ..Default::default()
-            };
-            crate::org::service::list_alliances(conn, policy, &query)?
-                .items
-                .iter()
-                .map(|a| json!({"id": a.id, "name": a.name, "checked": chosen.contains(&a.id.0)}))
-                .collect()
+        let alliances = if policy.is_admin() {
+            alliance_boxes(conn, policy, &chosen)?
         } else {
             Vec::new()
         };

@@ -585,29 +585,7 @@ fn shared_lessons_show_their_photos_under_a_neutral_name_and_filter_by_month() {
     );
     assert_eq!(shared.status, 200, "{}", shared.body);
     // A fellow member (not the lead) of the alliance reads it with its photo.
-    let members = app
-        .login("lead")
-        .get(&format!("/api/v1/alliances/{alliance}/members"));
-    let other = members.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["role"] == "member" && m["enterprise_id"] != own)
-        .unwrap()["enterprise_id"]
-        .clone();
-    let created = app.login("admin").post(
-        "/api/v1/users",
-        &json!({"email": "fellow@example.cn", "name": "邻店店长", "role": "enterprise",
-                "enterprise_id": other, "password": "Fellow member 2026"}),
-    );
-    assert_eq!(created.status, 201, "{}", created.body);
-    let login = app.anon().post(
-        "/api/v1/auth/login",
-        &json!({"email": "fellow@example.cn", "password": "Fellow member 2026"}),
-    );
-    let fellow = app
-        .anon()
-        .with_token(login.body["access_token"].as_str().unwrap());
+    let (fellow, token) = fellow_member(&app, alliance, &own, "fellow@example.cn");
     assert_eq!(
         fellow.get(&format!("/api/v1/findings/{id}")).status,
         404,
@@ -615,14 +593,7 @@ fn shared_lessons_show_their_photos_under_a_neutral_name_and_filter_by_month() {
     );
     let lessons = fellow.get(&format!("/api/v1/alliances/{alliance}/shared-findings"));
     assert_eq!(lessons.body["items"][0]["photo_ids"], json!([photo_id]));
-    let file = ureq::get(&app.url(&format!("/api/v1/attachments/{photo_id}")))
-        .set(
-            "Authorization",
-            &format!("Bearer {}", login.body["access_token"].as_str().unwrap()),
-        )
-        .call()
-        .unwrap();
-    let disposition = file.header("content-disposition").unwrap().to_string();
+    let (_, disposition) = download(&app, &token, photo_id);
     assert!(
         !disposition.contains("%E8%80%81"),
         "the file name could name the shop: {disposition}"
@@ -721,51 +692,18 @@ fn a_lesson_photo_is_served_without_its_metadata() {
         &format!("/api/v1/findings/{id}/transitions"),
         &json!({"action": "share"}),
     );
-    // The expert of the alliance sees the finding in full; the fellow member below only the lesson.
+    // A fellow member reads only the lesson, and gets the photo stripped.
     let own = member.get("/api/v1/me").body["enterprise_id"].clone();
     let alliance = f.body["alliance_id"].as_i64().unwrap();
-    let members = app
-        .login("lead")
-        .get(&format!("/api/v1/alliances/{alliance}/members"));
-    let other = members.body["items"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .find(|m| m["role"] == "member" && m["enterprise_id"] != own)
-        .unwrap()["enterprise_id"]
-        .clone();
-    let created = app.login("admin").post(
-        "/api/v1/users",
-        &json!({"email": "n@example.cn", "name": "邻店", "role": "enterprise",
-                "enterprise_id": other, "password": "Neighbour shop 2026"}),
-    );
-    assert_eq!(created.status, 201);
-    let login = app.anon().post(
-        "/api/v1/auth/login",
-        &json!({"email": "n@example.cn", "password": "Neighbour shop 2026"}),
-    );
-    let token = login.body["access_token"].as_str().unwrap().to_string();
-    let file = ureq::get(&app.url(&format!("/api/v1/attachments/{photo_id}")))
-        .set("Authorization", &format!("Bearer {token}"))
-        .call()
-        .unwrap();
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut file.into_reader(), &mut bytes).unwrap();
+    let (_, token) = fellow_member(&app, alliance, &own, "n@example.cn");
+    let (bytes, _) = download(&app, &token, photo_id);
     assert!(!bytes.windows(7).any(|w| w == b"LaoWang"), "EXIF is gone");
     assert!(
         bytes.ends_with(&[0xFF, 0xDA, 0x00, 0x02, 1, 2, 3, 0xFF, 0xD9]),
         "the image stays"
     );
     // The uploader still gets the original.
-    let original = ureq::get(&app.url(&format!("/api/v1/attachments/{photo_id}")))
-        .set(
-            "Authorization",
-            &format!("Bearer {}", member.token.clone().unwrap()),
-        )
-        .call()
-        .unwrap();
-    let mut bytes = Vec::new();
-    std::io::Read::read_to_end(&mut original.into_reader(), &mut bytes).unwrap();
+    let (bytes, _) = download(&app, member.token.as_deref().unwrap(), photo_id);
     assert!(bytes.windows(7).any(|w| w == b"LaoWang"));
 }
 
@@ -867,4 +805,48 @@ fn an_action_refused_for_its_input_keeps_its_photos_and_a_kept_photo_can_be_remo
         json!([]),
         "removed"
     );
+}
+
+/// An account at another member enterprise of `alliance` (not the lead, not `own`): one who
+/// reads the alliance's lessons but not the findings. Returns its client and bearer token.
+fn fellow_member(
+    app: &TestApp,
+    alliance: i64,
+    own: &serde_json::Value,
+    email: &str,
+) -> (crate::common::Client, String) {
+    let members = app
+        .login("lead")
+        .get(&format!("/api/v1/alliances/{alliance}/members"));
+    let other = members.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|m| m["role"] == "member" && m["enterprise_id"] != *own)
+        .unwrap()["enterprise_id"]
+        .clone();
+    let created = app.login("admin").post(
+        "/api/v1/users",
+        &json!({"email": email, "name": "邻店店长", "role": "enterprise",
+                "enterprise_id": other, "password": "Fellow member 2026"}),
+    );
+    assert_eq!(created.status, 201, "{}", created.body);
+    let login = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": email, "password": "Fellow member 2026"}),
+    );
+    let token = login.body["access_token"].as_str().unwrap().to_string();
+    (app.anon().with_token(&token), token)
+}
+
+/// The bytes of an attachment as the holder of `token` downloads it, with its disposition.
+fn download(app: &TestApp, token: &str, id: i64) -> (Vec<u8>, String) {
+    let file = ureq::get(&app.url(&format!("/api/v1/attachments/{id}")))
+        .set("Authorization", &format!("Bearer {token}"))
+        .call()
+        .unwrap();
+    let disposition = file.header("content-disposition").unwrap_or("").to_string();
+    let mut bytes = Vec::new();
+    std::io::Read::read_to_end(&mut file.into_reader(), &mut bytes).unwrap();
+    (bytes, disposition)
 }
