@@ -340,15 +340,18 @@ pub async fn fetch(
     .await?;
     let (row, lesson) = row;
     let path = path_of(&settings.data_dir, &row.sha256);
-    let bytes = web::block(move || std::fs::read(path))
-        .await?
-        .map_err(|e| AppError::internal(format!("reading attachment {id}: {e}")))?;
-    // A lesson's photo goes without what could name the enterprise (EXIF, comments).
-    let bytes = if lesson {
-        strip::strip(&row.content_type, &bytes).ok_or(AppError::NotFound)?
-    } else {
-        bytes
-    };
+    // A lesson's photo goes without what could name the enterprise (EXIF, comments): read and
+    // stripped off the async workers.
+    let content_type = row.content_type.clone();
+    let bytes = web::block(move || -> AppResult<Vec<u8>> {
+        let bytes = std::fs::read(path)
+            .map_err(|e| AppError::internal(format!("reading attachment {id}: {e}")))?;
+        match lesson {
+            true => strip::strip(&content_type, &bytes).ok_or(AppError::NotFound),
+            false => Ok(bytes),
+        }
+    })
+    .await??;
     let disposition = if row.content_type.starts_with("image/") {
         "inline"
     } else {

@@ -12,7 +12,6 @@ use crate::access::{self, Policy};
 use crate::api::PageRequest;
 use crate::auth::{Actor, WebUser};
 use crate::db::{AnyConnection, Db};
-use crate::error::AppError;
 use crate::findings::model::*;
 use crate::findings::{events, policy, service};
 use crate::org::service as org_service;
@@ -257,7 +256,7 @@ pub async fn lessons(
     id: web::Path<String>,
     q: web::Query<LessonsQuery>,
 ) -> PageResult {
-    let alliance: AllianceId = id.parse().map_err(|_| AppError::NotFound)?;
+    let alliance: AllianceId = crate::web::path_id(&id)?;
     let lang = ctx.lang;
     let page = PageRequest::new(Some(page_number(&q.page)), Some(page_size(&q.per_page, 20)))?;
     let per_page = q.per_page.clone();

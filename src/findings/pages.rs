@@ -15,7 +15,7 @@ use crate::findings::{attachments, events, list_pages, policy, service};
 use crate::org::store as org;
 use crate::web::form::PageForm;
 use crate::web::{form_errors, format_date, format_datetime};
-use crate::web::{PageContext, PageResult, Pages};
+use crate::web::{path_id, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/findings", web::get().to(list_pages::list))
@@ -241,10 +241,6 @@ async fn keep_uploads(
     Ok(saved.iter().map(|a| a.id).collect())
 }
 
-fn finding_id(id: &str) -> Result<FindingId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
 /// Who reviews a finding's rectification, as the dictionary key of the sentence saying so
 /// (`lead`: its alliance's lead enterprise), as the review queues have it.
 fn reviewer_step(f: &Finding, lead: Option<EnterpriseId>) -> &'static str {
@@ -353,7 +349,7 @@ async fn detail(
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> PageResult {
-    let id = finding_id(&id)?;
+    let id = path_id::<FindingId>(&id)?;
     let shown = (blank_action(), json!({}), StatusCode::OK);
     render_detail(&pages, &db, &ctx, actor, id, shown).await
 }
@@ -367,7 +363,7 @@ async fn act(
     id: web::Path<String>,
     mut form: PageForm,
 ) -> PageResult {
-    let id = finding_id(&id)?;
+    let id = path_id::<FindingId>(&id)?;
     let confirmed = form.confirmed();
     // Photos kept from an earlier try (less those ticked for removal) go with the action.
     let mut kept = kept_photos(&mut form);
@@ -447,6 +443,6 @@ async fn file(
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, crate::web::PageError> {
-    let id: AttachmentId = id.parse().map_err(|_| AppError::NotFound)?;
+    let id: AttachmentId = path_id(&id)?;
     Ok(attachments::fetch(&db, &settings, actor, id).await?)
 }

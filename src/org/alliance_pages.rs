@@ -17,7 +17,7 @@ use crate::org::pages::{alliance_rows, opt, reference, render_regulator_form, tr
 use crate::org::{service, store};
 use crate::web::form::PageForm;
 use crate::web::{form_failure, format_date, list_url, page_number, page_size, pager};
-use crate::web::{Lang, PageContext, PageParam, PageResult, Pages};
+use crate::web::{path_id, Lang, PageContext, PageParam, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/alliances", web::get().to(alliance_list))
@@ -202,10 +202,6 @@ async fn render_alliance(
     pages.page(ctx, &actor, status, "alliances/detail", data)
 }
 
-fn path_id(id: &str) -> Result<AllianceId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
 async fn alliance_detail(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
@@ -215,7 +211,7 @@ async fn alliance_detail(
     q: web::Query<PageParam>,
 ) -> PageResult {
     let size = page_size(&q.per_page, MEMBERS_PER_PAGE);
-    let at = (path_id(&id)?, (page_number(&q.page), size));
+    let at = (path_id::<AllianceId>(&id)?, (page_number(&q.page), size));
     render_alliance(&pages, &db, &ctx, actor, at, json!({}), StatusCode::OK).await
 }
 
@@ -227,7 +223,7 @@ async fn member_add(
     id: web::Path<String>,
     form: PageForm,
 ) -> PageResult {
-    let id = path_id(&id)?;
+    let id = path_id::<AllianceId>(&id)?;
     let code = form.text("credit_code").to_string();
     let given = code.clone();
     let result = access::write(&db, actor.clone(), move |c, p| {
@@ -255,19 +251,24 @@ async fn member_add(
     }
 }
 
-/// The name of an enterprise, for the question before changing an alliance's membership: only
-/// asked of those who manage the alliance (others are refused as the change itself would be).
-async fn enterprise_name(
-    db: &Db,
+/// The question before changing an alliance's membership (`question` about enterprise `id`,
+/// posting the same form to `here` once confirmed): only asked of those who manage the alliance
+/// (others are refused as the change itself would be).
+async fn ask_about_member(
+    (pages, db, ctx): (&Pages, &Db, &PageContext),
     actor: &Actor,
+    form: &PageForm,
     (alliance, id): (AllianceId, EnterpriseId),
-) -> AppResult<String> {
-    access::read(db, actor.clone(), move |conn, policy| {
+    (question, here): (&str, &str),
+) -> PageResult {
+    let name = access::read(db, actor.clone(), move |conn, policy| {
         let row = service::visible_alliance(conn, policy, alliance)?;
         policy.require_manage_alliance(row.region_id, row.industry_id)?;
         Ok(service::get_enterprise(conn, policy, id)?.name)
     })
-    .await
+    .await?;
+    let back = format!("/alliances/{alliance}");
+    pages.confirm(ctx, actor, form, (question, name.as_str()), here, &back)
 }
 
 async fn member_remove(
@@ -278,20 +279,13 @@ async fn member_remove(
     path: web::Path<(String, String)>,
     mut form: PageForm,
 ) -> PageResult {
-    let id = path_id(&path.0)?;
-    let enterprise: EnterpriseId = path.1.parse().map_err(|_| AppError::NotFound)?;
+    let id = path_id::<AllianceId>(&path.0)?;
+    let enterprise: EnterpriseId = path_id(&path.1)?;
     if !form.confirmed() {
-        let name = enterprise_name(&db, &actor, (id, enterprise)).await?;
         let here = format!("/alliances/{id}/members/{enterprise}/remove");
-        let question = ("confirm_remove_member", name.as_str());
-        return pages.confirm(
-            &ctx,
-            &actor,
-            &form,
-            question,
-            &here,
-            &format!("/alliances/{id}"),
-        );
+        let shell = (pages.get_ref(), db.get_ref(), &ctx);
+        let asked = ("confirm_remove_member", here.as_str());
+        return ask_about_member(shell, &actor, &form, (id, enterprise), asked).await;
     }
     access::write(&db, actor, move |c, p| {
         service::remove_member(c, p, id, enterprise)
@@ -308,24 +302,17 @@ async fn lead_appoint(
     id: web::Path<String>,
     mut form: PageForm,
 ) -> PageResult {
-    let id = path_id(&id)?;
+    let id = path_id::<AllianceId>(&id)?;
     let confirmed = form.confirmed();
     let patch: AlliancePatch = form.parse()?;
     if !confirmed {
         let lead = patch
             .lead_enterprise_id
             .ok_or_else(|| AppError::field("lead_enterprise_id", msg::REQUIRED))?;
-        let name = enterprise_name(&db, &actor, (id, lead)).await?;
-        let question = ("confirm_appoint_lead", name.as_str());
         let here = format!("/alliances/{id}/lead");
-        return pages.confirm(
-            &ctx,
-            &actor,
-            &form,
-            question,
-            &here,
-            &format!("/alliances/{id}"),
-        );
+        let shell = (pages.get_ref(), db.get_ref(), &ctx);
+        let asked = ("confirm_appoint_lead", here.as_str());
+        return ask_about_member(shell, &actor, &form, (id, lead), asked).await;
     }
     access::write(&db, actor, move |c, p| {
         service::update_alliance(c, p, id, patch)

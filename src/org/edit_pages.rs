@@ -13,17 +13,13 @@ use crate::org::model::*;
 use crate::org::pages::reference;
 use crate::org::service;
 use crate::web::form::PageForm;
-use crate::web::{form_failure, PageContext, PageResult, Pages};
+use crate::web::{form_failure, path_id, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/enterprises/{id}/edit", web::get().to(enterprise_form))
         .route("/enterprises/{id}/edit", web::post().to(enterprise_save))
         .route("/alliances/{id}/edit", web::get().to(alliance_form))
         .route("/alliances/{id}/edit", web::post().to(alliance_save));
-}
-
-fn enterprise_id(id: &str) -> Result<EnterpriseId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
 }
 
 /// The enterprise form, filled with `values` (the record's, or what was sent): all fields for
@@ -65,7 +61,7 @@ async fn enterprise_form(
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> PageResult {
-    let id = enterprise_id(&id)?;
+    let id = path_id::<EnterpriseId>(&id)?;
     let shown = (None, json!({}), StatusCode::OK);
     render_enterprise(&pages, &db, &ctx, actor, id, shown).await
 }
@@ -84,7 +80,7 @@ async fn enterprise_save(
     id: web::Path<String>,
     form: PageForm,
 ) -> PageResult {
-    let id = enterprise_id(&id)?;
+    let id = path_id::<EnterpriseId>(&id)?;
     let result = match form.parse::<EnterprisePatch>() {
         Ok(mut patch) => {
             // Contact fields left blank are cleared, not kept.
@@ -107,10 +103,6 @@ async fn enterprise_save(
             render_enterprise(&pages, &db, &ctx, actor, id, shown).await
         }
     }
-}
-
-fn alliance_id(id: &str) -> Result<AllianceId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
 }
 
 async fn render_alliance(
@@ -141,7 +133,7 @@ async fn alliance_form(
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> PageResult {
-    let id = alliance_id(&id)?;
+    let id = path_id::<AllianceId>(&id)?;
     let shown = (None, json!({}), StatusCode::OK);
     render_alliance(&pages, &db, &ctx, actor, id, shown).await
 }
@@ -154,7 +146,7 @@ async fn alliance_save(
     id: web::Path<String>,
     form: PageForm,
 ) -> PageResult {
-    let id = alliance_id(&id)?;
+    let id = path_id::<AllianceId>(&id)?;
     let result = match form.parse::<AlliancePatch>() {
         Ok(patch) => {
             access::write(&db, actor.clone(), move |c, p| {

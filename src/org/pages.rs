@@ -10,7 +10,7 @@ use crate::access::{self, Policy, Sight};
 use crate::api::PageRequest;
 use crate::auth::{Actor, WebUser};
 use crate::db::{AnyConnection, Db};
-use crate::error::{AppError, AppResult};
+use crate::error::AppResult;
 use crate::org::model::*;
 use crate::org::{alliance_pages, service, store};
 use crate::web::form::PageForm;
@@ -297,7 +297,7 @@ async fn enterprise_detail(
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> PageResult {
-    let id: EnterpriseId = id.parse().map_err(|_| AppError::NotFound)?;
+    let id: EnterpriseId = crate::web::path_id(&id)?;
     let lang = ctx.lang;
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let (row, sight) = service::visible_enterprise(conn, policy, id)?;

@@ -12,7 +12,7 @@ use crate::error::AppError;
 use crate::message::msg;
 use crate::users::service::{self, UserPatch};
 use crate::web::form::PageForm;
-use crate::web::{form_errors, PageContext, PageResult, Pages};
+use crate::web::{form_errors, path_id, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users/{id}/edit", web::get().to(form))
@@ -51,10 +51,6 @@ async fn render(
     pages.page(ctx, &actor, status, "users/edit", data)
 }
 
-fn user_id(id: &str) -> Result<UserId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
 async fn form(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
@@ -63,7 +59,7 @@ async fn form(
     id: web::Path<String>,
 ) -> PageResult {
     let shown = (None, json!({}), StatusCode::OK);
-    render(&pages, &db, &ctx, actor, user_id(&id)?, shown).await
+    render(&pages, &db, &ctx, actor, path_id::<UserId>(&id)?, shown).await
 }
 
 async fn save(
@@ -74,7 +70,7 @@ async fn save(
     id: web::Path<String>,
     mut form: PageForm,
 ) -> PageResult {
-    let id = user_id(&id)?;
+    let id = path_id::<UserId>(&id)?;
     // The alliance boxes are on the form only for an admin editing an expert; assignments to
     // alliances the form did not show stay as they are.
     let assigns = form.take("assigns_alliances").is_some();

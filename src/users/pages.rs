@@ -18,7 +18,7 @@ use crate::users::service::{self, NewUser, UserPatch, UserQuery};
 use crate::web::form::PageForm;
 use crate::web::reveal::Reveals;
 use crate::web::{form_errors, form_failure, list_url, page_number, page_size, pager};
-use crate::web::{PageContext, PageResult, Pages};
+use crate::web::{path_id, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/users", web::get().to(list))
@@ -298,7 +298,7 @@ async fn password_once(
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> PageResult {
-    let id = user_id(&id)?;
+    let id = path_id::<UserId>(&id)?;
     let shown = access::read(&db, actor.clone(), move |conn, policy| {
         service::get(conn, policy, id)
     })
@@ -341,10 +341,6 @@ async fn render_detail(
     pages.page(ctx, &actor, StatusCode::OK, "users/detail", data)
 }
 
-fn user_id(id: &str) -> Result<UserId, AppError> {
-    id.parse().map_err(|_| AppError::NotFound)
-}
-
 async fn detail(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
@@ -352,7 +348,7 @@ async fn detail(
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> PageResult {
-    let id = user_id(&id)?;
+    let id = path_id::<UserId>(&id)?;
     render_detail(&pages, &db, &ctx, actor, id, json!({})).await
 }
 
@@ -366,7 +362,7 @@ async fn update(
     mut form: PageForm,
 ) -> PageResult {
     let viewer = actor.id;
-    let id = user_id(&id)?;
+    let id = path_id::<UserId>(&id)?;
     // `deactivate`, `activate` or `reset_password` (a new password is generated and shown once,
     // as at creation).
     let action = form.take("action").unwrap_or_default();

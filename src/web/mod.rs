@@ -1,6 +1,7 @@
 //! The page shell: templates (embedded, handlebars, strict), the two languages, static assets,
 //! CSRF tokens and cookies. Features render their own pages through [`Pages`].
 
+mod dates;
 mod errors;
 pub mod form;
 mod list;
@@ -8,6 +9,7 @@ pub mod pages;
 pub mod reveal;
 pub mod trail;
 
+pub use dates::{format_date, format_datetime};
 pub use errors::{page_errors, PageError, PageErrorKind, ERROR_KINDS};
 pub use list::{list_url, page_number, page_size, pager, PageParam, PAGE_SIZES};
 
@@ -406,6 +408,11 @@ pub fn form_failure(
     }
 }
 
+/// A record's id from a page's path: anything that is not one names no record (404).
+pub fn path_id<T: std::str::FromStr>(raw: &str) -> Result<T, AppError> {
+    raw.trim().parse().map_err(|_| AppError::NotFound)
+}
+
 /// A 303 redirect (after a form post, or to log in).
 pub fn see_other(location: &str) -> HttpResponse {
     HttpResponse::SeeOther()
@@ -467,26 +474,6 @@ pub(crate) fn user_json(actor: &Actor) -> Value {
         "is_admin": actor.role == crate::auth::Role::Admin,
         "is_authority": matches!(actor.role, crate::auth::Role::Admin | crate::auth::Role::Regulator),
     })
-}
-
-/// Formats a date the way the page's language writes it: 2026年11月9日 (no zero padding) /
-/// 2026-11-09.
-pub fn format_date(lang: Lang, date: chrono::NaiveDate) -> String {
-    use chrono::Datelike;
-    match lang {
-        Lang::Zh => format!("{}年{}月{}日", date.year(), date.month(), date.day()),
-        Lang::En => date.format("%Y-%m-%d").to_string(),
-    }
-}
-
-/// Formats a moment in Beijing time: 2026年11月9日 11:00 / 2026-11-09 11:00.
-pub fn format_datetime<Tz: chrono::TimeZone>(lang: Lang, at: chrono::DateTime<Tz>) -> String {
-    let local = at.with_timezone(&crate::db::types::shanghai());
-    format!(
-        "{} {}",
-        format_date(lang, local.date_naive()),
-        local.format("%H:%M")
-    )
 }
 
 pub fn configure(cfg: &mut web::ServiceConfig) {

@@ -453,6 +453,17 @@ fn pages_at_a_desk_and_on_a_phone() {
     browser.click("#act-submit");
     browser.wait_text("#next-step", "等待牵头企业复查");
     browser.shoot("finding-awaiting-review");
+    // Sharing asks first; cancelling goes back.
+    browser.click("#act-share");
+    browser.find("#confirm-yes");
+    browser.shoot("confirm-share");
+    browser.click("#confirm-no");
+    browser.find("#act-share");
+    // The enterprise's own edit page (contact details only).
+    let own = app.login("member").get("/api/v1/me").body["enterprise_id"].clone();
+    browser.goto(&app.url(&format!("/enterprises/{own}/edit")));
+    browser.find("#enterprise-edit");
+    browser.shoot("enterprise-edit-member");
 
     // The lead's queue: a table at a desk, cards on a phone.
     browser.log_in(&app, "lead");
@@ -478,4 +489,14 @@ fn pages_at_a_desk_and_on_a_phone() {
     browser.shoot("findings-lead");
     browser.goto(&app.url("/alliances"));
     browser.shoot("alliances-lead");
+    let alliance =
+        app.login("lead").get("/api/v1/alliances?per_page=1").body["items"][0]["id"].clone();
+    browser.goto(&app.url(&format!("/alliances/{alliance}/lessons")));
+    browser.find("#lesson-filters");
+    browser.shoot("lessons");
+    // The regulator's view of an alliance: members and their management.
+    browser.log_in(&app, "district-regulator");
+    browser.goto(&app.url(&format!("/alliances/{alliance}")));
+    browser.find("#add-member");
+    browser.shoot("alliance-regulator");
 }
