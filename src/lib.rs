@@ -239,6 +239,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(users::routes::configure)
                 .configure(org::routes::configure)
                 .configure(findings::routes::configure)
+                .configure(inspections::routes::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)

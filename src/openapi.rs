@@ -40,6 +40,23 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::findings::routes::shared_findings,
         crate::findings::attachments::upload,
         crate::findings::attachments::download,
+        crate::inspections::routes::list_checklists,
+        crate::inspections::routes::create_checklist,
+        crate::inspections::routes::get_checklist,
+        crate::inspections::routes::edit_checklist,
+        crate::inspections::routes::list_batches,
+        crate::inspections::routes::create_batch,
+        crate::inspections::routes::get_batch,
+        crate::inspections::routes::update_batch,
+        crate::inspections::routes::generate_pairings,
+        crate::inspections::routes::batch_inspections,
+        crate::inspections::routes::get_inspection,
+        crate::inspections::routes::update_inspection,
+        crate::inspections::routes::record_results,
+        crate::inspections::routes::calendar_ics,
+        crate::inspections::routes::create_calendar_feed,
+        crate::inspections::routes::revoke_calendar_feed,
+        crate::inspections::routes::calendar_feed,
         crate::health::healthz,
         crate::health::readyz,
     ),
@@ -49,6 +66,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         (name = "users", description = "User accounts"),
         (name = "organizations", description = "Regions, industries, enterprises, alliances"),
         (name = "findings", description = "Hazards (隐患) and their closed loop, attachments, shared lessons"),
+        (name = "inspections", description = "Mutual inspection (互查): checklists, batches, pairings, results, the calendar feed"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -84,7 +102,8 @@ impl Modify for TextLimits {
         let limits = crate::findings::model::TEXT_LIMITS
             .iter()
             .chain(crate::org::model::TEXT_LIMITS)
-            .chain(crate::users::model::TEXT_LIMITS);
+            .chain(crate::users::model::TEXT_LIMITS)
+            .chain(crate::inspections::model::TEXT_LIMITS);
         for (schema, field, max) in limits {
             if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) {
                 if let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut(*field)
@@ -107,7 +126,8 @@ mod tests {
         let limits = crate::findings::model::TEXT_LIMITS
             .iter()
             .chain(crate::org::model::TEXT_LIMITS)
-            .chain(crate::users::model::TEXT_LIMITS);
+            .chain(crate::users::model::TEXT_LIMITS)
+            .chain(crate::inspections::model::TEXT_LIMITS);
         for (schema, field, max) in limits {
             assert_eq!(
                 doc["components"]["schemas"][schema]["properties"][field]["maxLength"],

@@ -17,6 +17,16 @@ use crate::org::store;
 use crate::users::service::{self as users, NewUser};
 
 const DEMO: &str = include_str!("../seeds/demo.json");
+/// Checklist templates of six domains, with their clauses and cautions (district-wide).
+const CHECKLISTS: &str = include_str!("../seeds/checklists.json");
+
+#[derive(Deserialize)]
+struct SeedChecklist {
+    name: String,
+    industry: Option<String>,
+    note: String,
+    items: Vec<crate::inspections::model::NewItem>,
+}
 
 #[derive(Deserialize)]
 struct Demo {
@@ -137,6 +147,21 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
                 .returning(industries::id)
                 .get_result(conn)?;
             industry_ids.insert(i.code.clone(), id);
+        }
+        let checklists: Vec<SeedChecklist> =
+            serde_json::from_str(CHECKLISTS).map_err(AppError::internal)?;
+        for c in checklists {
+            let new = crate::inspections::model::NewChecklist {
+                name: c.name,
+                note: c.note,
+                alliance_id: None,
+                industry_id: match &c.industry {
+                    Some(i) => Some(lookup(&industry_ids, i, "industry")?),
+                    None => None,
+                },
+                items: c.items,
+            };
+            crate::inspections::store::insert_checklist(conn, None, &new, None, None)?;
         }
         let mut enterprise_ids = HashMap::new();
         for e in &demo.enterprises {

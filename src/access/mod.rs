@@ -16,9 +16,11 @@
 //! Access reads only the organization tables it needs (regions, memberships, expert
 //! assignments) and imports no feature's types: features depend on access, never the reverse.
 
+mod inspections;
 mod org;
 mod visibility;
 
+pub use inspections::InspectionParts;
 pub use org::Sight;
 pub use visibility::{never, Area, Columns, Place, Predicate, Visibility};
 

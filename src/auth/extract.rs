@@ -30,6 +30,12 @@ pub struct Actor {
 }
 
 impl Actor {
+    /// A user acting without a session: a personal calendar feed, whose secret token stands in
+    /// for a login (and reaches only that feed).
+    pub fn without_session(row: UserRow) -> Self {
+        Self::from_row(row, 0)
+    }
+
     fn from_row(row: UserRow, session_id: i64) -> Self {
         Self {
             id: row.id,

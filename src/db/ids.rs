@@ -28,3 +28,19 @@ crate::id_type!(
     /// An uploaded file (photo or PDF).
     AttachmentId
 );
+crate::id_type!(
+    /// A checklist template version (排查清单).
+    ChecklistId
+);
+crate::id_type!(
+    /// An item of a checklist template version.
+    ItemId
+);
+crate::id_type!(
+    /// A mutual-inspection batch (互查批次).
+    BatchId
+);
+crate::id_type!(
+    /// One inspection of a batch: an inspecting enterprise at a target enterprise.
+    InspectionId
+);

@@ -210,6 +210,108 @@ diesel::joinable!(findings -> enterprises (enterprise_id));
 diesel::joinable!(finding_attachments -> attachments (attachment_id));
 diesel::joinable!(finding_attachments -> finding_events (event_id));
 
+diesel::table! {
+    checklists (id) {
+        id -> BigInt,
+        family_id -> BigInt,
+        version -> Integer,
+        name -> Text,
+        note -> Text,
+        alliance_id -> Nullable<BigInt>,
+        industry_id -> Nullable<BigInt>,
+        current -> Bool,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    checklist_items (id) {
+        id -> BigInt,
+        checklist_id -> BigInt,
+        position -> Integer,
+        text -> Text,
+        category -> Text,
+        clause -> Text,
+        grade -> Text,
+        caution -> Text,
+    }
+}
+
+diesel::table! {
+    inspection_batches (id) {
+        id -> BigInt,
+        alliance_id -> BigInt,
+        name -> Text,
+        starts_on -> Date,
+        ends_on -> Date,
+        checklist_id -> BigInt,
+        state -> Text,
+        per_target -> Integer,
+        recent_batches -> Integer,
+        seed -> BigInt,
+        conflicts -> Text,
+        relaxed -> Text,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+        published_at -> Nullable<Timestamp>,
+        closed_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::table! {
+    batch_participants (batch_id, enterprise_id) {
+        batch_id -> BigInt,
+        enterprise_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    inspections (id) {
+        id -> BigInt,
+        batch_id -> BigInt,
+        inspector_enterprise_id -> BigInt,
+        target_enterprise_id -> BigInt,
+        scheduled_on -> Nullable<Date>,
+        state -> Text,
+        inspectors -> Text,
+        submitted_at -> Nullable<Timestamp>,
+        submitted_by -> Nullable<BigInt>,
+        submit_key -> Nullable<Text>,
+        submit_hash -> Nullable<Text>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    inspection_results (inspection_id, item_id) {
+        inspection_id -> BigInt,
+        item_id -> BigInt,
+        result -> Text,
+        note -> Text,
+        grade -> Nullable<Text>,
+        attachment_ids -> Text,
+        finding_id -> Nullable<BigInt>,
+    }
+}
+
+diesel::table! {
+    calendar_feeds (user_id) {
+        user_id -> BigInt,
+        token_hash -> Text,
+        created_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(checklist_items -> checklists (checklist_id));
+diesel::joinable!(inspection_batches -> alliances (alliance_id));
+diesel::joinable!(inspection_batches -> checklists (checklist_id));
+diesel::joinable!(batch_participants -> inspection_batches (batch_id));
+diesel::joinable!(inspections -> inspection_batches (batch_id));
+diesel::joinable!(inspection_results -> inspections (inspection_id));
+diesel::joinable!(inspection_results -> checklist_items (item_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     industries,
@@ -225,4 +327,11 @@ diesel::allow_tables_to_appear_in_same_query!(
     attachments,
     finding_attachments,
     idempotency_keys,
+    checklists,
+    checklist_items,
+    inspection_batches,
+    batch_participants,
+    inspections,
+    inspection_results,
+    calendar_feeds,
 );

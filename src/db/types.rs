@@ -147,6 +147,22 @@ where
     }
 }
 
+/// Reads a required date (`YYYY-MM-DD`) of a request, refusing one outside the sane range.
+pub fn sane_date_required<'de, D>(de: D) -> Result<chrono::NaiveDate, D::Error>
+where
+    D: serde::Deserializer<'de>,
+{
+    use serde::Deserialize;
+    let date = chrono::NaiveDate::deserialize(de)?;
+    if sane(date) {
+        Ok(date)
+    } else {
+        Err(serde::de::Error::custom(
+            "must be a date between 2000-01-01 and 2100-12-31",
+        ))
+    }
+}
+
 /// The UTC instant at which `date` begins in the display zone (dates outside chrono's range
 /// saturate instead of panicking).
 pub fn start_of_local_day(date: chrono::NaiveDate) -> NaiveDateTime {

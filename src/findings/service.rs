@@ -37,7 +37,7 @@ pub fn idempotency_key(raw: Option<&str>) -> AppResult<Option<String>> {
 }
 
 /// Attachments named by a request: each once, at most 20, all uploaded by the caller.
-pub(super) fn check_attachments(
+pub(crate) fn check_attachments(
     conn: &mut AnyConnection,
     v: &mut Validator,
     policy: &Policy,

@@ -1,4 +1,15 @@
-//! Mutual inspection (互查): alliances inspect their members, enterprise by enterprise. So far:
-//! the pairing of a batch ([`pairing`]).
+//! Mutual inspection (互查): alliances inspect their members, enterprise by enterprise. Checklist
+//! templates ([`checklists`]), batches and their pairing ([`service`], [`pairing`]), results
+//! that turn failed items into findings ([`results`]), and the calendar feed ([`calendar`]).
 
+pub mod calendar;
+pub mod checklists;
+pub mod inspection;
+pub mod lifecycle;
+pub mod model;
 pub mod pairing;
+mod plan;
+pub mod results;
+pub mod routes;
+pub mod service;
+pub mod store;

@@ -15,7 +15,7 @@
 
 use std::collections::HashSet;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// One enterprise taking part.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -47,7 +47,7 @@ pub struct Pair {
 }
 
 /// A rule the plan could not keep, and where.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "rule", rename_all = "snake_case")]
 pub enum Relaxed {
     /// The two met in a recent batch, and no arrangement avoided it.
@@ -189,6 +189,62 @@ pub fn pair(req: &Request) -> Plan {
         &mut rng,
     );
     explain(&board, pairs, req.per_target)
+}
+
+/// A hard rule a set of pairs breaks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Broken {
+    /// An inspector or target that is not a participant.
+    Stranger,
+    SelfInspection,
+    Twice,
+    Reciprocal,
+    Conflict,
+}
+
+/// Checks pairs changed by hand (a lead's swap) against the hard rules, and reports what they
+/// relax like [`pair`] does.
+pub fn review(req: &Request, pairs: &[Pair]) -> Result<Vec<Relaxed>, Broken> {
+    let mut people = req.participants.clone();
+    people.sort_by_key(|p| p.id);
+    people.dedup_by_key(|p| p.id);
+    let index: std::collections::HashMap<i64, usize> =
+        people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+    let unordered = |pairs: &[(i64, i64)]| -> HashSet<(usize, usize)> {
+        pairs
+            .iter()
+            .filter_map(|(a, b)| Some((*index.get(a)?, *index.get(b)?)))
+            .map(|(a, b)| (a.min(b), a.max(b)))
+            .collect()
+    };
+    let mut board = Board {
+        people: &people,
+        recent: unordered(&req.recent),
+        conflicts: unordered(&req.conflicts),
+        industry: req.industry,
+        taken: HashSet::new(),
+    };
+    let mut indexed = Vec::with_capacity(pairs.len());
+    for p in pairs {
+        let (Some(&i), Some(&t)) = (index.get(&p.inspector), index.get(&p.target)) else {
+            return Err(Broken::Stranger);
+        };
+        if i == t {
+            return Err(Broken::SelfInspection);
+        }
+        if board.taken.contains(&(i, t)) {
+            return Err(Broken::Twice);
+        }
+        if board.taken.contains(&(t, i)) {
+            return Err(Broken::Reciprocal);
+        }
+        if board.cost(i, t) >= CONFLICT {
+            return Err(Broken::Conflict);
+        }
+        board.taken.insert((i, t));
+        indexed.push((i, t));
+    }
+    Ok(explain(&board, indexed, req.per_target).relaxed)
 }
 
 /// One start: a shuffled circulant (each participant inspects the ones `d` places after it, for

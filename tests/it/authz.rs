@@ -51,6 +51,11 @@ struct Fixture {
     /// A finding (with a photo) at each of the enterprises above.
     finding: HashMap<&'static str, i64>,
     attachment: HashMap<&'static str, i64>,
+    /// Per alliance: a published batch, and a checklist template of the alliance's own.
+    batch: HashMap<&'static str, i64>,
+    checklist: HashMap<&'static str, i64>,
+    /// The lead user's enterprise.
+    lead_enterprise: i64,
     unrelated_password: String,
 }
 
@@ -136,6 +141,8 @@ impl Fixture {
             finding.insert(key, r.body["id"].as_i64().unwrap());
             attachment.insert(key, photo_id);
         }
+        let (batch, checklist) = inspections::fixtures(&admin, &alliance);
+        let lead_enterprise = find("青川福记餐饮管理有限公司")["id"].as_i64().unwrap();
         let mut clients = HashMap::new();
         for (role, label) in [
             (Role::Admin, "admin"),
@@ -167,6 +174,9 @@ impl Fixture {
             user,
             finding,
             attachment,
+            batch,
+            checklist,
+            lead_enterprise,
             unrelated_password,
         }
     }
@@ -196,14 +206,17 @@ impl Fixture {
     }
 
     fn alliance_of(&self, role: Role, target: Target) -> i64 {
-        let key = match (role, target) {
+        self.alliance[Self::alliance_key(role, target)]
+    }
+
+    fn alliance_key(role: Role, target: Target) -> &'static str {
+        match (role, target) {
             (Role::Industry, Target::In) => "hazchem",
             (Role::Industry, Target::Out) => "dongcheng",
             (Role::Unrelated, _) => "dongcheng",
             (_, Target::In) => "dongcheng",
             (_, Target::Out) => "xihu",
-        };
-        self.alliance[key]
+        }
     }
 
     fn user_of(&self, role: Role, target: Target) -> i64 {
@@ -273,8 +286,12 @@ const fn logged_in(s: u16) -> [(u16, u16); 9] {
     ]
 }
 
+#[path = "authz_inspections.rs"]
+mod inspections;
+
 fn ops() -> Vec<Op> {
-    vec![
+    let mut ops = inspections::ops();
+    ops.extend(vec![
         Op {
             method: "get",
             path: "/healthz",
@@ -812,7 +829,8 @@ fn ops() -> Vec<Op> {
                 )
             },
         },
-    ]
+    ]);
+    ops
 }
 
 fn label(role: Role) -> &'static str {
@@ -906,6 +924,7 @@ fn every_operation_answers_every_role_as_declared() {
                     "get" => client.get(&path),
                     "post" => client.post(&path, body.as_ref().unwrap_or(&json!({}))),
                     "patch" => client.patch(&path, body.as_ref().unwrap_or(&json!({}))),
+                    "put" => client.put(&path, body.as_ref().unwrap_or(&json!({}))),
                     "delete" => client.delete(&path),
                     other => panic!("method {other}"),
                 };

@@ -382,6 +382,10 @@ impl Client {
         Self::finish(self.request("PATCH", path).send_json(body.clone()))
     }
 
+    pub fn put(&self, path: &str, body: &Value) -> Response {
+        Self::finish(self.request("PUT", path).send_json(body.clone()))
+    }
+
     pub fn delete(&self, path: &str) -> Response {
         Self::finish(self.request("DELETE", path).call())
     }

@@ -6,6 +6,7 @@ use diesel::{QueryableByName, RunQueryDsl};
 use safety_alliance::auth::Role;
 use safety_alliance::db::AnyConnection;
 use safety_alliance::findings::model::{Action, Category, FindingState, Grade, Source, Treatment};
+use safety_alliance::inspections::model::{BatchState, InspectionState, Outcome};
 use safety_alliance::org::model::{AllianceLevel, MemberRole, RegionLevel, Scale};
 
 use crate::common::TestApp;
@@ -64,6 +65,12 @@ fn every_text_enum_keeps_one_name_everywhere() {
             check(c, FindingState::ALL, FindingState::as_str),
         ),
         ("Action", check(c, Action::ALL, Action::as_str)),
+        ("BatchState", check(c, BatchState::ALL, BatchState::as_str)),
+        (
+            "InspectionState",
+            check(c, InspectionState::ALL, InspectionState::as_str),
+        ),
+        ("Outcome", check(c, Outcome::ALL, Outcome::as_str)),
     ];
     // A new `text_enum!` must be added above: count them in the sources.
     let mut declared = Vec::new();

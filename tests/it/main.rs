@@ -12,6 +12,7 @@ mod findings;
 mod flows;
 mod i18n;
 mod input;
+mod inspections;
 mod logs;
 mod migrations;
 mod org;

@@ -14,7 +14,7 @@ use crate::org::service::enterprise_place;
 use crate::org::store;
 
 /// Where an alliance is: its region, its industries (its own and its members'), itself.
-fn alliance_place(conn: &mut AnyConnection, row: &AllianceRow) -> AppResult<Place> {
+pub fn alliance_place(conn: &mut AnyConnection, row: &AllianceRow) -> AppResult<Place> {
     Ok(Place {
         region: row.region_id,
         industries: store::alliance_industries(conn, row)?,

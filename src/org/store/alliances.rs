@@ -115,6 +115,22 @@ pub fn list_alliances(
     Ok((rows, total))
 }
 
+/// The ids of the alliances `visible` lets through (`None`: every alliance).
+pub fn visible_alliance_ids(
+    conn: &mut AnyConnection,
+    visible: &Visibility,
+) -> AppResult<Option<Vec<AllianceId>>> {
+    let Some(p) = visible.filter(&AllianceColumns) else {
+        return Ok(None);
+    };
+    Ok(Some(
+        alliances::table
+            .filter(p)
+            .select(alliances::id)
+            .load(conn)?,
+    ))
+}
+
 /// Current member counts of the given alliances.
 pub fn member_counts(
     conn: &mut AnyConnection,
