@@ -25,6 +25,7 @@ async fn home(
         Ok(json!({
             "org": crate::org::pages::home_section(conn, policy, lang)?,
             "findings": crate::findings::pages::home_section(conn, policy)?,
+            "inspections": crate::inspections::pages::home_section(conn, policy)?,
         }))
     })
     .await?;

@@ -246,6 +246,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(home::configure)
         .configure(org::pages::configure)
         .configure(findings::pages::configure)
+        .configure(inspections::pages::configure)
         .configure(users::pages::configure);
 }
 

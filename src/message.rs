@@ -106,6 +106,18 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("active", "status"),
     ("joined_on", "joined_on"),
     ("left_on", "left_on"),
+    ("starts_on", "starts_on"),
+    ("ends_on", "ends_on"),
+    ("checklist_id", "checklist"),
+    ("participant_ids", "participants"),
+    ("per_target", "per_target"),
+    ("recent_batches", "recent_batches"),
+    ("conflicts", "conflicts"),
+    ("seed", "seed"),
+    ("scheduled_on", "scheduled_on"),
+    ("inspectors", "inspectors"),
+    ("swap_target_with", "pairings"),
+    ("items", "results"),
 ];
 
 /// The dictionary key of a form field's label.
@@ -213,6 +225,7 @@ pub mod msg {
         ITEM_NOT_IN_CHECKLIST = "msg_item_not_in_checklist",
         FAILED_ONLY = "msg_failed_only",
         ITEMS_MISSING = "msg_items_missing",
+        CONFLICT_LINE = "msg_conflict_line",
     }
 }
 

@@ -5,8 +5,10 @@
 pub mod calendar;
 pub mod checklists;
 pub mod inspection;
+mod inspection_pages;
 pub mod lifecycle;
 pub mod model;
+pub mod pages;
 pub mod pairing;
 mod plan;
 pub mod results;

@@ -5,6 +5,7 @@ use std::collections::BTreeSet;
 
 use safety_alliance::auth::Role;
 use safety_alliance::findings::model::{Action, Category, FindingState, Grade, Source, Treatment};
+use safety_alliance::inspections::model::{BatchState, InspectionState, Outcome};
 use safety_alliance::message::{msg, FIELD_LABELS};
 use safety_alliance::org::model::{AllianceLevel, MemberRole, Scale};
 use serde_json::Value;
@@ -61,6 +62,14 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
             .map(|k| k.to_string())
             .collect(),
         "findings_title_" => vec!["true".into(), "false".into()],
+        "batch_state_" => all(BatchState::ALL, BatchState::as_str),
+        "inspection_state_" => all(InspectionState::ALL, InspectionState::as_str),
+        "result_" => all(Outcome::ALL, Outcome::as_str),
+        "relaxed_" => vec![
+            "recent_pair".into(),
+            "other_industry".into(),
+            "uninspected".into(),
+        ],
         _ => return None,
     };
     Some(values.into_iter().map(|v| format!("{prefix}{v}")).collect())

@@ -712,3 +712,40 @@ fn the_calendar_feed_lists_the_enterprises_inspections_and_its_address_can_be_re
         404
     );
 }
+
+#[test]
+fn a_refused_checklist_page_keeps_what_was_marked_and_a_draft_survives_a_reload() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let (_, own, _) = published_trio(&app, &lead);
+    let id = own["id"].as_i64().unwrap();
+    let detail = lead.get(&format!("/api/v1/inspections/{id}")).body;
+    let first = detail["checklist"]["items"][0]["id"].to_string();
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "expert", "/");
+    let csrf = page.csrf();
+    let result = format!("result_{first}");
+    let note = format!("note_{first}");
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("inspectors", "周敏"),
+        (result.as_str(), "fail"),
+        (note.as_str(), "报警器缺失"),
+    ];
+    // Submitting with items left unanswered is refused; what was marked comes back.
+    let refused = page.post_multipart(&format!("/inspections/{id}/results"), &fields, &[]);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("报警器缺失"));
+    assert!(refused.body.contains("周敏"));
+    // Saved as a draft, it is there after a reload.
+    let mut draft = fields.to_vec();
+    draft.push(("draft", "1"));
+    let saved = page.post_multipart(&format!("/inspections/{id}/results"), &draft, &[]);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let again = page.get(&format!("/inspections/{id}"));
+    assert!(again.body.contains("报警器缺失"));
+    assert!(again.body.contains("已存草稿"));
+    let api = lead.get(&format!("/api/v1/inspections/{id}"));
+    assert_eq!(api.body["state"], "in_progress");
+    assert_eq!(api.body["results"][0]["result"], "fail");
+}

@@ -4,7 +4,8 @@
 mod auth;
 mod authz;
 mod backup;
-mod browser;
+pub mod browser;
+mod browser_inspections;
 mod common;
 mod durability;
 mod enums;
@@ -12,7 +13,7 @@ mod findings;
 mod flows;
 mod i18n;
 mod input;
-mod inspections;
+pub mod inspections;
 mod logs;
 mod migrations;
 mod org;
