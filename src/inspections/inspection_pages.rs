@@ -146,7 +146,11 @@ async fn record(
             result,
             note: form.text(&format!("note_{}", item.id)).trim().to_string(),
             attachment_ids: Vec::new(),
-            grade: form.text(&format!("grade_{}", item.id)).parse().ok(),
+            // A grade chosen before the item was marked otherwise is not the inspector's meaning.
+            grade: match result {
+                Outcome::Fail => form.text(&format!("grade_{}", item.id)).parse().ok(),
+                _ => None,
+            },
             deadline: None,
         });
     }
@@ -164,13 +168,15 @@ async fn record(
         Some(e) => Err(e),
         None => {
             access::write(&db, writer, move |conn, policy| {
+                // Photos go with failed items only (the finding's before-photos); those sent with
+                // other items are not kept.
                 for (item, photos) in stored {
-                    let saved = attachments::record(conn, policy.actor.id, &photos)?;
-                    if let Some(r) = sent.iter_mut().find(|r| r.item_id == item) {
-                        // Photos go with failed items only (the finding's before-photos).
-                        if r.result == Outcome::Fail {
-                            r.attachment_ids = saved.iter().map(|a| a.id).collect();
-                        }
+                    if let Some(r) = sent
+                        .iter_mut()
+                        .find(|r| r.item_id == item && r.result == Outcome::Fail)
+                    {
+                        let saved = attachments::record(conn, policy.actor.id, &photos)?;
+                        r.attachment_ids = saved.iter().map(|a| a.id).collect();
                     }
                 }
                 let req = ResultsRequest {

@@ -3,6 +3,7 @@
 //! that turn failed items into findings ([`results`]), and the calendar feed ([`calendar`]).
 
 pub mod calendar;
+mod checklist_pages;
 pub mod checklists;
 pub mod inspection;
 mod inspection_pages;

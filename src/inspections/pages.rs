@@ -11,7 +11,9 @@ use crate::auth::{Actor, WebUser};
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
 use crate::inspections::model::*;
-use crate::inspections::{checklists, inspection, inspection_pages, service, store};
+use crate::inspections::{
+    checklist_pages, checklists, inspection, inspection_pages, service, store,
+};
 use crate::org::service as org_service;
 use crate::org::store as org;
 use crate::web::form::PageForm;
@@ -24,7 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/batches/{id}", web::get().to(batch_page))
         .route("/batches/{id}/act", web::post().to(batch_act))
         .route("/batches/{id}/swap", web::post().to(swap))
-        .configure(inspection_pages::configure);
+        .configure(inspection_pages::configure)
+        .configure(checklist_pages::configure);
 }
 
 /// The inspections part of the home page: the enterprise's coming and recent inspections.

@@ -322,20 +322,26 @@ pub fn update(
         store::set_participants(conn, id, &plan.participants)?;
     }
     store::save_batch(conn, &batch)?;
-    if plan.is_some() || redate {
+    if plan.is_some() {
         generate(conn, &mut batch)?;
+    } else if redate {
+        // The lead's swaps stay; only the dates are spread over the new window.
+        store::spread_dates(conn, &batch)?;
     }
-    audit::record(
-        conn,
-        Some(policy.actor.id),
-        "batch_update",
-        "batch",
-        Some(id.0),
-        json!({"name": patch.name, "starts_on": patch.starts_on, "ends_on": patch.ends_on,
+    let changed = patch.name.is_some() || rescheduling || planning;
+    if changed {
+        audit::record(
+            conn,
+            Some(policy.actor.id),
+            "batch_update",
+            "batch",
+            Some(id.0),
+            json!({"name": patch.name, "starts_on": patch.starts_on, "ends_on": patch.ends_on,
                "checklist_id": patch.checklist_id, "participants": patch.participant_ids.as_ref().map(Vec::len),
                "per_target": patch.per_target, "recent_batches": patch.recent_batches,
                "conflicts": patch.conflicts}),
-    )?;
+        )?;
+    }
     match action {
         Some(BatchAction::Publish) => publish(conn, policy, &mut batch),
         Some(action) => close(conn, policy, &mut batch, action),

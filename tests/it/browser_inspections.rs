@@ -36,6 +36,10 @@ fn a_lead_publishes_a_batch_an_inspector_submits_on_a_phone_the_target_sees_two_
     browser.wait_text("#batch-state", "草稿");
     browser.wait_text("#pairings", "老王家常菜馆");
     browser.shoot("batch-draft");
+    let here = browser.current_url();
+    browser.goto(&format!("{here}#pairings"));
+    browser.shoot("batch-pairings");
+    browser.goto(&here);
     browser.click("#publish-batch");
     browser.click("#confirm-yes");
     browser.wait_text("#batch-state", "已发布");
@@ -96,6 +100,13 @@ fn a_lead_publishes_a_batch_an_inspector_submits_on_a_phone_the_target_sees_two_
     browser.shoot("inspection-record");
     browser.goto(&app.url("/"));
     browser.shoot("home-member-inspections");
+    browser.click("#calendar-link");
+    browser.click("#calendar-subscribe");
+    browser.find("#feed-url");
+    browser.shoot("calendar");
+    browser.goto(&app.url(&format!("/checklists/{gas}")));
+    browser.wait_text("#checklist-items", "可燃气体报警装置");
+    browser.shoot("checklist");
     let found = app.login("member").get(&format!(
         "/api/v1/findings?enterprise_id={member_enterprise}&source=mutual_inspection"
     ));

@@ -749,3 +749,166 @@ fn a_refused_checklist_page_keeps_what_was_marked_and_a_draft_survives_a_reload(
     assert_eq!(api.body["state"], "in_progress");
     assert_eq!(api.body["results"][0]["result"], "fail");
 }
+
+#[test]
+fn publishing_racing_pairing_swapping_and_closing_leaves_a_consistent_batch() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let regulator = app.login("street-regulator");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    for round in 0..4 {
+        let batch = open_batch(&lead, alliance, json!({"seed": round}));
+        let id = batch["id"].as_i64().unwrap();
+        let list = inspections(&lead, id);
+        let (a, b) = (list[0]["id"].clone(), list[1]["id"].clone());
+        let barrier = Barrier::new(5);
+        let statuses: Vec<(&str, u16)> = std::thread::scope(|s| {
+            let batch_url = format!("/api/v1/batches/{id}");
+            let jobs: Vec<(&str, &Client, String, Value, bool)> = vec![
+                (
+                    "publish",
+                    &lead,
+                    batch_url.clone(),
+                    json!({"state": "scheduled"}),
+                    true,
+                ),
+                (
+                    "publish",
+                    &regulator,
+                    batch_url.clone(),
+                    json!({"state": "scheduled"}),
+                    true,
+                ),
+                (
+                    "pair",
+                    &lead,
+                    format!("{batch_url}/pairings"),
+                    json!({}),
+                    false,
+                ),
+                (
+                    "swap",
+                    &regulator,
+                    format!("/api/v1/inspections/{a}"),
+                    json!({"swap_target_with": b}),
+                    true,
+                ),
+                (
+                    "close",
+                    &lead,
+                    batch_url.clone(),
+                    json!({"state": "closed"}),
+                    true,
+                ),
+            ];
+            let handles: Vec<_> = jobs
+                .into_iter()
+                .map(|(name, client, url, body, patch)| {
+                    let barrier = &barrier;
+                    s.spawn(move || {
+                        barrier.wait();
+                        let r = match patch {
+                            true => client.patch(&url, &body),
+                            false => client.post(&url, &body),
+                        };
+                        (name, r.status)
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let published = statuses
+            .iter()
+            .filter(|(n, s)| *n == "publish" && *s == 200)
+            .count();
+        assert_eq!(published, 1, "round {round}: {statuses:?}");
+        for (name, status) in &statuses {
+            // A re-pairing replaces a draft's inspections: a swap after it finds its one gone.
+            let gone = *name == "swap" && *status == 404;
+            assert!(
+                [200, 409, 422].contains(status) || gone,
+                "{name} answered {status}"
+            );
+        }
+        let after = lead.get(&format!("/api/v1/batches/{id}"));
+        let state = after.body["state"].as_str().unwrap().to_string();
+        assert!(state == "scheduled" || state == "closed", "{state}");
+        // Published, every inspection is scheduled (none left planned by a late re-pairing), and
+        // the pairings still keep the rules.
+        let list = inspections(&lead, id);
+        assert!(list.iter().all(|i| i["state"] == "scheduled"), "{list:?}");
+        let members: Vec<i64> = after.body["participant_ids"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|v| v.as_i64().unwrap())
+            .collect();
+        assert_rules(&pairs_of(&list), &members, 1);
+    }
+}
+
+#[test]
+fn checklists_and_the_calendar_have_pages() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "lead", "/");
+    let list = page.get("/checklists");
+    assert_eq!(list.status, 200);
+    assert!(list.body.contains("消防安全检查表"));
+    let fire = checklist_id(&lead, "消防");
+    let read = page.get(&format!("/checklists/{fire}"));
+    assert!(read.body.contains("GB 35181-2025"));
+    // A lead keeps no district-wide template.
+    assert_eq!(page.get(&format!("/checklists/{fire}/edit")).status, 403);
+
+    // The lead writes its alliance's own template; a row without a category comes back refused
+    // with what was typed.
+    let csrf = page.csrf();
+    let owner = alliance.to_string();
+    let mut fields = vec![
+        ("csrf", csrf.as_str()),
+        ("name", "联盟燃气自查表"),
+        ("alliance_id", owner.as_str()),
+        ("text_0", "报警器是否正常"),
+        ("category_0", "instrument"),
+        ("grade_0", "general"),
+        ("clause_0", "安全生产法 第三十六条"),
+        ("text_1", "软管是否老化"),
+        ("category_1", "nonsense"),
+        ("grade_1", "general"),
+    ];
+    let refused = page.post("/checklists/new", &fields);
+    assert_eq!(refused.status, 422, "{}", refused.body);
+    assert!(refused.body.contains("软管是否老化"));
+    fields[8] = ("category_1", "equipment");
+    let saved = page.post("/checklists/new", &fields);
+    assert_eq!(saved.status, 303, "{}", saved.body);
+    let at = saved.location.unwrap();
+    let id: i64 = at.rsplit('/').next().unwrap().parse().unwrap();
+    let api = lead.get(&format!("/api/v1/checklists/{id}"));
+    assert_eq!(api.body["alliance_id"].as_i64(), Some(alliance));
+    assert_eq!(api.body["items"].as_array().unwrap().len(), 2);
+    let edit = page.get(&format!("/checklists/{id}/edit"));
+    assert_eq!(edit.status, 200);
+    assert!(edit.body.contains("报警器是否正常"));
+
+    // The calendar: a file to download, and a personal address shown once.
+    published_trio(&app, &lead);
+    let file = page.get("/calendar.ics");
+    assert_eq!(file.status, 200);
+    assert!(file.body.contains("BEGIN:VEVENT"));
+    let shown = page.post("/calendar", &[("csrf", &csrf), ("action", "create")]);
+    assert_eq!(shown.status, 200);
+    let start = shown.body.find("/api/v1/calendar/").unwrap();
+    let path: String = shown.body[start..]
+        .chars()
+        .take_while(|c| *c != '"')
+        .collect();
+    assert_eq!(app.anon().get_bytes(&path).0, 200);
+    assert!(!page.get("/calendar").body.contains(&path));
+    let revoked = page.post("/calendar", &[("csrf", &csrf), ("action", "revoke")]);
+    assert_eq!(revoked.status, 303);
+    assert_eq!(app.anon().get_bytes(&path).0, 404);
+}

@@ -235,16 +235,13 @@ pub fn replace_inspections(
     pairs: &[Pair],
 ) -> AppResult<()> {
     diesel::delete(inspections::table.filter(inspections::batch_id.eq(batch.id))).execute(conn)?;
-    let days = (batch.ends_on - batch.starts_on).num_days().max(0) + 1;
-    let n = pairs.len().max(1) as i64;
     let at = now();
     for (chunk_no, chunk) in pairs.chunks(500).enumerate() {
         let rows: Vec<_> = chunk
             .iter()
             .enumerate()
             .map(|(i, p)| {
-                let index = (chunk_no * 500 + i) as i64;
-                let day = batch.starts_on + chrono::Duration::days(index * days / n);
+                let day = spread_day(batch, chunk_no * 500 + i, pairs.len());
                 (
                     inspections::batch_id.eq(batch.id),
                     inspections::inspector_enterprise_id.eq(EnterpriseId(p.inspector)),
@@ -266,6 +263,29 @@ pub fn replace_inspections(
         };
     }
     Ok(())
+}
+
+/// Dates a batch's inspections across its window again, in their order.
+pub fn spread_dates(conn: &mut AnyConnection, batch: &BatchRow) -> AppResult<()> {
+    let ids: Vec<InspectionId> = inspections::table
+        .filter(inspections::batch_id.eq(batch.id))
+        .order((inspections::scheduled_on.asc(), inspections::id.asc()))
+        .select(inspections::id)
+        .load(conn)?;
+    for (index, id) in ids.iter().enumerate() {
+        let day = spread_day(batch, index, ids.len());
+        diesel::update(inspections::table.find(*id))
+            .set(inspections::scheduled_on.eq(Some(day)))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// The date of the `index`-th of `n` inspections spread evenly over the batch's window.
+fn spread_day(batch: &BatchRow, index: usize, n: usize) -> NaiveDate {
+    let days = (batch.ends_on - batch.starts_on).num_days().max(0) + 1;
+    let n = n.max(1) as i64;
+    batch.starts_on + chrono::Duration::days(index as i64 * days / n)
 }
 
 /// Moves every inspection of a batch from `from` to `to`.
