@@ -379,6 +379,11 @@ async fn request_context(
             HeaderValue::from_static(value),
         );
     }
+    // A personal calendar address is a secret: its token stays out of the log.
+    let path = match path.strip_prefix("/api/v1/calendar/") {
+        Some(rest) if rest.ends_with(".ics") => "/api/v1/calendar/{feed_token}.ics".to_string(),
+        _ => path,
+    };
     tracing::info!(
         request_id = %id,
         method = %method,

@@ -293,6 +293,7 @@ diesel::table! {
         grade -> Nullable<Text>,
         attachment_ids -> Text,
         finding_id -> Nullable<BigInt>,
+        deadline -> Nullable<Date>,
     }
 }
 

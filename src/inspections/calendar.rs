@@ -87,11 +87,8 @@ fn render(conn: &mut AnyConnection, rows: Vec<(InspectionRow, BatchRow)>) -> Str
             .starts(first)
             .ends(last + Duration::days(1))
             .timestamp(i.updated_at.and_utc())
-            .status(if i.state == InspectionState::Submitted {
-                EventStatus::Confirmed
-            } else {
-                EventStatus::Tentative
-            });
+            // Published batches only are in the feed: their inspections are confirmed.
+            .status(EventStatus::Confirmed);
         calendar.push(event.done());
     }
     calendar.done().to_string()

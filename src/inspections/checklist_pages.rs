@@ -96,7 +96,14 @@ async fn detail(
 /// The form's choices: industries, and the alliances whose templates the viewer keeps.
 fn form_data(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Value> {
     let industries = org::industries(conn)?;
-    let led = policy.led_alliances().to_vec();
+    // The alliances whose own templates the viewer keeps: those it leads, or oversees.
+    let led = match policy.is_authority() {
+        true => match org::visible_alliance_ids(conn, &policy.oversight())? {
+            Some(ids) => ids,
+            None => org::all_alliance_ids(conn)?,
+        },
+        false => policy.led_alliances().to_vec(),
+    };
     let names = alliance_names(conn, &led)?;
     let owners: Vec<Value> = led
         .iter()
@@ -161,7 +168,12 @@ fn read_form(form: &PageForm) -> Result<NewChecklist, AppError> {
     Ok(NewChecklist {
         name: form.text("name").trim().to_string(),
         note: form.text("note").trim().to_string(),
-        alliance_id: form.text("alliance_id").parse().ok(),
+        alliance_id: match form.text("alliance_id").trim() {
+            "" => None,
+            text => Some(text.parse().map_err(|_| {
+                AppError::field("alliance_id", crate::message::msg::NO_SUCH_ALLIANCE)
+            })?),
+        },
         industry_id: form.text("industry_id").parse().ok(),
         items,
     })

@@ -161,7 +161,9 @@ pub fn edit(
     id: ChecklistId,
     new: NewChecklist,
 ) -> AppResult<(ChecklistId, bool)> {
-    let row = visible(conn, policy, id)?;
+    visible(conn, policy, id)?;
+    // Locked: a batch choosing this version meanwhile waits, or is seen using it.
+    let row = store::lock_checklist(conn, id, true)?.ok_or(AppError::NotFound)?;
     let owner = owner(conn, policy, row.alliance_id)?;
     if !may_keep(policy, &owner) {
         return Err(AppError::Forbidden(

@@ -9,7 +9,7 @@ use crate::access::{self, Policy};
 use crate::auth::WebUser;
 use crate::config::Settings;
 use crate::db::{AnyConnection, Db};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::findings::attachments;
 use crate::inspections::model::*;
 use crate::inspections::pages::finish;
@@ -87,7 +87,9 @@ fn inspection_data(
         .map(|(n, item)| {
             let r = d.results.iter().find(|r| r.item_id == item.id);
             let blank = json!({"result": "", "note": "", "grade": "", "finding_id": null});
-            json!({"n": n + 1, "item": item, "result": r.map_or(blank, |r| json!(r))})
+            let photos = r.map_or(0, |r| r.attachment_ids.len());
+            json!({"n": n + 1, "item": item, "result": r.map_or(blank, |r| json!(r)),
+                   "photos": photos})
         })
         .collect();
     let failed = d
@@ -98,6 +100,7 @@ fn inspection_data(
     Ok(
         json!({"d": d, "items": items, "failed": failed, "errors": {},
               "submitted": d.inspection.state == InspectionState::Submitted,
+              "idempotency_key": crate::secret::random_token(16),
               "today": crate::db::types::today().to_string()}),
     )
 }
@@ -126,21 +129,34 @@ async fn record(
     let id = path_id::<InspectionId>(&id)?;
     let key = crate::findings::service::idempotency_key(form.take("idempotency_key").as_deref())?;
     let draft = form.take("draft").is_some();
-    let items = access::read(&db, actor.clone(), move |c, p| {
-        Ok(results::detail(c, p, id)?.checklist.items)
+    let (items, recordable) = access::read(&db, actor.clone(), move |c, p| {
+        let d = results::detail(c, p, id)?;
+        Ok((d.checklist.items, d.recordable))
     })
     .await?;
     let too_large = form.too_large_error("photo", settings.max_upload_bytes);
     let mut sent = Vec::new();
     let mut stored = Vec::new();
+    let mut refused: Option<AppError> = None;
     for item in &items {
         let outcome = form.text(&format!("result_{}", item.id)).to_string();
         let Ok(result) = outcome.parse::<Outcome>() else {
             continue;
         };
+        // Photos are kept for failed items only, and only from those who may record (the
+        // others hear why from the recording itself).
         let uploads = form.take_files(&format!("photo_{}", item.id));
-        let photos = attachments::store_photos(&settings, uploads).await?;
-        stored.push((item.id, photos));
+        if recordable && result == Outcome::Fail && !uploads.is_empty() {
+            match attachments::store_photos(&settings, uploads).await {
+                Ok(photos) => stored.push((item.id, photos)),
+                Err(e) => {
+                    refused = Some(match refused {
+                        Some(prev) => prev.merge(e),
+                        None => e,
+                    })
+                }
+            }
+        }
         sent.push(ItemResult {
             item_id: item.id,
             result,
@@ -164,17 +180,14 @@ async fn record(
         .collect();
     let typed_inspectors = inspectors.clone().unwrap_or_default();
     let writer = actor.clone();
-    let result = match too_large {
+    let result = match too_large.or(refused) {
         Some(e) => Err(e),
         None => {
             access::write(&db, writer, move |conn, policy| {
-                // Photos go with failed items only (the finding's before-photos); those sent with
-                // other items are not kept.
+                // The photos of failed items (the findings' before-photos); an item sent without
+                // new ones keeps its draft's.
                 for (item, photos) in stored {
-                    if let Some(r) = sent
-                        .iter_mut()
-                        .find(|r| r.item_id == item && r.result == Outcome::Fail)
-                    {
+                    if let Some(r) = sent.iter_mut().find(|r| r.item_id == item) {
                         let saved = attachments::record(conn, policy.actor.id, &photos)?;
                         r.attachment_ids = saved.iter().map(|a| a.id).collect();
                     }

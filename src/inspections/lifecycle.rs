@@ -4,8 +4,8 @@
 //! ```text
 //!         publish              first submission            close
 //! draft ──────────► scheduled ─────────────────► in_progress ──────► closed
-//!   │ edit, pair          │ edit (name, dates)        │ edit (name)
-//!   └─ (nothing else)     └──────────────── close ────┴──────────────► closed
+//!   │ plan, pair          │ rename, reschedule        │ rename, reschedule
+//!   └─ close (discard) ───┴──────────────── close ────┴──────────────► closed
 //! ```
 //!
 //! An inspection is `planned` while its batch is a draft, `scheduled` once published,
@@ -41,8 +41,8 @@ crate::text_enum! {
 pub enum BatchAction {
     /// Change the template, participants, rules or pairings (a draft only).
     Plan,
-    /// Change the name, or the window and dates (until it is closed; the window of a draft or a
-    /// scheduled batch only).
+    /// Change the name, or the window and dates (until it is closed; a published batch's new
+    /// window must hold its inspections' dates).
     Rename,
     Reschedule,
     /// Draft → scheduled: the inspecting and inspected enterprises see it.
@@ -63,7 +63,8 @@ pub fn next(state: BatchState, action: BatchAction) -> Option<BatchState> {
         (S::Scheduled, A::Start) => Some(S::InProgress),
         (S::InProgress, A::Rename | A::Reschedule) => Some(S::InProgress),
         (S::InProgress, A::Start) => Some(S::InProgress),
-        (S::Scheduled | S::InProgress, A::Close) => Some(S::Closed),
+        // Closing a draft discards it: nobody saw it.
+        (S::Draft | S::Scheduled | S::InProgress, A::Close) => Some(S::Closed),
         _ => None,
     }
 }
@@ -105,6 +106,7 @@ mod tests {
             (Draft, Rename, Draft),
             (Draft, Reschedule, Draft),
             (Draft, Publish, Scheduled),
+            (Draft, Close, Closed),
             (Scheduled, Rename, Scheduled),
             (Scheduled, Reschedule, Scheduled),
             (Scheduled, Start, InProgress),

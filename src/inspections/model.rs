@@ -334,6 +334,8 @@ pub struct ResultView {
     pub attachment_ids: Vec<AttachmentId>,
     /// The finding a failed item became (after submission).
     pub finding_id: Option<FindingId>,
+    /// A failed item's deadline as the inspector set it (default: 30 days after submission).
+    pub deadline: Option<NaiveDate>,
 }
 
 /// An inspection with its batch, checklist and results.
@@ -363,7 +365,8 @@ pub struct ItemResult {
     pub result: Outcome,
     #[serde(default)]
     pub note: String,
-    /// Photos of a failed item (uploaded first); they become the finding's before-photos.
+    /// Photos of a failed item (uploaded first); they become the finding's before-photos. Left
+    /// empty, a failed item keeps the photos its saved draft had.
     #[serde(default)]
     #[schema(max_items = 20)]
     pub attachment_ids: Vec<AttachmentId>,

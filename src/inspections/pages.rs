@@ -11,6 +11,7 @@ use crate::auth::{Actor, WebUser};
 use crate::db::{AnyConnection, Db};
 use crate::error::{AppError, AppResult};
 use crate::inspections::model::*;
+use crate::inspections::store::Involving;
 use crate::inspections::{
     checklist_pages, checklists, inspection, inspection_pages, service, store,
 };
@@ -33,17 +34,27 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 /// The inspections part of the home page: the enterprise's coming and recent inspections.
 pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Value> {
     let Some(own) = policy.own_enterprise() else {
-        return Ok(json!({"items": []}));
+        return Ok(json!({"coming": [], "recent": [], "any": false}));
     };
-    let from = crate::db::types::today() - chrono::Duration::days(30);
-    let rows = store::inspections_involving(conn, own, Some(from), 6)?;
-    let mut items = Vec::new();
-    for (row, batch) in rows {
-        let view = inspection::inspection_views(conn, vec![row], &batch)?.remove(0);
-        let inspecting = view.inspector_enterprise_id == own;
-        items.push(json!({"inspection": view, "inspecting": inspecting, "batch": batch.name}));
+    let since = crate::db::types::now() - chrono::Duration::days(30);
+    let mut sections = Vec::new();
+    for which in [Involving::Open, Involving::SubmittedSince(since)] {
+        let limit = match which {
+            Involving::Open => 6,
+            Involving::SubmittedSince(_) => 3,
+        };
+        let mut items = Vec::new();
+        for (row, batch) in store::inspections_involving(conn, own, which, limit)? {
+            let view = inspection::inspection_views(conn, vec![row], &batch)?.remove(0);
+            let inspecting = view.inspector_enterprise_id == own;
+            items.push(json!({"inspection": view, "inspecting": inspecting, "batch": batch.name}));
+        }
+        sections.push(items);
     }
-    Ok(json!({"items": items, "leads": policy.led_alliances()}))
+    let recent = sections.pop().unwrap_or_default();
+    let coming = sections.pop().unwrap_or_default();
+    let any = !coming.is_empty() || !recent.is_empty();
+    Ok(json!({"coming": coming, "recent": recent, "any": any}))
 }
 
 async fn batch_list(
@@ -113,8 +124,17 @@ async fn new_batch(
     id: web::Path<String>,
 ) -> PageResult {
     let id = path_id::<AllianceId>(&id)?;
-    let mut data =
-        access::read(&db, actor.clone(), move |c, p| wizard_data(c, p, id, None)).await?;
+    let mut data = access::read(&db, actor.clone(), move |c, p| {
+        let alliance = org_service::visible_alliance(c, p, id)?;
+        let place = org_service::alliance_place(c, &alliance)?;
+        if !p.manages_batches(id, &place) {
+            return Err(AppError::Forbidden(
+                "Only the alliance's lead and the regulators in scope open its batches.".into(),
+            ));
+        }
+        wizard_data(c, p, id, None)
+    })
+    .await?;
     data["values"] = blank_batch();
     pages.page(&ctx, &actor, StatusCode::OK, "inspections/new_batch", data)
 }
@@ -277,7 +297,7 @@ fn batch_data(conn: &mut AnyConnection, policy: &Policy, id: BatchId) -> AppResu
         "alliance": {"id": seen.alliance.id, "name": seen.alliance.name},
         "checklist": checklist.map(|c| json!({"id": c.id, "name": c.name, "version": c.version})),
         "draft": state == BatchState::Draft,
-        "closable": detail.manageable && matches!(state, BatchState::Scheduled | BatchState::InProgress),
+        "closable": detail.manageable && state != BatchState::Closed,
         "datable": detail.manageable && state != BatchState::Closed,
         "conflict_names": detail.conflicts.iter().map(|[a, b]| format!("{} / {}", name(a.0), name(b.0))).collect::<Vec<_>>(),
     }))

@@ -40,7 +40,10 @@ pub(super) fn check_plan(
     same_checklist: bool,
 ) -> AppResult<Option<Plan>> {
     let row = match checklists::visible(conn, policy, checklist) {
-        Ok(row) if row.alliance_id.is_none_or(|a| a == alliance) => Some(row),
+        // Locked shared: an edit of this version waits for the batch, then sees it used.
+        Ok(row) if row.alliance_id.is_none_or(|a| a == alliance) => {
+            store::lock_checklist(conn, row.id, false)?
+        }
         Ok(_) | Err(AppError::NotFound) => None,
         Err(e) => return Err(e),
     };

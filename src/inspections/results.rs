@@ -91,12 +91,13 @@ pub fn record(
         ));
     }
     let items = store::items(conn, seen.batch.checklist_id)?;
-    let rows = check(conn, policy, &req, &items)?;
-    let deadlines: HashMap<ItemId, chrono::NaiveDate> = req
-        .items
-        .iter()
-        .filter_map(|r| Some((r.item_id, r.deadline?)))
+    // What a saved draft holds goes on: its photos and deadlines stay with a failed item unless
+    // new ones are sent (whoever saved them).
+    let draft: HashMap<ItemId, ResultRow> = store::results(conn, id)?
+        .into_iter()
+        .map(|r| (r.item_id, r))
         .collect();
+    let rows = check(conn, policy, &req, &items, &draft)?;
     let inspectors = req.inspectors.as_deref().unwrap_or(&row.inspectors).trim();
     match what {
         Recording::SaveDraft => {
@@ -124,7 +125,6 @@ pub fn record(
                 row: &row,
                 seen: &seen,
                 items: &items,
-                deadlines: &deadlines,
                 inspectors,
                 key,
                 hash: &hash,
@@ -135,12 +135,13 @@ pub fn record(
 }
 
 /// Checks the results against the batch's checklist version; returns them as rows in checklist
-/// order.
+/// order, a failed item keeping the draft's photos and deadline unless new ones are sent.
 fn check(
     conn: &mut AnyConnection,
     policy: &Policy,
     req: &ResultsRequest,
     items: &[Item],
+    draft: &HashMap<ItemId, ResultRow>,
 ) -> AppResult<Vec<ResultRow>> {
     let mut v = Validator::new();
     if let Some(names) = &req.inspectors {
@@ -154,7 +155,12 @@ fn check(
     let position: HashMap<ItemId, usize> =
         items.iter().enumerate().map(|(i, it)| (it.id, i)).collect();
     let mut seen = HashSet::new();
-    let mut photos = Vec::new();
+    let sent: Vec<AttachmentId> = req
+        .items
+        .iter()
+        .flat_map(|r| r.attachment_ids.iter().copied())
+        .collect();
+    let uploaders = crate::findings::store::attachment_uploaders(conn, &sent)?;
     let today = today();
     for (i, r) in req.items.iter().enumerate() {
         let field = |name: &str| format!("items[{i}].{name}");
@@ -186,9 +192,28 @@ fn check(
         if let Some(d) = r.deadline {
             v.check(d >= today, &field("deadline"), msg::TODAY_OR_LATER);
         }
-        photos.extend(r.attachment_ids.iter().copied());
+        // Photos: each once, at most 20 an item, uploaded by the caller or already on the draft.
+        let unique: HashSet<_> = r.attachment_ids.iter().collect();
+        v.check(
+            unique.len() == r.attachment_ids.len(),
+            &field("attachment_ids"),
+            msg::ATTACHMENT_TWICE,
+        );
+        v.check(
+            r.attachment_ids.len() <= 20,
+            &field("attachment_ids"),
+            msg::ATTACHMENTS_MAX.with("max", 20),
+        );
+        let drafted = draft_photos(draft.get(&r.item_id));
+        for a in &r.attachment_ids {
+            if uploaders.get(a) != Some(&policy.actor.id) && !drafted.contains(a) {
+                v.add(
+                    &field("attachment_ids"),
+                    msg::ATTACHMENT_NOT_YOURS.with("id", a),
+                );
+            }
+        }
     }
-    findings::check_attachments(conn, &mut v, policy, &photos)?;
     if !req.draft {
         let missing = items.len() - seen.len().min(items.len());
         v.check(
@@ -202,6 +227,11 @@ fn check(
         .items
         .iter()
         .map(|r| {
+            let earlier = draft.get(&r.item_id).filter(|_| r.result == Outcome::Fail);
+            let photos = match (r.attachment_ids.is_empty(), earlier) {
+                (true, Some(d)) => draft_photos(Some(d)),
+                _ => r.attachment_ids.clone(),
+            };
             (
                 position[&r.item_id],
                 ResultRow {
@@ -209,8 +239,8 @@ fn check(
                     result: r.result,
                     note: r.note.trim().to_string(),
                     grade: r.grade,
-                    attachment_ids: serde_json::to_string(&r.attachment_ids)
-                        .unwrap_or_else(|_| "[]".into()),
+                    attachment_ids: serde_json::to_string(&photos).unwrap_or_else(|_| "[]".into()),
+                    deadline: r.deadline.or(earlier.and_then(|d| d.deadline)),
                     finding_id: None,
                 },
             )
@@ -220,13 +250,16 @@ fn check(
     Ok(rows.into_iter().map(|(_, r)| r).collect())
 }
 
+fn draft_photos(row: Option<&ResultRow>) -> Vec<AttachmentId> {
+    row.map(|r| serde_json::from_str(&r.attachment_ids).unwrap_or_default())
+        .unwrap_or_default()
+}
+
 /// A checked submission.
 struct Submission<'a> {
     row: &'a InspectionRow,
     seen: &'a Seen,
     items: &'a [Item],
-    /// Deadlines the inspector set for failed items.
-    deadlines: &'a HashMap<ItemId, chrono::NaiveDate>,
     inspectors: &'a str,
     key: Option<String>,
     hash: &'a str,
@@ -242,7 +275,6 @@ fn submit(
         row,
         seen,
         items,
-        deadlines,
         inspectors,
         key,
         hash,
@@ -285,12 +317,7 @@ fn submit(
             category: item.category,
             grade: r.grade.unwrap_or(item.grade),
             treatment: Treatment::Deadline,
-            deadline: Some(
-                deadlines
-                    .get(&r.item_id)
-                    .copied()
-                    .unwrap_or(default_deadline),
-            ),
+            deadline: Some(r.deadline.unwrap_or(default_deadline)),
             location: String::new(),
             measures: String::new(),
             cost: None,

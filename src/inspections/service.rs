@@ -39,6 +39,11 @@ pub(super) fn seen(
         return Err(AppError::NotFound);
     }
     let manages = policy.manages_batches(alliance.id, &place);
+    // A draft is the managers' work in progress (a discarded one too): the enterprises see a
+    // batch once published.
+    if batch.published_at.is_none() && !manages {
+        return Err(AppError::NotFound);
+    }
     Ok(Seen {
         batch,
         alliance,
@@ -99,7 +104,11 @@ pub fn detail(conn: &mut AnyConnection, policy: &Policy, id: BatchId) -> AppResu
         batch: batch_view(b),
         participant_ids: store::participants(conn, id)?,
         seed: b.seed,
-        conflicts: serde_json::from_str(&b.conflicts).unwrap_or_default(),
+        // Declared conflicts of interest are for those who pair the batch.
+        conflicts: match seen.manages {
+            true => serde_json::from_str(&b.conflicts).unwrap_or_default(),
+            false => Vec::new(),
+        },
         relaxed: serde_json::from_str(&b.relaxed).unwrap_or_default(),
         progress: store::progress(conn, b, today())?,
         manageable: seen.manages,
@@ -117,7 +126,8 @@ pub fn list(
     if !policy.sees_batches(&place) {
         return Err(AppError::NotFound);
     }
-    let (rows, total) = store::list_batches(conn, alliance, page)?;
+    let drafts = policy.manages_batches(alliance, &place);
+    let (rows, total) = store::list_batches(conn, alliance, drafts, page)?;
     Ok(page.wrap(rows.iter().map(batch_view).collect(), total))
 }
 
@@ -223,6 +233,14 @@ pub fn pair_again(
     let mut v = Validator::new();
     batch.seed = check_seed(&mut v, req.seed);
     v.finish()?;
+    // Enterprises that left the alliance since are paired no more.
+    let members: std::collections::HashSet<EnterpriseId> =
+        store::current_members(conn, batch.alliance_id)?
+            .into_iter()
+            .collect();
+    let mut participants = store::participants(conn, id)?;
+    participants.retain(|e| members.contains(e));
+    store::set_participants(conn, id, &participants)?;
     generate(conn, &mut batch)?;
     audit::record(
         conn,
@@ -282,9 +300,18 @@ pub fn update(
         v.check(!outside, "ends_on", msg::DATES_OUTSIDE_WINDOW);
     }
     let plan = if planning {
+        // Unless named anew, the participants are the batch's, less those who left the alliance.
         let participants = match patch.participant_ids.clone() {
-            Some(ids) => Some(ids),
-            None => Some(store::participants(conn, id)?),
+            Some(ids) => ids,
+            None => {
+                let members: std::collections::HashSet<EnterpriseId> =
+                    store::current_members(conn, alliance.id)?
+                        .into_iter()
+                        .collect();
+                let mut ids = store::participants(conn, id)?;
+                ids.retain(|e| members.contains(e));
+                ids
+            }
         };
         let conflicts = match patch.conflicts.clone() {
             Some(c) => c,
@@ -297,7 +324,7 @@ pub fn update(
             &mut v,
             alliance.id,
             checklist,
-            participants,
+            Some(participants),
             patch.per_target.unwrap_or(batch.per_target),
             patch.recent_batches.unwrap_or(batch.recent_batches),
             conflicts,
@@ -351,6 +378,19 @@ pub fn update(
 
 fn publish(conn: &mut AnyConnection, policy: &Policy, batch: &mut BatchRow) -> AppResult<()> {
     batch.state = allow(batch, BatchAction::Publish)?;
+    // An enterprise that left the alliance since the pairing would get inspections it can no
+    // longer see: the batch is paired again first.
+    let members: std::collections::HashSet<EnterpriseId> =
+        store::current_members(conn, batch.alliance_id)?
+            .into_iter()
+            .collect();
+    let mut v = Validator::new();
+    for e in store::participants(conn, batch.id)? {
+        if !members.contains(&e) {
+            v.add("participant_ids", msg::NOT_A_MEMBER_ID.with("id", e));
+        }
+    }
+    v.finish()?;
     let (inspections, _) = store::inspections_of(conn, batch.id, None)?;
     if inspections.is_empty() {
         return Err(AppError::conflict(

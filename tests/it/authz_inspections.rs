@@ -104,6 +104,19 @@ const SEE: [(u16, u16); 9] = [
     (401, 401),
 ];
 
+/// Work on a draft batch: only its managers see it at all.
+const DRAFT: [(u16, u16); 9] = [
+    (200, 200),
+    (200, 200),
+    (200, 404),
+    (200, 404),
+    (200, 404),
+    (404, 404),
+    (404, 404),
+    (404, 404),
+    (401, 401),
+];
+
 /// Batch management: the lead and the regulators in scope.
 const fn manage(ok: u16) -> [(u16, u16); 9] {
     [
@@ -215,7 +228,7 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             method: "patch",
             path: "/api/v1/batches/{id}",
-            expect: manage(200),
+            expect: DRAFT,
             build: |f, role, target| {
                 let id = draft_batch(&f.admin, f.alliance_of(role, target));
                 (
@@ -227,7 +240,7 @@ pub(super) fn ops() -> Vec<Op> {
         Op {
             method: "post",
             path: "/api/v1/batches/{id}/pairings",
-            expect: manage(200),
+            expect: DRAFT,
             build: |f, role, target| {
                 let id = draft_batch(&f.admin, f.alliance_of(role, target));
                 (format!("/api/v1/batches/{id}/pairings"), Some(json!({})))

@@ -271,12 +271,77 @@ fn a_batch_pairs_every_member_under_the_rules_and_refuses_bad_input() {
         outsider_user.get(&format!("/api/v1/batches/{id}")).status,
         404
     );
+    // A draft is its managers' alone; published, the members see it (not its conflicts).
+    let member = app.login("member");
+    assert_eq!(member.get(&format!("/api/v1/batches/{id}")).status, 404);
     assert_eq!(
-        app.login("member")
-            .get(&format!("/api/v1/batches/{id}"))
+        member
+            .get(&format!("/api/v1/batches/{id}/inspections"))
             .status,
-        200
+        404
     );
+    let listed = member.get(&format!("/api/v1/alliances/{alliance}/batches"));
+    assert!(listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|b| b["id"].as_i64() != Some(id)));
+    lead.patch(
+        &format!("/api/v1/batches/{id}"),
+        &json!({"state": "scheduled"}),
+    );
+    let seen = member.get(&format!("/api/v1/batches/{id}"));
+    assert_eq!(seen.status, 200);
+    assert_eq!(seen.body["conflicts"], json!([]));
+    assert_eq!(
+        lead.get(&format!("/api/v1/batches/{id}")).body["conflicts"],
+        json!([conflict])
+    );
+}
+
+#[test]
+fn a_member_who_left_is_paired_no_more_and_a_draft_can_be_discarded() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let batch = open_batch(&lead, alliance, json!({}));
+    let id = batch["id"].as_i64().unwrap();
+    let leaving = app.enterprise_id("东城社区诊所");
+    let r = app
+        .login("admin")
+        .delete(&format!("/api/v1/alliances/{alliance}/members/{leaving}"));
+    assert!(r.status < 300, "{}", r.body);
+    let r = lead.patch(
+        &format!("/api/v1/batches/{id}"),
+        &json!({"state": "scheduled"}),
+    );
+    assert_eq!(
+        (r.status, r.error_fields()),
+        (422, vec!["participant_ids".to_string()])
+    );
+    assert_eq!(
+        lead.get(&format!("/api/v1/batches/{id}")).body["state"],
+        "draft"
+    );
+    let r = lead.post(&format!("/api/v1/batches/{id}/pairings"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(!r.body["participant_ids"]
+        .as_array()
+        .unwrap()
+        .contains(&json!(leaving)));
+    let r = lead.patch(
+        &format!("/api/v1/batches/{id}"),
+        &json!({"state": "scheduled"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    // A draft nobody saw can be discarded; it stays out of the members' sight.
+    let other = open_batch(&lead, alliance, json!({}));
+    let url = format!("/api/v1/batches/{}", other["id"]);
+    assert_eq!(
+        lead.patch(&url, &json!({"state": "closed"})).body["state"],
+        "closed"
+    );
+    assert_eq!(app.login("member").get(&url).status, 404);
 }
 
 #[test]
@@ -447,8 +512,9 @@ fn the_inspecting_enterprise_records_results_and_failed_items_become_findings() 
     assert!(fields.contains(&"items".to_string()), "{fields:?}");
     assert_eq!(lead.get(&url).body["state"], "scheduled");
 
-    // A draft survives, half filled.
-    let mut half = results_body(&detail.body, 2, None);
+    // A draft survives, half filled, with a photo of the first failed item.
+    let photo = lead.upload(&jpeg("inspection"), "gas.jpg", "image/jpeg");
+    let mut half = results_body(&detail.body, 2, photo.body["id"].as_i64());
     half["items"].as_array_mut().unwrap().truncate(4);
     half["draft"] = json!(true);
     let r = lead.post(&format!("{url}/results"), &half);
@@ -457,9 +523,8 @@ fn the_inspecting_enterprise_records_results_and_failed_items_become_findings() 
     assert_eq!(r.body["results"].as_array().unwrap().len(), 4);
     assert_eq!(r.body["results"][0]["finding_id"], Value::Null);
 
-    // The submission: two failed items, one with a photo and a major grade.
-    let photo = lead.upload(&jpeg("inspection"), "gas.jpg", "image/jpeg");
-    let mut body = results_body(&detail.body, 2, photo.body["id"].as_i64());
+    // The submission: two failed items, one with a major grade; the first keeps the draft's photo.
+    let mut body = results_body(&detail.body, 2, None);
     body["items"][1]["grade"] = json!("major");
     let key = [("Idempotency-Key", "inspection-submit-1")];
     let r = lead.post_with(&format!("{url}/results"), &key, &body);
@@ -596,11 +661,12 @@ fn leads_date_and_swap_inspections_within_the_rules() {
         let r = lead.patch(&url, &json!({"swap_target_with": own["id"]}));
         assert_eq!(r.status, 422, "{}", r.body);
     }
+    // A draft's inspections are not the members' to see, let alone to date.
     assert_eq!(
         app.login("member")
             .patch(&url, &json!({"scheduled_on": day(3)}))
             .status,
-        403
+        404
     );
     // Once published, pairings no longer change.
     lead.patch(
@@ -817,11 +883,17 @@ fn publishing_racing_pairing_swapping_and_closing_leaves_a_consistent_batch() {
                 .collect();
             handles.into_iter().map(|h| h.join().unwrap()).collect()
         });
+        // At most one publication; none only when the draft was discarded (closed) first.
         let published = statuses
             .iter()
             .filter(|(n, s)| *n == "publish" && *s == 200)
             .count();
-        assert_eq!(published, 1, "round {round}: {statuses:?}");
+        let discarded = lead.get(&format!("/api/v1/batches/{id}")).body["published_at"].is_null();
+        assert_eq!(
+            published,
+            usize::from(!discarded),
+            "round {round}: {statuses:?}"
+        );
         for (name, status) in &statuses {
             // A re-pairing replaces a draft's inspections: a swap after it finds its one gone.
             let gone = *name == "swap" && *status == 404;
@@ -836,7 +908,8 @@ fn publishing_racing_pairing_swapping_and_closing_leaves_a_consistent_batch() {
         // Published, every inspection is scheduled (none left planned by a late re-pairing), and
         // the pairings still keep the rules.
         let list = inspections(&lead, id);
-        assert!(list.iter().all(|i| i["state"] == "scheduled"), "{list:?}");
+        let expected = if discarded { "planned" } else { "scheduled" };
+        assert!(list.iter().all(|i| i["state"] == expected), "{list:?}");
         let members: Vec<i64> = after.body["participant_ids"]
             .as_array()
             .unwrap()

@@ -86,6 +86,7 @@ CREATE TABLE inspection_results (
     -- JSON: the photos of a failed item (they become the finding's before-photos).
     attachment_ids TEXT NOT NULL,
     finding_id BIGINT REFERENCES findings (id),
+    deadline DATE,
     PRIMARY KEY (inspection_id, item_id)
 );
 

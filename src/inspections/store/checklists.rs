@@ -20,6 +20,35 @@ pub fn checklist(conn: &mut AnyConnection, id: ChecklistId) -> AppResult<Option<
         .optional()?)
 }
 
+/// The checklist row locked for the rest of the transaction on PostgreSQL: `exclusive` for an
+/// edit, shared for a batch choosing it (so that an edit and a batch take turns, and the edit
+/// sees the batch). SQLite's single writer already serializes them.
+pub fn lock_checklist(
+    conn: &mut AnyConnection,
+    id: ChecklistId,
+    exclusive: bool,
+) -> AppResult<Option<ChecklistRow>> {
+    Ok(match conn {
+        AnyConnection::Postgresql(c) if exclusive => checklists::table
+            .find(id)
+            .select(ChecklistRow::as_select())
+            .for_update()
+            .first(c)
+            .optional()?,
+        AnyConnection::Postgresql(c) => checklists::table
+            .find(id)
+            .select(ChecklistRow::as_select())
+            .for_share()
+            .first(c)
+            .optional()?,
+        AnyConnection::Sqlite(c) => checklists::table
+            .find(id)
+            .select(ChecklistRow::as_select())
+            .first(c)
+            .optional()?,
+    })
+}
+
 pub fn items(conn: &mut AnyConnection, id: ChecklistId) -> AppResult<Vec<Item>> {
     Ok(checklist_items::table
         .filter(checklist_items::checklist_id.eq(id))

@@ -3,11 +3,13 @@
 
 mod checklists;
 mod results;
+mod single;
 
 pub use checklists::*;
 pub use results::*;
+pub use single::*;
 
-use chrono::{NaiveDate, NaiveDateTime};
+use chrono::NaiveDate;
 use diesel::dsl::count_star;
 use diesel::prelude::*;
 
@@ -50,12 +52,22 @@ pub fn batch_for_update(conn: &mut AnyConnection, id: BatchId) -> AppResult<Opti
     })
 }
 
+/// An alliance's batches, drafts only when asked for (their managers).
 pub fn list_batches(
     conn: &mut AnyConnection,
     alliance: AllianceId,
+    drafts: bool,
     page: PageRequest,
 ) -> AppResult<(Vec<BatchRow>, i64)> {
-    let base = || inspection_batches::table.filter(inspection_batches::alliance_id.eq(alliance));
+    let base = || {
+        let mut q = inspection_batches::table
+            .filter(inspection_batches::alliance_id.eq(alliance))
+            .into_boxed::<MultiBackend>();
+        if !drafts {
+            q = q.filter(inspection_batches::published_at.is_not_null());
+        }
+        q
+    };
     let total = base().select(count_star()).first(conn)?;
     let rows = base()
         .order((
@@ -210,7 +222,7 @@ pub fn recent_pairs(
     let batches: Vec<BatchId> = inspection_batches::table
         .filter(inspection_batches::alliance_id.eq(alliance))
         .filter(inspection_batches::id.ne(except))
-        .filter(inspection_batches::state.ne(BatchState::Draft))
+        .filter(inspection_batches::published_at.is_not_null())
         .order((
             inspection_batches::starts_on.desc(),
             inspection_batches::id.desc(),
@@ -303,139 +315,6 @@ pub fn set_inspection_states(
     .set((inspections::state.eq(to), inspections::updated_at.eq(now())))
     .execute(conn)?;
     Ok(())
-}
-
-// ---- inspections ----
-
-pub fn inspection(conn: &mut AnyConnection, id: InspectionId) -> AppResult<Option<InspectionRow>> {
-    Ok(inspections::table
-        .find(id)
-        .select(InspectionRow::as_select())
-        .first(conn)
-        .optional()?)
-}
-
-pub fn inspections_of(
-    conn: &mut AnyConnection,
-    batch: BatchId,
-    page: Option<PageRequest>,
-) -> AppResult<(Vec<InspectionRow>, i64)> {
-    let base = || inspections::table.filter(inspections::batch_id.eq(batch));
-    let total = base().select(count_star()).first(conn)?;
-    let mut query = base()
-        .order((inspections::scheduled_on.asc(), inspections::id.asc()))
-        .select(InspectionRow::as_select())
-        .into_boxed::<MultiBackend>();
-    if let Some(page) = page {
-        query = query.limit(page.per_page).offset(page.offset());
-    }
-    Ok((query.load(conn)?, total))
-}
-
-/// Inspections of published batches that an enterprise takes part in (as inspector or target),
-/// with their batches, dated from `from` on (undated ones too), soonest first.
-pub fn inspections_involving(
-    conn: &mut AnyConnection,
-    enterprise: EnterpriseId,
-    from: Option<NaiveDate>,
-    limit: i64,
-) -> AppResult<Vec<(InspectionRow, BatchRow)>> {
-    let mut query = inspections::table
-        .inner_join(inspection_batches::table)
-        .filter(
-            inspections::inspector_enterprise_id
-                .eq(enterprise)
-                .or(inspections::target_enterprise_id.eq(enterprise)),
-        )
-        .filter(inspection_batches::state.ne(BatchState::Draft))
-        .into_boxed::<MultiBackend>();
-    if let Some(from) = from {
-        query = query.filter(
-            inspections::scheduled_on
-                .ge(from)
-                .or(inspections::scheduled_on.is_null()),
-        );
-    }
-    Ok(query
-        .order((inspections::scheduled_on.asc(), inspections::id.asc()))
-        .limit(limit)
-        .select((InspectionRow::as_select(), BatchRow::as_select()))
-        .load(conn)?)
-}
-
-pub fn set_schedule(
-    conn: &mut AnyConnection,
-    id: InspectionId,
-    scheduled_on: Option<NaiveDate>,
-    inspectors: &str,
-) -> AppResult<()> {
-    diesel::update(inspections::table.find(id))
-        .set((
-            inspections::scheduled_on.eq(scheduled_on),
-            inspections::inspectors.eq(inspectors),
-            inspections::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-pub fn set_target(
-    conn: &mut AnyConnection,
-    id: InspectionId,
-    target: EnterpriseId,
-) -> AppResult<()> {
-    diesel::update(inspections::table.find(id))
-        .set((
-            inspections::target_enterprise_id.eq(target),
-            inspections::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
-    Ok(())
-}
-
-/// Saves a draft: the inspection moves to in progress unless it was submitted meanwhile.
-pub fn save_draft_state(
-    conn: &mut AnyConnection,
-    id: InspectionId,
-    inspectors: &str,
-) -> AppResult<bool> {
-    let n = diesel::update(inspections::table.find(id).filter(
-        inspections::state.eq_any([InspectionState::Scheduled, InspectionState::InProgress]),
-    ))
-    .set((
-        inspections::state.eq(InspectionState::InProgress),
-        inspections::inspectors.eq(inspectors),
-        inspections::updated_at.eq(now()),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
-}
-
-/// Claims the submission of an inspection: one conditional update, so of two racing submitters
-/// exactly one wins (the other's update finds it submitted and changes nothing).
-pub fn claim_submission(
-    conn: &mut AnyConnection,
-    id: InspectionId,
-    by: UserId,
-    inspectors: &str,
-    key: Option<&str>,
-    hash: &str,
-    at: NaiveDateTime,
-) -> AppResult<bool> {
-    let n = diesel::update(inspections::table.find(id).filter(
-        inspections::state.eq_any([InspectionState::Scheduled, InspectionState::InProgress]),
-    ))
-    .set((
-        inspections::state.eq(InspectionState::Submitted),
-        inspections::inspectors.eq(inspectors),
-        inspections::submitted_at.eq(Some(at)),
-        inspections::submitted_by.eq(Some(by)),
-        inspections::submit_key.eq(key),
-        inspections::submit_hash.eq(Some(hash)),
-        inspections::updated_at.eq(at),
-    ))
-    .execute(conn)?;
-    Ok(n == 1)
 }
 
 /// A batch's progress on `today`.

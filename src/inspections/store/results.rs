@@ -16,6 +16,8 @@ pub struct ResultRow {
     pub grade: Option<Grade>,
     pub attachment_ids: String,
     pub finding_id: Option<FindingId>,
+    /// A failed item's deadline, as the inspector set it.
+    pub deadline: Option<chrono::NaiveDate>,
 }
 
 impl ResultRow {
@@ -27,6 +29,7 @@ impl ResultRow {
             grade: self.grade,
             attachment_ids: serde_json::from_str(&self.attachment_ids).unwrap_or_default(),
             finding_id: self.finding_id,
+            deadline: self.deadline,
         }
     }
 }
@@ -55,6 +58,7 @@ pub fn replace_results(
                 inspection_results::grade.eq(r.grade),
                 inspection_results::attachment_ids.eq(&r.attachment_ids),
                 inspection_results::finding_id.eq(r.finding_id),
+                inspection_results::deadline.eq(r.deadline),
             ))
             .execute(conn)?;
     }

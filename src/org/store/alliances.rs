@@ -115,6 +115,14 @@ pub fn list_alliances(
     Ok((rows, total))
 }
 
+/// The ids of every alliance.
+pub fn all_alliance_ids(conn: &mut AnyConnection) -> AppResult<Vec<AllianceId>> {
+    Ok(alliances::table
+        .order(alliances::id.asc())
+        .select(alliances::id)
+        .load(conn)?)
+}
+
 /// The ids of the alliances `visible` lets through (`None`: every alliance).
 pub fn visible_alliance_ids(
     conn: &mut AnyConnection,

@@ -267,14 +267,22 @@ pub fn enterprises_by_id(
         .load(conn)?)
 }
 
-/// Names of the given enterprises.
+/// Names of the given enterprises (any number of ids, repeats included: asked in chunks that
+/// stay under every backend's limit of bound parameters).
 pub fn enterprise_names(
     conn: &mut AnyConnection,
     ids: &[EnterpriseId],
 ) -> AppResult<HashMap<EnterpriseId, String>> {
-    let rows: Vec<(EnterpriseId, String)> = enterprises::table
-        .filter(enterprises::id.eq_any(ids))
-        .select((enterprises::id, enterprises::name))
-        .load(conn)?;
-    Ok(rows.into_iter().collect())
+    let mut unique = ids.to_vec();
+    unique.sort();
+    unique.dedup();
+    let mut names = HashMap::with_capacity(unique.len());
+    for chunk in unique.chunks(1000) {
+        let rows: Vec<(EnterpriseId, String)> = enterprises::table
+            .filter(enterprises::id.eq_any(chunk))
+            .select((enterprises::id, enterprises::name))
+            .load(conn)?;
+        names.extend(rows);
+    }
+    Ok(names)
 }
