@@ -66,13 +66,12 @@ async fn batch_list(
 ) -> PageResult {
     let id = path_id::<AllianceId>(&id)?;
     let data = access::read(&db, actor.clone(), move |conn, policy| {
-        let alliance = org_service::visible_alliance(conn, policy, id)?;
-        let place = org_service::alliance_place(conn, &alliance)?;
+        let (alliance, manages) = service::batch_alliance(conn, policy, id)?;
         let page = crate::api::PageRequest::new(Some(1), Some(100))?;
         let list = service::list(conn, policy, id, page)?;
         Ok(
             json!({"alliance": {"id": alliance.id, "name": alliance.name}, "batches": list.items,
-                  "manages": policy.manages_batches(id, &place)}),
+                  "manages": manages}),
         )
     })
     .await?;
@@ -125,13 +124,7 @@ async fn new_batch(
 ) -> PageResult {
     let id = path_id::<AllianceId>(&id)?;
     let mut data = access::read(&db, actor.clone(), move |c, p| {
-        let alliance = org_service::visible_alliance(c, p, id)?;
-        let place = org_service::alliance_place(c, &alliance)?;
-        if !p.manages_batches(id, &place) {
-            return Err(AppError::Forbidden(
-                "Only the alliance's lead and the regulators in scope open its batches.".into(),
-            ));
-        }
+        service::may_open_batches(c, p, id)?;
         wizard_data(c, p, id, None)
     })
     .await?;

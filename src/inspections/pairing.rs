@@ -13,7 +13,7 @@
 //! are swapped between pairs, which keeps every count, to remove conflicts first, recent pairs
 //! next, industry mismatches last. The same request and seed give the same plan.
 
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
 
@@ -105,7 +105,37 @@ struct Board<'a> {
     taken: HashSet<(usize, usize)>,
 }
 
-impl Board<'_> {
+/// The participants by id, each once.
+fn participants(req: &Request) -> Vec<Participant> {
+    let mut people = req.participants.clone();
+    people.sort_by_key(|p| p.id);
+    people.dedup_by_key(|p| p.id);
+    people
+}
+
+impl<'a> Board<'a> {
+    /// An empty board for `people` (as [`participants`] gives them), with the request's recent
+    /// pairs and conflicts by index; also the index of each id.
+    fn new(req: &Request, people: &'a [Participant]) -> (Self, HashMap<i64, usize>) {
+        let index: HashMap<i64, usize> =
+            people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
+        let unordered = |pairs: &[(i64, i64)]| -> HashSet<(usize, usize)> {
+            pairs
+                .iter()
+                .filter_map(|(a, b)| Some((*index.get(a)?, *index.get(b)?)))
+                .map(|(a, b)| (a.min(b), a.max(b)))
+                .collect()
+        };
+        let board = Board {
+            people,
+            recent: unordered(&req.recent),
+            conflicts: unordered(&req.conflicts),
+            industry: req.industry,
+            taken: HashSet::new(),
+        };
+        (board, index)
+    }
+
     fn cost(&self, inspector: usize, target: usize) -> u64 {
         let key = (inspector.min(target), inspector.max(target));
         let mut c = 0;
@@ -135,26 +165,9 @@ impl Board<'_> {
 /// Pairs a batch's participants (see the module's documentation).
 pub fn pair(req: &Request) -> Plan {
     let mut rng = Rng(req.seed);
-    let mut people = req.participants.clone();
-    people.sort_by_key(|p| p.id);
-    people.dedup_by_key(|p| p.id);
+    let people = participants(req);
     let n = people.len();
-    let index: std::collections::HashMap<i64, usize> =
-        people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-    let unordered = |pairs: &[(i64, i64)]| -> HashSet<(usize, usize)> {
-        pairs
-            .iter()
-            .filter_map(|(a, b)| Some((*index.get(a)?, *index.get(b)?)))
-            .map(|(a, b)| (a.min(b), a.max(b)))
-            .collect()
-    };
-    let mut board = Board {
-        people: &people,
-        recent: unordered(&req.recent),
-        conflicts: unordered(&req.conflicts),
-        industry: req.industry,
-        taken: HashSet::new(),
-    };
+    let (mut board, _) = Board::new(req, &people);
     // Several starts (many for small batches, where each is cheap and a dense plan may need a
     // different ring); the cheapest plan wins, the first one without a conflict or a recent pair
     // at once.
@@ -205,25 +218,8 @@ pub enum Broken {
 /// Checks pairs changed by hand (a lead's swap) against the hard rules, and reports what they
 /// relax like [`pair`] does.
 pub fn review(req: &Request, pairs: &[Pair]) -> Result<Vec<Relaxed>, Broken> {
-    let mut people = req.participants.clone();
-    people.sort_by_key(|p| p.id);
-    people.dedup_by_key(|p| p.id);
-    let index: std::collections::HashMap<i64, usize> =
-        people.iter().enumerate().map(|(i, p)| (p.id, i)).collect();
-    let unordered = |pairs: &[(i64, i64)]| -> HashSet<(usize, usize)> {
-        pairs
-            .iter()
-            .filter_map(|(a, b)| Some((*index.get(a)?, *index.get(b)?)))
-            .map(|(a, b)| (a.min(b), a.max(b)))
-            .collect()
-    };
-    let mut board = Board {
-        people: &people,
-        recent: unordered(&req.recent),
-        conflicts: unordered(&req.conflicts),
-        industry: req.industry,
-        taken: HashSet::new(),
-    };
+    let people = participants(req);
+    let (mut board, index) = Board::new(req, &people);
     let mut indexed = Vec::with_capacity(pairs.len());
     for p in pairs {
         let (Some(&i), Some(&t)) = (index.get(&p.inspector), index.get(&p.target)) else {

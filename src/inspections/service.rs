@@ -115,18 +115,42 @@ pub fn detail(conn: &mut AnyConnection, policy: &Policy, id: BatchId) -> AppResu
     })
 }
 
+/// An alliance whose batches the caller sees (else 404), and whether it manages them.
+pub fn batch_alliance(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AllianceId,
+) -> AppResult<(AllianceRow, bool)> {
+    let row = org_service::visible_alliance(conn, policy, id)?;
+    let place = org_service::alliance_place(conn, &row)?;
+    if !policy.sees_batches(&place) {
+        return Err(AppError::NotFound);
+    }
+    let manages = policy.manages_batches(id, &place);
+    Ok((row, manages))
+}
+
+/// An alliance whose batches the caller opens: 404 unseen, 403 unless it manages them.
+pub fn may_open_batches(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AllianceId,
+) -> AppResult<AllianceRow> {
+    match batch_alliance(conn, policy, id)? {
+        (row, true) => Ok(row),
+        (_, false) => Err(AppError::Forbidden(
+            "Only the alliance's lead and the regulators in scope open its batches.".into(),
+        )),
+    }
+}
+
 pub fn list(
     conn: &mut AnyConnection,
     policy: &Policy,
     alliance: AllianceId,
     page: PageRequest,
 ) -> AppResult<Paginated<Batch>> {
-    let row = org_service::visible_alliance(conn, policy, alliance)?;
-    let place = org_service::alliance_place(conn, &row)?;
-    if !policy.sees_batches(&place) {
-        return Err(AppError::NotFound);
-    }
-    let drafts = policy.manages_batches(alliance, &place);
+    let (_, drafts) = batch_alliance(conn, policy, alliance)?;
     let (rows, total) = store::list_batches(conn, alliance, drafts, page)?;
     Ok(page.wrap(rows.iter().map(batch_view).collect(), total))
 }
@@ -161,16 +185,7 @@ pub fn create(
     alliance: AllianceId,
     new: NewBatch,
 ) -> AppResult<BatchId> {
-    let row = org_service::visible_alliance(conn, policy, alliance)?;
-    let place = org_service::alliance_place(conn, &row)?;
-    if !policy.sees_batches(&place) {
-        return Err(AppError::NotFound);
-    }
-    if !policy.manages_batches(alliance, &place) {
-        return Err(AppError::Forbidden(
-            "Only the alliance's lead and the regulators in scope open its batches.".into(),
-        ));
-    }
+    may_open_batches(conn, policy, alliance)?;
     let mut v = Validator::new();
     v.text("name", &new.name, max::NAME);
     check_window(&mut v, new.starts_on, new.ends_on);
