@@ -9,6 +9,7 @@ pub mod backup;
 pub mod config;
 pub mod db;
 pub mod error;
+pub mod events;
 pub mod extract;
 pub mod findings;
 pub mod health;
@@ -240,6 +241,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(org::routes::configure)
                 .configure(findings::routes::configure)
                 .configure(inspections::routes::configure)
+                .configure(events::routes::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)

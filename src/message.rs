@@ -118,6 +118,14 @@ pub const FIELD_LABELS: &[(&str, &str)] = &[
     ("inspectors", "inspectors"),
     ("swap_target_with", "pairings"),
     ("items", "results"),
+    ("starts_at", "starts_at"),
+    ("ends_at", "ends_at"),
+    ("capacity", "capacity"),
+    ("quota", "quota"),
+    ("place", "place"),
+    ("speaker", "speaker"),
+    ("links", "links"),
+    ("user_ids", "people"),
 ];
 
 /// The dictionary key of a form field's label.
@@ -226,6 +234,14 @@ pub mod msg {
         FAILED_ONLY = "msg_failed_only",
         ITEMS_MISSING = "msg_items_missing",
         CONFLICT_LINE = "msg_conflict_line",
+        LINK = "msg_link",
+        ENDS_BEFORE_START = "msg_ends_before_start",
+        QUOTA_ABOVE_CAPACITY = "msg_quota_above_capacity",
+        REQUIRED_ALL_OR_LIST = "msg_required_all_or_list",
+        NOT_A_LESSON = "msg_not_a_lesson",
+        CAPACITY_BELOW_REGISTERED = "msg_capacity_below_registered",
+        NOT_ENTERPRISE_USER = "msg_not_enterprise_user",
+        ALREADY_REGISTERED = "msg_already_registered",
     }
 }
 

@@ -57,6 +57,12 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::inspections::routes::create_calendar_feed,
         crate::inspections::routes::revoke_calendar_feed,
         crate::inspections::routes::calendar_feed,
+        crate::events::routes::list_events,
+        crate::events::routes::create_event,
+        crate::events::routes::get_event,
+        crate::events::routes::update_event,
+        crate::events::routes::register,
+        crate::events::routes::cancel_registration,
         crate::health::healthz,
         crate::health::readyz,
     ),
@@ -67,6 +73,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         (name = "organizations", description = "Regions, industries, enterprises, alliances"),
         (name = "findings", description = "Hazards (隐患) and their closed loop, attachments, shared lessons"),
         (name = "inspections", description = "Mutual inspection (互查): checklists, batches, pairings, results, the calendar feed"),
+        (name = "events", description = "Alliance events: trainings, warning education, experience exchanges; registrations"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]
@@ -103,7 +110,8 @@ impl Modify for TextLimits {
             .iter()
             .chain(crate::org::model::TEXT_LIMITS)
             .chain(crate::users::model::TEXT_LIMITS)
-            .chain(crate::inspections::model::TEXT_LIMITS);
+            .chain(crate::inspections::model::TEXT_LIMITS)
+            .chain(crate::events::model::TEXT_LIMITS);
         for (schema, field, max) in limits {
             if let Some(RefOr::T(Schema::Object(object))) = components.schemas.get_mut(*schema) {
                 if let Some(RefOr::T(Schema::Object(property))) = object.properties.get_mut(*field)
@@ -127,7 +135,8 @@ mod tests {
             .iter()
             .chain(crate::org::model::TEXT_LIMITS)
             .chain(crate::users::model::TEXT_LIMITS)
-            .chain(crate::inspections::model::TEXT_LIMITS);
+            .chain(crate::inspections::model::TEXT_LIMITS)
+            .chain(crate::events::model::TEXT_LIMITS);
         for (schema, field, max) in limits {
             assert_eq!(
                 doc["components"]["schemas"][schema]["properties"][field]["maxLength"],

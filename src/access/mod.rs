@@ -16,6 +16,7 @@
 //! Access reads only the organization tables it needs (regions, memberships, expert
 //! assignments) and imports no feature's types: features depend on access, never the reverse.
 
+mod events;
 mod inspections;
 mod org;
 mod visibility;

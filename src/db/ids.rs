@@ -44,3 +44,7 @@ crate::id_type!(
     /// One inspection of a batch: an inspecting enterprise at a target enterprise.
     InspectionId
 );
+crate::id_type!(
+    /// An alliance event: a training, a warning-education session or an experience exchange.
+    EventId
+);

@@ -313,6 +313,61 @@ diesel::joinable!(inspections -> inspection_batches (batch_id));
 diesel::joinable!(inspection_results -> inspections (inspection_id));
 diesel::joinable!(inspection_results -> checklist_items (item_id));
 
+diesel::table! {
+    events (id) {
+        id -> BigInt,
+        alliance_id -> BigInt,
+        kind -> Text,
+        title -> Text,
+        description -> Text,
+        starts_at -> Timestamp,
+        ends_at -> Timestamp,
+        place -> Text,
+        speaker -> Text,
+        capacity -> Integer,
+        quota -> Integer,
+        required_all -> Bool,
+        case_study -> Text,
+        hazard_categories -> Text,
+        links -> Text,
+        summary -> Text,
+        lesson_id -> Nullable<BigInt>,
+        created_by -> BigInt,
+        created_at -> Timestamp,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    event_requirements (event_id, enterprise_id) {
+        event_id -> BigInt,
+        enterprise_id -> BigInt,
+        people -> Integer,
+    }
+}
+
+diesel::table! {
+    event_materials (event_id, attachment_id) {
+        event_id -> BigInt,
+        attachment_id -> BigInt,
+    }
+}
+
+diesel::table! {
+    registrations (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        enterprise_id -> BigInt,
+        user_id -> BigInt,
+        registered_by -> BigInt,
+        registered_at -> Timestamp,
+    }
+}
+
+diesel::joinable!(events -> alliances (alliance_id));
+diesel::joinable!(registrations -> events (event_id));
+diesel::joinable!(event_requirements -> events (event_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     industries,
@@ -335,4 +390,8 @@ diesel::allow_tables_to_appear_in_same_query!(
     inspections,
     inspection_results,
     calendar_feeds,
+    events,
+    event_requirements,
+    event_materials,
+    registrations,
 );

@@ -33,8 +33,16 @@ pub fn ics(conn: &mut AnyConnection, policy: &Policy) -> AppResult<String> {
     let from = today() - Duration::days(PAST_DAYS);
     let own = policy.own_enterprise();
     let assigned = policy.assigned_alliances().to_vec();
+    // The events of the caller's alliances (members see them; see `access::events`).
+    let alliances = policy.member_alliances().to_vec();
+    let events = crate::events::store::events_of_alliances(
+        conn,
+        &alliances,
+        crate::db::types::start_of_local_day(from),
+        MAX_EVENTS,
+    )?;
     if own.is_none() && assigned.is_empty() {
-        return Ok(render(conn, Vec::new()));
+        return Ok(render(conn, Vec::new(), events));
     }
     let mut query = inspections::table
         .inner_join(inspection_batches::table)
@@ -55,10 +63,14 @@ pub fn ics(conn: &mut AnyConnection, policy: &Policy) -> AppResult<String> {
         .limit(MAX_EVENTS)
         .select((InspectionRow::as_select(), BatchRow::as_select()))
         .load(conn)?;
-    Ok(render(conn, rows))
+    Ok(render(conn, rows, events))
 }
 
-fn render(conn: &mut AnyConnection, rows: Vec<(InspectionRow, BatchRow)>) -> String {
+fn render(
+    conn: &mut AnyConnection,
+    rows: Vec<(InspectionRow, BatchRow)>,
+    events: Vec<crate::events::model::EventRow>,
+) -> String {
     let ids: Vec<EnterpriseId> = rows
         .iter()
         .flat_map(|(i, _)| [i.inspector_enterprise_id, i.target_enterprise_id])
@@ -88,6 +100,24 @@ fn render(conn: &mut AnyConnection, rows: Vec<(InspectionRow, BatchRow)>) -> Str
             .ends(last + Duration::days(1))
             .timestamp(i.updated_at.and_utc())
             // Published batches only are in the feed: their inspections are confirmed.
+            .status(EventStatus::Confirmed);
+        calendar.push(event.done());
+    }
+    for e in events {
+        let kind = match e.kind {
+            crate::events::model::EventKind::Training => "培训",
+            crate::events::model::EventKind::WarningEducation => "警示教育",
+            crate::events::model::EventKind::ExperienceExchange => "经验交流",
+        };
+        let mut event = Event::new();
+        event
+            .uid(&format!("event-{}@safety-alliance", e.id))
+            .summary(&format!("{kind}：{}", e.title))
+            .description(&format!("{}\n/events/{}", e.description, e.id))
+            .location(&e.place)
+            .starts(e.starts_at.and_utc())
+            .ends(e.ends_at.and_utc())
+            .timestamp(e.updated_at.and_utc())
             .status(EventStatus::Confirmed);
         calendar.push(event.done());
     }

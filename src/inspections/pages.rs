@@ -86,7 +86,7 @@ fn wizard_data(
     ticked: Option<Vec<EnterpriseId>>,
 ) -> AppResult<Value> {
     let alliance = org_service::visible_alliance(conn, policy, id)?;
-    let members = store::current_members(conn, id)?;
+    let members = crate::org::store::alliance_members(conn, id)?;
     let names = org::enterprise_names(conn, &members)?;
     let mut members: Vec<Value> = members
         .iter()

@@ -55,7 +55,7 @@ pub(super) fn check_plan(
             msg::CHECKLIST_SUPERSEDED,
         );
     }
-    let members: HashSet<EnterpriseId> = store::current_members(conn, alliance)?
+    let members: HashSet<EnterpriseId> = crate::org::store::alliance_members(conn, alliance)?
         .into_iter()
         .collect();
     let participants = match participants {

@@ -250,7 +250,7 @@ pub fn pair_again(
     v.finish()?;
     // Enterprises that left the alliance since are paired no more.
     let members: std::collections::HashSet<EnterpriseId> =
-        store::current_members(conn, batch.alliance_id)?
+        crate::org::store::alliance_members(conn, batch.alliance_id)?
             .into_iter()
             .collect();
     let mut participants = store::participants(conn, id)?;
@@ -320,7 +320,7 @@ pub fn update(
             Some(ids) => ids,
             None => {
                 let members: std::collections::HashSet<EnterpriseId> =
-                    store::current_members(conn, alliance.id)?
+                    crate::org::store::alliance_members(conn, alliance.id)?
                         .into_iter()
                         .collect();
                 let mut ids = store::participants(conn, id)?;
@@ -396,7 +396,7 @@ fn publish(conn: &mut AnyConnection, policy: &Policy, batch: &mut BatchRow) -> A
     // An enterprise that left the alliance since the pairing would get inspections it can no
     // longer see: the batch is paired again first.
     let members: std::collections::HashSet<EnterpriseId> =
-        store::current_members(conn, batch.alliance_id)?
+        crate::org::store::alliance_members(conn, batch.alliance_id)?
             .into_iter()
             .collect();
     let mut v = Validator::new();

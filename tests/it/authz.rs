@@ -54,6 +54,8 @@ struct Fixture {
     /// Per alliance: a published batch, and a checklist template of the alliance's own.
     batch: HashMap<&'static str, i64>,
     checklist: HashMap<&'static str, i64>,
+    /// Per alliance: an event a week from now.
+    event: HashMap<&'static str, i64>,
     /// The lead user's enterprise.
     lead_enterprise: i64,
     unrelated_password: String,
@@ -142,6 +144,7 @@ impl Fixture {
             attachment.insert(key, photo_id);
         }
         let (batch, checklist) = inspections::fixtures(&admin, &alliance);
+        let event = events::fixtures(&admin, &alliance);
         let lead_enterprise = find("青川福记餐饮管理有限公司")["id"].as_i64().unwrap();
         let mut clients = HashMap::new();
         for (role, label) in [
@@ -176,6 +179,7 @@ impl Fixture {
             attachment,
             batch,
             checklist,
+            event,
             lead_enterprise,
             unrelated_password,
         }
@@ -286,11 +290,14 @@ const fn logged_in(s: u16) -> [(u16, u16); 9] {
     ]
 }
 
+#[path = "authz_events.rs"]
+mod events;
 #[path = "authz_inspections.rs"]
 mod inspections;
 
 fn ops() -> Vec<Op> {
     let mut ops = inspections::ops();
+    ops.extend(events::ops());
     ops.extend(vec![
         Op {
             method: "get",

@@ -9,6 +9,7 @@ mod browser_inspections;
 mod common;
 mod durability;
 mod enums;
+mod events;
 mod findings;
 mod flows;
 mod i18n;

@@ -15,7 +15,7 @@ use diesel::prelude::*;
 
 use crate::api::PageRequest;
 use crate::db::schema::{
-    batch_participants, enterprises, findings, inspection_batches, inspections, memberships,
+    batch_participants, enterprises, findings, inspection_batches, inspections,
 };
 use crate::db::types::now;
 use crate::db::{AnyConnection, MultiBackend};
@@ -174,19 +174,6 @@ pub fn set_participants(
         };
     }
     Ok(())
-}
-
-/// The current members of an alliance.
-pub fn current_members(
-    conn: &mut AnyConnection,
-    alliance: AllianceId,
-) -> AppResult<Vec<EnterpriseId>> {
-    Ok(memberships::table
-        .filter(memberships::alliance_id.eq(alliance))
-        .filter(memberships::left_on.is_null())
-        .order(memberships::enterprise_id.asc())
-        .select(memberships::enterprise_id)
-        .load(conn)?)
 }
 
 /// The enterprises with their industries, for pairing.

@@ -115,6 +115,19 @@ pub fn list_alliances(
     Ok((rows, total))
 }
 
+/// The current members of an alliance.
+pub fn alliance_members(
+    conn: &mut AnyConnection,
+    alliance: AllianceId,
+) -> AppResult<Vec<EnterpriseId>> {
+    Ok(memberships::table
+        .filter(memberships::alliance_id.eq(alliance))
+        .filter(memberships::left_on.is_null())
+        .order(memberships::enterprise_id.asc())
+        .select(memberships::enterprise_id)
+        .load(conn)?)
+}
+
 /// The ids of every alliance.
 pub fn all_alliance_ids(conn: &mut AnyConnection) -> AppResult<Vec<AllianceId>> {
     Ok(alliances::table

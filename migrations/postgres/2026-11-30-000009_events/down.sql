@@ -1,0 +1,4 @@
+DROP TABLE registrations;
+DROP TABLE event_materials;
+DROP TABLE event_requirements;
+DROP TABLE events;

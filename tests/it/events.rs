@@ -1,0 +1,285 @@
+//! Alliance events over the API: planning with bad input refused, who sees and organizes them,
+//! registrations within the capacity and the quotas (racing for the last seat on both
+//! databases), cancelling, a warning education made from a shared lesson, and the calendar.
+
+use std::sync::Barrier;
+
+use serde_json::{json, Value};
+
+use crate::common::{Client, TestApp};
+use crate::inspections::alliance_id;
+
+const DONGCHENG: &str = "东城街道餐饮燃气安全联盟";
+
+fn at(days: i64, hours: i64) -> String {
+    (chrono::Utc::now() + chrono::Duration::days(days) + chrono::Duration::hours(hours))
+        .to_rfc3339()
+}
+
+fn plan(lead: &Client, alliance: i64, extra: Value) -> Value {
+    let mut body = json!({"kind": "training", "title": "燃气安全培训", "starts_at": at(7, 0),
+        "ends_at": at(7, 2), "place": "联盟会议室", "speaker": "周敏", "capacity": 30});
+    for (k, v) in extra.as_object().unwrap() {
+        body[k] = v.clone();
+    }
+    let r = lead.post(&format!("/api/v1/alliances/{alliance}/events"), &body);
+    assert_eq!(r.status, 201, "{}", r.body);
+    r.body
+}
+
+/// A new enterprise user of `enterprise`, logged in; with its id.
+fn person(app: &TestApp, enterprise: i64, n: &str) -> (Client, i64) {
+    let email = format!("person.{n}@qingchuan.example");
+    let client = app.new_user(
+        json!({"email": email, "name": format!("员工{n}"), "role": "enterprise",
+        "enterprise_id": enterprise, "password": "a person's passphrase"}),
+    );
+    let id = client.get("/api/v1/me").body["id"].as_i64().unwrap();
+    (client, id)
+}
+
+#[test]
+fn organizers_plan_events_members_see_them_and_bad_input_changes_nothing() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let url = format!("/api/v1/alliances/{alliance}/events");
+    let count = || lead.get(&url).body["total"].as_i64().unwrap();
+    let before = count();
+    let member_ent = app.enterprise_id("老王家常菜馆");
+    let outsider = app.enterprise_id("西湖鱼馆");
+    for (body, field) in [
+        (json!({"ends_at": at(6, 0)}), "ends_at"),
+        (json!({"capacity": 0}), "capacity"),
+        (json!({"quota": 40}), "quota"),
+        (
+            json!({"requirements": [{"enterprise_id": outsider, "people": 2}], "required_all": false}),
+            "requirements[0]",
+        ),
+        (
+            json!({"requirements": [{"enterprise_id": member_ent, "people": 50}], "required_all": false}),
+            "requirements[0]",
+        ),
+        (json!({"links": ["javascript:alert(1)"]}), "links"),
+        (json!({"title": " "}), "title"),
+    ] {
+        let mut full = json!({"kind": "training", "title": "培训", "starts_at": at(7, 0),
+            "ends_at": at(7, 2), "capacity": 30});
+        for (k, v) in body.as_object().unwrap() {
+            full[k] = v.clone();
+        }
+        let r = lead.post(&url, &full);
+        assert_eq!(r.status, 422, "{field}: {}", r.body);
+        assert!(
+            r.error_fields().contains(&field.to_string()),
+            "{field}: {}",
+            r.body
+        );
+    }
+    assert_eq!(count(), before);
+    let e = plan(
+        &lead,
+        alliance,
+        json!({"required_all": false, "requirements": [{"enterprise_id": member_ent, "people": 3}],
+               "links": ["https://www.mem.gov.cn/"]}),
+    );
+    assert_eq!(
+        e["requirements"],
+        json!([{"enterprise_id": member_ent, "people": 3}])
+    );
+    assert_eq!(e["organizer"], true);
+    let id = e["id"].as_i64().unwrap();
+    // Members see it; they do not edit it; an expert and outsiders do not see it.
+    let member = app.login("member");
+    assert_eq!(member.get(&format!("/api/v1/events/{id}")).status, 200);
+    assert_eq!(
+        member.get(&format!("/api/v1/events/{id}")).body["organizer"],
+        false
+    );
+    assert_eq!(
+        member
+            .patch(&format!("/api/v1/events/{id}"), &json!({"place": "别处"}))
+            .status,
+        403
+    );
+    assert_eq!(
+        app.login("expert")
+            .get(&format!("/api/v1/events/{id}"))
+            .status,
+        404
+    );
+    assert_eq!(
+        app.login("street-regulator")
+            .get(&format!("/api/v1/events/{id}"))
+            .status,
+        200
+    );
+    // The organizer edits and writes the summary afterwards.
+    let r = lead.patch(
+        &format!("/api/v1/events/{id}"),
+        &json!({"summary": "到会 25 人，讲解报警器安装要求。", "capacity": 40}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["capacity"], 40);
+}
+
+#[test]
+fn registrations_hold_capacity_and_quotas_and_can_be_cancelled() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member_ent = app.enterprise_id("老王家常菜馆");
+    let e = plan(&lead, alliance, json!({"capacity": 3, "quota": 2}));
+    let id = e["id"].as_i64().unwrap();
+    let url = format!("/api/v1/events/{id}/registrations");
+    let (a, a_id) = person(&app, member_ent, "a");
+    let (_, b_id) = person(&app, member_ent, "b");
+    let (_, c_id) = person(&app, member_ent, "c");
+    // A member registers itself, then two colleagues: the quota of 2 stops the third.
+    assert_eq!(a.post(&url, &json!({})).status, 201);
+    let r = a.post(&url, &json!({"user_ids": [b_id]}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["registrations"].as_array().unwrap().len(), 2);
+    let r = a.post(&url, &json!({"user_ids": [c_id]}));
+    assert_eq!(
+        (
+            r.status,
+            r.body["type"]
+                .as_str()
+                .unwrap_or("")
+                .ends_with("quota-reached")
+        ),
+        (409, true),
+        "{}",
+        r.body
+    );
+    assert_eq!(a.post(&url, &json!({})).status, 422);
+    // Someone else's people, or a user of another enterprise, are not the member's to register.
+    let other = app.enterprise_id("东城味道火锅店");
+    let (_, d_id) = person(&app, other, "d");
+    assert_eq!(
+        a.post(&url, &json!({"enterprise_id": other, "user_ids": [d_id]}))
+            .status,
+        403
+    );
+    assert_eq!(
+        a.post(&url, &json!({"user_ids": [d_id]})).error_fields(),
+        ["user_ids"]
+    );
+    // Capacity below the registrations is refused; the last seat goes, then the event is full.
+    assert_eq!(
+        lead.patch(&format!("/api/v1/events/{id}"), &json!({"capacity": 1}))
+            .error_fields(),
+        ["capacity"]
+    );
+    let r = lead.post(&url, &json!({"enterprise_id": other, "user_ids": [d_id]}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    let (_, e_id) = person(&app, other, "e");
+    let r = lead.post(&url, &json!({"enterprise_id": other, "user_ids": [e_id]}));
+    assert_eq!(r.status, 409, "{}", r.body);
+    // Cancelling frees the seat.
+    assert_eq!(a.delete(&format!("{url}/{b_id}")).status, 204);
+    assert_eq!(a.delete(&format!("{url}/{d_id}")).status, 403);
+    assert_eq!(lead.delete(&format!("{url}/{b_id}")).status, 404);
+    let r = lead.post(&url, &json!({"enterprise_id": other, "user_ids": [e_id]}));
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(r.body["registered"], 3);
+    let _ = a_id;
+}
+
+#[test]
+fn two_registrations_racing_for_the_last_seat_never_both_succeed() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let enterprises = [
+        app.enterprise_id("老王家常菜馆"),
+        app.enterprise_id("东城味道火锅店"),
+    ];
+    let people: Vec<Client> = enterprises
+        .iter()
+        .enumerate()
+        .map(|(n, e)| person(&app, *e, &format!("race{n}")).0)
+        .collect();
+    for round in 0..5 {
+        let e = plan(
+            &lead,
+            alliance,
+            json!({"capacity": 1, "title": format!("第{round}场")}),
+        );
+        let url = format!("/api/v1/events/{}/registrations", e["id"]);
+        let barrier = Barrier::new(2);
+        let statuses: Vec<u16> = std::thread::scope(|s| {
+            let handles: Vec<_> = people
+                .iter()
+                .map(|client| {
+                    let (barrier, url) = (&barrier, &url);
+                    s.spawn(move || {
+                        barrier.wait();
+                        client.post(url, &json!({})).status
+                    })
+                })
+                .collect();
+            handles.into_iter().map(|h| h.join().unwrap()).collect()
+        });
+        let mut sorted = statuses.clone();
+        sorted.sort();
+        assert_eq!(sorted, [201, 409], "round {round}");
+        let detail = lead.get(&format!("/api/v1/events/{}", e["id"]));
+        assert_eq!(detail.body["registered"], 1);
+        assert_eq!(detail.body["registrations"].as_array().unwrap().len(), 1);
+    }
+}
+
+#[test]
+fn a_shared_lesson_becomes_a_warning_education_and_events_are_in_the_calendar() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member = app.login("member");
+    let r = member.post(
+        "/api/v1/findings",
+        &json!({"title": "灶具无熄火保护", "category": "equipment", "grade": "general", "treatment": "on_the_spot"}),
+    );
+    let finding = r.body["id"].as_i64().unwrap();
+    let r = member.post(
+        &format!("/api/v1/findings/{finding}/transitions"),
+        &json!({"action": "share"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let e = plan(
+        &lead,
+        alliance,
+        json!({"kind": "warning_education", "title": "熄火保护警示教育", "lesson_id": finding,
+               "case_study": "某餐馆灶具熄火后燃气泄漏", "hazard_categories": ["equipment"]}),
+    );
+    assert_eq!(e["lesson_id"].as_i64(), Some(finding));
+    assert_eq!(e["hazard_categories"], json!(["equipment"]));
+    // A finding that is not a shared lesson of the alliance is refused.
+    let private = member.post(
+        "/api/v1/findings",
+        &json!({"title": "未共享", "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+    );
+    let r = lead.post(
+        &format!("/api/v1/alliances/{alliance}/events"),
+        &json!({"kind": "warning_education", "title": "x", "starts_at": at(7, 0), "ends_at": at(7, 1),
+                "capacity": 10, "lesson_id": private.body["id"]}),
+    );
+    assert_eq!(r.error_fields(), ["lesson_id"]);
+    // The members' calendars hold the alliance's events.
+    let (status, bytes, _) = member.get_bytes("/api/v1/calendar.ics");
+    assert_eq!(status, 200);
+    let text = String::from_utf8(bytes).unwrap();
+    let calendar: icalendar::Calendar = text.parse().unwrap();
+    assert!(
+        calendar
+            .components
+            .iter()
+            .filter_map(|c| c.as_event())
+            .any(|ev| {
+                use icalendar::Component;
+                ev.get_uid() == Some(&format!("event-{}@safety-alliance", e["id"]))
+            }),
+        "{text}"
+    );
+}
