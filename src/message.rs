@@ -242,6 +242,9 @@ pub mod msg {
         CAPACITY_BELOW_REGISTERED = "msg_capacity_below_registered",
         NOT_ENTERPRISE_USER = "msg_not_enterprise_user",
         ALREADY_REGISTERED = "msg_already_registered",
+        CHECK_IN_CODE_INVALID = "msg_check_in_code_invalid",
+        CHECK_IN_CODE_OTHER_EVENT = "msg_check_in_code_other_event",
+        USER_OR_WALK_IN = "msg_user_or_walk_in",
     }
 }
 

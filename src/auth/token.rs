@@ -17,6 +17,8 @@ pub enum Purpose {
     Api,
     /// The web session cookie.
     Web,
+    /// An event's check-in code (the QR shown at the venue): names the event, not a user.
+    CheckIn,
 }
 
 impl Purpose {
@@ -24,6 +26,7 @@ impl Purpose {
         match self {
             Self::Api => "safety-alliance/api",
             Self::Web => "safety-alliance/web",
+            Self::CheckIn => "safety-alliance/check-in",
         }
     }
 }
@@ -67,6 +70,8 @@ impl TokenKeys {
         match purpose {
             Purpose::Api => self.access_ttl,
             Purpose::Web => self.web_ttl,
+            // A check-in code carries its own window.
+            Purpose::CheckIn => Duration::ZERO,
         }
     }
 
@@ -93,6 +98,46 @@ impl TokenKeys {
         let data = jsonwebtoken::decode::<Claims>(token, &self.decoding, &validation).ok()?;
         let user = data.claims.sub.parse().ok()?;
         Some((UserId(user), data.claims.sid))
+    }
+}
+
+/// What a check-in code says: the event, and the window it opens (Unix seconds).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CheckInClaims {
+    /// `event:{id}`.
+    pub sub: String,
+    pub iss: String,
+    pub nbf: i64,
+    pub exp: i64,
+    pub jti: String,
+}
+
+impl TokenKeys {
+    /// A signed check-in code for an event, valid from `not_before` to `expires` (Unix seconds).
+    pub fn issue_check_in(&self, event: i64, not_before: i64, expires: i64) -> String {
+        let claims = CheckInClaims {
+            sub: format!("event:{event}"),
+            iss: Purpose::CheckIn.issuer().into(),
+            nbf: not_before,
+            exp: expires,
+            jti: random_token(12),
+        };
+        jsonwebtoken::encode(&Header::new(Algorithm::HS256), &claims, &self.encoding)
+            .expect("HS256 signing with an in-memory key does not fail")
+    }
+
+    /// Reads a check-in code whose signature, algorithm and issuer hold: its event and window
+    /// (the caller compares them with the event and the time, to say which one failed).
+    pub fn read_check_in(&self, token: &str) -> Option<(i64, i64, i64)> {
+        let mut validation = Validation::new(Algorithm::HS256);
+        validation.set_issuer(&[Purpose::CheckIn.issuer()]);
+        validation.set_required_spec_claims(&["exp", "nbf", "iss", "sub"]);
+        validation.validate_exp = false;
+        validation.validate_nbf = false;
+        let data =
+            jsonwebtoken::decode::<CheckInClaims>(token, &self.decoding, &validation).ok()?;
+        let event = data.claims.sub.strip_prefix("event:")?.parse().ok()?;
+        Some((event, data.claims.nbf, data.claims.exp))
     }
 }
 

@@ -364,6 +364,19 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    attendances (id) {
+        id -> BigInt,
+        event_id -> BigInt,
+        enterprise_id -> BigInt,
+        user_id -> Nullable<BigInt>,
+        name -> Text,
+        method -> Text,
+        checked_in_at -> Timestamp,
+        checked_in_by -> BigInt,
+    }
+}
+
 diesel::joinable!(events -> alliances (alliance_id));
 diesel::joinable!(registrations -> events (event_id));
 diesel::joinable!(event_requirements -> events (event_id));
@@ -394,4 +407,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_requirements,
     event_materials,
     registrations,
+    attendances,
 );

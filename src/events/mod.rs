@@ -2,6 +2,7 @@
 //! exchanges (经验交流会), planned by the alliance's organizers, registered for by its members
 //! within the capacity and each enterprise's quota.
 
+pub mod attendance;
 pub mod model;
 pub mod routes;
 pub mod service;

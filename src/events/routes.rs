@@ -1,12 +1,14 @@
 //! `/api/v1/alliances/{id}/events`, `/api/v1/events/{id}` and its registrations.
 
-use actix_web::{web, HttpResponse};
+use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access;
 use crate::api::Paginated;
+use crate::auth::token::TokenKeys;
 use crate::auth::{Actor, ApiUser};
 use crate::db::Db;
 use crate::error::{AppResult, Problem};
+use crate::events::attendance::{self, Attendance, CheckInCode, CheckInRequest, ManualCheckIn};
 use crate::events::model::*;
 use crate::events::service;
 use crate::extract::{JsonBody, QueryParams};
@@ -17,7 +19,127 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(get_event)
         .service(update_event)
         .service(register)
-        .service(cancel_registration);
+        .service(cancel_registration)
+        .service(check_in_code)
+        .service(check_in_code_svg)
+        .service(check_in)
+        .service(get_attendance)
+        .service(add_attendance);
+}
+
+/// The signed check-in code of an event (its organizers): valid from half an hour before the
+/// start to half an hour after the end, for this event only.
+#[utoipa::path(get, path = "/api/v1/events/{id}/check-in-code", tag = "events",
+    params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, body = CheckInCode), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/events/{id}/check-in-code")]
+pub(crate) async fn check_in_code(
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EventId>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let code = access::read(&db, actor, move |c, p| attendance::code(c, p, &keys, id)).await?;
+    Ok(HttpResponse::Ok().json(code))
+}
+
+/// The check-in code as a QR image (SVG) that opens the check-in page on a phone.
+#[utoipa::path(get, path = "/api/v1/events/{id}/check-in-code.svg", tag = "events",
+    params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, description = "A QR code", content_type = "image/svg+xml"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/events/{id}/check-in-code.svg")]
+pub(crate) async fn check_in_code_svg(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EventId>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let code = access::read(&db, actor, move |c, p| attendance::code(c, p, &keys, id)).await?;
+    svg_answer(&req, &code)
+}
+
+/// The QR of a check-in code, for the API and the organizer's page.
+pub fn svg_answer(req: &HttpRequest, code: &attendance::CheckInCode) -> AppResult<HttpResponse> {
+    let info = req.connection_info();
+    let base = format!("{}://{}", info.scheme(), info.host());
+    Ok(HttpResponse::Ok()
+        .content_type("image/svg+xml")
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(attendance::qr_svg(code, &base)?))
+}
+
+/// Checks the caller in with the code shown at the venue (registered people, during the event).
+#[utoipa::path(post, path = "/api/v1/events/{id}/check-in", tag = "events", request_body = CheckInRequest,
+    params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, description = "Checked in (or already)"), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::post("/events/{id}/check-in")]
+pub(crate) async fn check_in(
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EventId>,
+    body: JsonBody<CheckInRequest>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    access::write(&db, actor, move |c, p| {
+        attendance::check_in(c, p, &keys, id, &body.0.token)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(serde_json::json!({"checked_in": true})))
+}
+
+/// Who attended, and the required enterprises that did not (the organizers).
+#[utoipa::path(get, path = "/api/v1/events/{id}/attendance", tag = "events",
+    params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, body = Attendance), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/events/{id}/attendance")]
+pub(crate) async fn get_attendance(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EventId>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let list = access::read(&db, actor, move |c, p| attendance::attendance(c, p, id)).await?;
+    Ok(HttpResponse::Ok().json(list))
+}
+
+/// Checks someone in by hand (the organizers): a member enterprise's user, or a walk-in by name.
+#[utoipa::path(post, path = "/api/v1/events/{id}/attendance", tag = "events", request_body = ManualCheckIn,
+    params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, body = Attendance), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::post("/events/{id}/attendance")]
+pub(crate) async fn add_attendance(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EventId>,
+    body: JsonBody<ManualCheckIn>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let writer = actor.clone();
+    access::write(&db, writer, move |c, p| {
+        attendance::check_in_by_organizer(c, p, id, body.0)
+    })
+    .await?;
+    let list = access::read(&db, actor, move |c, p| attendance::attendance(c, p, id)).await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 async fn answer(db: &Db, actor: Actor, id: EventId, created: bool) -> AppResult<HttpResponse> {

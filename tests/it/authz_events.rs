@@ -161,5 +161,70 @@ pub(super) fn ops() -> Vec<Op> {
                 (format!("/api/v1/events/{event}/registrations/{user}"), None)
             },
         },
+        Op {
+            method: "get",
+            path: "/api/v1/events/{id}/check-in-code",
+            expect: organize(200),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/events/{}/check-in-code", f.event_of(role, target)),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/events/{id}/check-in-code.svg",
+            expect: organize(200),
+            build: |f, role, target| {
+                (
+                    format!(
+                        "/api/v1/events/{}/check-in-code.svg",
+                        f.event_of(role, target)
+                    ),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/events/{id}/check-in",
+            // A forged code: refused, naming the field, to those who see the event.
+            expect: SEE.map(|(i, o)| {
+                (
+                    if i == 200 { 422 } else { i },
+                    if o == 200 { 422 } else { o },
+                )
+            }),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/events/{}/check-in", f.event_of(role, target)),
+                    Some(json!({"token": "forged"})),
+                )
+            },
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/events/{id}/attendance",
+            expect: organize(200),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/events/{}/attendance", f.event_of(role, target)),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/events/{id}/attendance",
+            // The fixture's events begin next week: nobody is checked in before (409).
+            expect: organize(409),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/events/{}/attendance", f.event_of(role, target)),
+                    Some(json!({"user_id": f.user["member"]})),
+                )
+            },
+        },
     ]
 }

@@ -5,6 +5,7 @@ use diesel::sql_types::Text;
 use diesel::{QueryableByName, RunQueryDsl};
 use safety_alliance::auth::Role;
 use safety_alliance::db::AnyConnection;
+use safety_alliance::events::attendance::Method;
 use safety_alliance::events::model::EventKind;
 use safety_alliance::findings::model::{Action, Category, FindingState, Grade, Source, Treatment};
 use safety_alliance::inspections::model::{BatchState, InspectionState, Outcome};
@@ -73,6 +74,7 @@ fn every_text_enum_keeps_one_name_everywhere() {
         ),
         ("Outcome", check(c, Outcome::ALL, Outcome::as_str)),
         ("EventKind", check(c, EventKind::ALL, EventKind::as_str)),
+        ("Method", check(c, Method::ALL, Method::as_str)),
     ];
     // A new `text_enum!` must be added above: count them in the sources.
     let mut declared = Vec::new();

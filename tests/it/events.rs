@@ -283,3 +283,109 @@ fn a_shared_lesson_becomes_a_warning_education_and_events_are_in_the_calendar() 
         "{text}"
     );
 }
+
+#[test]
+fn registered_people_check_in_with_the_code_during_the_event_and_the_organizer_sees_who_came() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member_ent = app.enterprise_id("老王家常菜馆");
+    // An event under way (started ten minutes ago), and one next week.
+    let now = chrono::Utc::now();
+    let e = plan(
+        &lead,
+        alliance,
+        json!({"starts_at": (now - chrono::Duration::minutes(10)).to_rfc3339(),
+               "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339(),
+               "required_all": false,
+               "requirements": [{"enterprise_id": member_ent, "people": 2},
+                                {"enterprise_id": app.enterprise_id("东城味道火锅店"), "people": 1}]}),
+    );
+    let id = e["id"].as_i64().unwrap();
+    let later = plan(&lead, alliance, json!({}));
+    let code = lead.get(&format!("/api/v1/events/{id}/check-in-code"));
+    assert_eq!(code.status, 200, "{}", code.body);
+    let token = code.body["token"].as_str().unwrap().to_string();
+    assert!(code.body["url"]
+        .as_str()
+        .unwrap()
+        .starts_with(&format!("/events/{id}/check-in?token=")));
+    let (status, svg, headers) = lead.get_bytes(&format!("/api/v1/events/{id}/check-in-code.svg"));
+    assert_eq!(status, 200);
+    assert_eq!(headers["content-type"], "image/svg+xml");
+    assert!(String::from_utf8(svg).unwrap().contains("<svg"));
+    let member = app.login("member");
+    assert_eq!(
+        member
+            .get(&format!("/api/v1/events/{id}/check-in-code"))
+            .status,
+        403
+    );
+
+    // Not registered: refused (walk-ins go through the organizer). Registered: in, once.
+    let url = format!("/api/v1/events/{id}/check-in");
+    assert_eq!(member.post(&url, &json!({"token": token})).status, 403);
+    assert_eq!(
+        member
+            .post(&format!("/api/v1/events/{id}/registrations"), &json!({}))
+            .status,
+        201
+    );
+    assert_eq!(
+        member
+            .post(&url, &json!({"token": "forged.token.here"}))
+            .error_fields(),
+        ["token"]
+    );
+    // The code of another event, and a code whose window has not opened, are refused.
+    let other = lead.get(&format!("/api/v1/events/{}/check-in-code", later["id"]));
+    let other_token = other.body["token"].as_str().unwrap();
+    assert_eq!(
+        member
+            .post(&url, &json!({"token": other_token}))
+            .error_fields(),
+        ["token"]
+    );
+    let later_url = format!("/api/v1/events/{}/check-in", later["id"]);
+    member.post(
+        &format!("/api/v1/events/{}/registrations", later["id"]),
+        &json!({}),
+    );
+    assert_eq!(
+        member
+            .post(&later_url, &json!({"token": other_token}))
+            .status,
+        409
+    );
+    let r = member.post(&url, &json!({"token": token}));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(member.post(&url, &json!({"token": token})).status, 200);
+
+    // The organizer checks in a walk-in by name and sees who came and who did not.
+    let walk_in = json!({"enterprise_id": member_ent, "name": "临时参加的厨师"});
+    let r = lead.post(&format!("/api/v1/events/{id}/attendance"), &walk_in);
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(
+        lead.post(
+            &format!("/api/v1/events/{id}/attendance"),
+            &json!({"name": "无企业"})
+        )
+        .status,
+        422
+    );
+    let list = lead.get(&format!("/api/v1/events/{id}/attendance"));
+    let items = list.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", list.body);
+    assert_eq!(items[0]["method"], "code");
+    assert_eq!(items[1]["name"], "临时参加的厨师");
+    assert_eq!(
+        list.body["absent"],
+        json!([app.enterprise_id("东城味道火锅店")])
+    );
+    assert_eq!(
+        member
+            .get(&format!("/api/v1/events/{id}/attendance"))
+            .status,
+        403
+    );
+}

@@ -1,3 +1,4 @@
+DROP TABLE attendances;
 DROP TABLE registrations;
 DROP TABLE event_materials;
 DROP TABLE event_requirements;

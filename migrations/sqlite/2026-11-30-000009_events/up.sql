@@ -51,3 +51,19 @@ CREATE TABLE registrations (
     UNIQUE (event_id, user_id)
 );
 CREATE INDEX registrations_enterprise ON registrations (event_id, enterprise_id);
+
+-- Who attended: a registered person checking in with the event's code, or anyone of a member
+-- enterprise checked in by the organizer (a walk-in may have no account: then only a name).
+CREATE TABLE attendances (
+    id INTEGER PRIMARY KEY,
+    event_id BIGINT NOT NULL REFERENCES events (id),
+    enterprise_id BIGINT NOT NULL REFERENCES enterprises (id),
+    user_id BIGINT REFERENCES users (id),
+    name TEXT NOT NULL,
+    method TEXT NOT NULL CHECK (method IN ('code', 'organizer')),
+    checked_in_at TIMESTAMP NOT NULL,
+    checked_in_by BIGINT NOT NULL REFERENCES users (id),
+    UNIQUE (event_id, user_id)
+);
+CREATE INDEX attendances_event ON attendances (event_id, enterprise_id);
+CREATE INDEX attendances_enterprise ON attendances (enterprise_id, checked_in_at);
