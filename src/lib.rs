@@ -249,6 +249,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(org::pages::configure)
         .configure(findings::pages::configure)
         .configure(inspections::pages::configure)
+        .configure(events::pages::configure)
         .configure(users::pages::configure);
 }
 

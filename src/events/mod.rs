@@ -4,6 +4,7 @@
 
 pub mod attendance;
 pub mod model;
+pub mod pages;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -90,6 +90,11 @@ impl Pages {
         registry.register_helper("field_error", Box::new(field_error));
         handlebars::handlebars_helper!(split: |s: str| s.split_whitespace().map(str::to_string).collect::<Vec<_>>());
         registry.register_helper("split", Box::new(split));
+        // An RFC 3339 instant as Beijing wall-clock time ("2026-12-07 14:00").
+        handlebars::handlebars_helper!(when: |s: str| chrono::DateTime::parse_from_rfc3339(s)
+            .map(|t| t.with_timezone(&crate::db::types::shanghai()).format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|_| s.to_string()));
+        registry.register_helper("when", Box::new(when));
         let mut dictionaries = HashMap::new();
         for path in TemplateFiles::iter() {
             let file =

@@ -225,6 +225,19 @@ impl Browser {
         self.resize(1200, 900);
     }
 
+    /// Sets a field's value directly (date and time pickers read typed keys by the locale).
+    pub fn set_value(&self, css: &str, value: &str) {
+        self.find(css);
+        self.call(
+            "POST",
+            "/execute/sync",
+            Some(
+                json!({"script": "document.querySelector(arguments[0]).value = arguments[1];",
+                        "args": [css, value]}),
+            ),
+        );
+    }
+
     /// Writes a real JPEG photo (drawn by the browser itself) to `path`, for the upload fields.
     pub fn draw_photo(&self, path: &std::path::Path, label: &str) -> String {
         use base64::Engine;

@@ -4,6 +4,7 @@
 use std::collections::BTreeSet;
 
 use safety_alliance::auth::Role;
+use safety_alliance::events::model::EventKind;
 use safety_alliance::findings::model::{Action, Category, FindingState, Grade, Source, Treatment};
 use safety_alliance::inspections::model::{BatchState, InspectionState, Outcome};
 use safety_alliance::message::{msg, FIELD_LABELS};
@@ -65,6 +66,7 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
         "batch_state_" => all(BatchState::ALL, BatchState::as_str),
         "inspection_state_" => all(InspectionState::ALL, InspectionState::as_str),
         "result_" => all(Outcome::ALL, Outcome::as_str),
+        "event_kind_" => all(EventKind::ALL, EventKind::as_str),
         "relaxed_" => vec![
             "recent_pair".into(),
             "other_industry".into(),

@@ -5,6 +5,7 @@ mod auth;
 mod authz;
 mod backup;
 pub mod browser;
+mod browser_events;
 mod browser_inspections;
 mod common;
 mod durability;

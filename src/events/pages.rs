@@ -1,0 +1,333 @@
+//! Pages for alliance events: the alliance's events, the organizer's form, an event's page
+//! (registering for members; the QR code, attendance and hand check-in for organizers), and the
+//! check-in page a scanned QR opens on a phone.
+
+use actix_web::http::StatusCode;
+use actix_web::{web, HttpRequest, HttpResponse};
+use chrono::{NaiveDateTime, TimeZone};
+use serde_json::{json, Value};
+
+use crate::access;
+use crate::auth::token::TokenKeys;
+use crate::auth::WebUser;
+use crate::db::types::shanghai;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::events::attendance::{self, ManualCheckIn};
+use crate::events::model::*;
+use crate::events::service;
+use crate::org::store as org;
+use crate::web::form::PageForm;
+use crate::web::{form_errors, form_failure, path_id, PageContext, PageResult, Pages};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/alliances/{id}/events", web::get().to(list))
+        .route("/alliances/{id}/events/new", web::get().to(new_form))
+        .route("/alliances/{id}/events/new", web::post().to(create))
+        .route("/events/{id}", web::get().to(detail))
+        .route("/events/{id}/act", web::post().to(act))
+        .route("/events/{id}/qr.svg", web::get().to(qr))
+        .route("/events/{id}/check-in", web::get().to(check_in_page))
+        .route("/events/{id}/check-in", web::post().to(check_in));
+}
+
+async fn list(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+) -> PageResult {
+    let id = path_id::<AllianceId>(&id)?;
+    let data = access::read(&db, actor.clone(), move |conn, policy| {
+        let alliance = org::alliance(conn, id)?.ok_or(AppError::NotFound)?;
+        let q = EventQuery {
+            per_page: Some(100),
+            ..Default::default()
+        };
+        let events = service::list(conn, policy, id, &q)?;
+        let place = crate::org::service::alliance_place(conn, &alliance)?;
+        Ok(
+            json!({"alliance": {"id": alliance.id, "name": alliance.name}, "events": events.items,
+                  "organizes": policy.organizes_events(id, &place)}),
+        )
+    })
+    .await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "events/list", data)
+}
+
+fn blank() -> Value {
+    json!({"kind": "training", "title": "", "description": "", "starts_at": "", "ends_at": "",
+           "place": "", "speaker": "", "capacity": "50", "quota": "2", "case_study": "", "links": ""})
+}
+
+async fn new_form(
+    pages: web::Data<Pages>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+) -> PageResult {
+    let id = path_id::<AllianceId>(&id)?;
+    let data = json!({"alliance_id": id, "values": blank(), "errors": {}});
+    pages.page(&ctx, &actor, StatusCode::OK, "events/new", data)
+}
+
+/// A `datetime-local` field, read as Beijing time.
+fn local_time(field: &str, text: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, AppError> {
+    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
+        .ok()
+        .and_then(|t| shanghai().from_local_datetime(&t).single())
+        .ok_or_else(|| AppError::field(field, crate::message::msg::NOT_DATE))
+}
+
+async fn create(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+    form: PageForm,
+) -> PageResult {
+    let id = path_id::<AllianceId>(&id)?;
+    let number = |field: &str| form.text(field).trim().parse::<i32>().ok();
+    let times = (
+        local_time("starts_at", form.text("starts_at")),
+        local_time("ends_at", form.text("ends_at")),
+    );
+    let kind = form.text("kind").parse::<EventKind>();
+    let result = match (times, kind) {
+        ((Ok(starts_at), Ok(ends_at)), Ok(kind)) => {
+            let new = NewEvent {
+                kind,
+                title: form.text("title").to_string(),
+                description: form.text("description").to_string(),
+                starts_at,
+                ends_at,
+                place: form.text("place").to_string(),
+                speaker: form.text("speaker").to_string(),
+                capacity: number("capacity").unwrap_or(0),
+                quota: number("quota"),
+                required_all: Some(true),
+                requirements: Vec::new(),
+                case_study: form.text("case_study").to_string(),
+                hazard_categories: Vec::new(),
+                material_ids: Vec::new(),
+                links: form
+                    .text("links")
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty())
+                    .map(str::to_string)
+                    .collect(),
+                lesson_id: form.text("lesson_id").parse().ok(),
+            };
+            access::write(&db, actor.clone(), move |c, p| {
+                service::create(c, p, id, new)
+            })
+            .await
+        }
+        ((a, b), kind) => Err([
+            a.err(),
+            b.err(),
+            kind.err()
+                .map(|_| AppError::field("kind", crate::message::msg::NOT_LISTED)),
+        ]
+        .into_iter()
+        .flatten()
+        .reduce(AppError::merge)
+        .unwrap_or_else(|| AppError::internal("a failed form"))),
+    };
+    match result {
+        Ok(event) => Ok(ctx.done(&format!("/events/{event}"), "flash_event_planned")),
+        Err(err) => match form_errors(&pages, ctx.lang, &err) {
+            Some(errors) => {
+                let data =
+                    json!({"alliance_id": id, "values": form.echo(blank()), "errors": errors});
+                pages.page(
+                    &ctx,
+                    &actor,
+                    StatusCode::UNPROCESSABLE_ENTITY,
+                    "events/new",
+                    data,
+                )
+            }
+            None => Err(err.into()),
+        },
+    }
+}
+
+async fn detail_data(db: &Db, actor: crate::auth::Actor, id: EventId) -> Result<Value, AppError> {
+    access::read(db, actor, move |conn, policy| {
+        let d = service::detail(conn, policy, id)?;
+        let attendance = match d.organizer {
+            true => Some(attendance::attendance(conn, policy, id)?),
+            false => None,
+        };
+        let me = policy.actor.id;
+        let registered = d.registrations.iter().any(|r| r.user_id == me);
+        let members = match d.organizer {
+            true => {
+                let ids = org::alliance_members(conn, d.event.alliance_id)?;
+                let names = org::enterprise_names(conn, &ids)?;
+                ids.iter()
+                    .map(|e| json!({"id": e, "name": names.get(e).cloned().unwrap_or_default()}))
+                    .collect()
+            }
+            false => Vec::new(),
+        };
+        let over = d.event.ends_at < chrono::Utc::now();
+        Ok(
+            json!({"e": d, "attendance": attendance, "registered": registered, "me": me,
+                  "members": members, "over": over, "errors": {}}),
+        )
+    })
+    .await
+}
+
+async fn detail(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+) -> PageResult {
+    let id = path_id::<EventId>(&id)?;
+    let data = detail_data(&db, actor.clone(), id).await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "events/detail", data)
+}
+
+/// Register or cancel oneself; for organizers, check someone in by hand or write the summary.
+async fn act(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+    form: PageForm,
+) -> PageResult {
+    let id = path_id::<EventId>(&id)?;
+    let me = actor.id;
+    let writer = actor.clone();
+    let (result, flash) = match form.text("action") {
+        "register" => {
+            let req = NewRegistration {
+                enterprise_id: None,
+                user_ids: None,
+            };
+            let r = access::write(&db, writer, move |c, p| service::register(c, p, id, req));
+            (r.await, "flash_registered")
+        }
+        "cancel" => {
+            let r = access::write(&db, writer, move |c, p| service::cancel(c, p, id, me));
+            (r.await, "flash_registration_cancelled")
+        }
+        "walk_in" => {
+            let req = ManualCheckIn {
+                user_id: None,
+                enterprise_id: form.text("enterprise_id").parse().ok(),
+                name: Some(form.text("name").to_string()),
+            };
+            let r = access::write(&db, writer, move |c, p| {
+                attendance::check_in_by_organizer(c, p, id, req)
+            });
+            (r.await, "flash_checked_in")
+        }
+        "summary" => {
+            let patch = EventPatch {
+                summary: Some(form.text("summary").to_string()),
+                ..Default::default()
+            };
+            let r = access::write(&db, writer, move |c, p| service::update(c, p, id, patch));
+            (r.await, "flash_summary_saved")
+        }
+        _ => (
+            Err(AppError::field(
+                "action",
+                crate::message::msg::UNKNOWN_ACTION,
+            )),
+            "",
+        ),
+    };
+    match result {
+        Ok(()) => Ok(ctx.done(&format!("/events/{id}"), flash)),
+        Err(err) => {
+            let (errors, status) = form_failure(&pages, ctx.lang, err, ("event", "event_refused"))?;
+            let mut data = detail_data(&db, actor.clone(), id).await?;
+            data["errors"] = errors;
+            pages.page(&ctx, &actor, status, "events/detail", data)
+        }
+    }
+}
+
+async fn qr(
+    req: HttpRequest,
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+) -> Result<HttpResponse, crate::web::PageError> {
+    let id = path_id::<EventId>(&id)?;
+    let code = access::read(&db, actor, move |c, p| attendance::code(c, p, &keys, id)).await?;
+    Ok(crate::events::routes::svg_answer(&req, &code)?)
+}
+
+#[derive(serde::Deserialize)]
+struct TokenQuery {
+    #[serde(default)]
+    token: String,
+}
+
+async fn check_in_page(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+    q: web::Query<TokenQuery>,
+) -> PageResult {
+    let id = path_id::<EventId>(&id)?;
+    let mut data = detail_data(&db, actor.clone(), id).await?;
+    data["token"] = json!(q.into_inner().token);
+    pages.page(&ctx, &actor, StatusCode::OK, "events/check_in", data)
+}
+
+async fn check_in(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    keys: web::Data<TokenKeys>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+    form: PageForm,
+) -> PageResult {
+    let id = path_id::<EventId>(&id)?;
+    let token = form.text("token").to_string();
+    let again = token.clone();
+    let result = access::write(&db, actor.clone(), move |c, p| {
+        attendance::check_in(c, p, &keys, id, &token)
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(ctx.done(&format!("/events/{id}"), "flash_checked_in_self")),
+        Err(
+            err @ (AppError::Forbidden(_) | AppError::Conflict { .. } | AppError::Validation(_)),
+        ) => {
+            let message = match &err {
+                AppError::Forbidden(_) => pages.word(ctx.lang, "check_in_not_registered"),
+                AppError::Conflict { .. } => pages.word(ctx.lang, "check_in_closed"),
+                _ => pages.word(ctx.lang, "check_in_bad_code"),
+            };
+            let mut data = detail_data(&db, actor.clone(), id).await?;
+            data["token"] = json!(again);
+            data["errors"] = json!({"token": message});
+            pages.page(
+                &ctx,
+                &actor,
+                StatusCode::UNPROCESSABLE_ENTITY,
+                "events/check_in",
+                data,
+            )
+        }
+        Err(err) => Err(err.into()),
+    }
+}
