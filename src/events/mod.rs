@@ -5,6 +5,8 @@
 pub mod attendance;
 pub mod model;
 pub mod pages;
+mod record_pages;
+pub mod records;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -28,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/events/{id}/act", web::post().to(act))
         .route("/events/{id}/qr.svg", web::get().to(qr))
         .route("/events/{id}/check-in", web::get().to(check_in_page))
-        .route("/events/{id}/check-in", web::post().to(check_in));
+        .route("/events/{id}/check-in", web::post().to(check_in))
+        .configure(crate::events::record_pages::configure);
 }
 
 async fn list(

@@ -10,6 +10,7 @@ use crate::db::Db;
 use crate::error::{AppResult, Problem};
 use crate::events::attendance::{self, Attendance, CheckInCode, CheckInRequest, ManualCheckIn};
 use crate::events::model::*;
+use crate::events::records::{self, RecordQuery, TrainingRecord};
 use crate::events::service;
 use crate::extract::{JsonBody, QueryParams};
 
@@ -24,7 +25,102 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(check_in_code_svg)
         .service(check_in)
         .service(get_attendance)
-        .service(add_attendance);
+        .service(add_attendance)
+        .service(attendance_csv)
+        .service(attendance_xlsx)
+        .service(enterprise_training)
+        .service(my_training);
+}
+
+/// A download answer.
+pub fn file(bytes: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
+    HttpResponse::Ok()
+        .content_type(content_type)
+        .insert_header((
+            "Content-Disposition",
+            format!("attachment; filename=\"{name}\""),
+        ))
+        .insert_header(("Cache-Control", "private, no-store"))
+        .body(bytes)
+}
+
+/// The attendance as CSV (UTF-8 with BOM, Chinese headers; the organizers).
+#[utoipa::path(get, path = "/api/v1/events/{id}/attendance.csv", tag = "events",
+    params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, description = "CSV", content_type = "text/csv"), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/events/{id}/attendance.csv")]
+pub(crate) async fn attendance_csv(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EventId>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let bytes = access::read(&db, actor, move |c, p| records::csv(c, p, id)).await?;
+    Ok(file(
+        bytes,
+        "text/csv; charset=utf-8",
+        &format!("attendance-{id}.csv"),
+    ))
+}
+
+/// The attendance as an XLSX workbook (the organizers).
+#[utoipa::path(get, path = "/api/v1/events/{id}/attendance.xlsx", tag = "events",
+    params(("id" = i64, Path, description = "Event id")),
+    responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/events/{id}/attendance.xlsx")]
+pub(crate) async fn attendance_xlsx(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EventId>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let bytes = access::read(&db, actor, move |c, p| records::xlsx(c, p, id)).await?;
+    Ok(file(bytes, XLSX, &format!("attendance-{id}.xlsx")))
+}
+
+pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
+
+/// An enterprise's training record: events its people attended, per kind and year.
+#[utoipa::path(get, path = "/api/v1/enterprises/{id}/training-record", tag = "events",
+    params(("id" = i64, Path, description = "Enterprise id"), RecordQuery),
+    responses((status = 200, body = TrainingRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/enterprises/{id}/training-record")]
+pub(crate) async fn enterprise_training(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    id: web::Path<EnterpriseId>,
+    q: QueryParams<RecordQuery>,
+) -> AppResult<HttpResponse> {
+    let id = id.into_inner();
+    let year = q.0.year;
+    let record = access::read(&db, actor, move |c, p| {
+        records::enterprise_record(c, p, id, year)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(record))
+}
+
+/// The caller's own training record.
+#[utoipa::path(get, path = "/api/v1/me/training-record", tag = "events", params(RecordQuery),
+    responses((status = 200, body = TrainingRecord), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/me/training-record")]
+pub(crate) async fn my_training(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<RecordQuery>,
+) -> AppResult<HttpResponse> {
+    let year = q.0.year;
+    let record = access::read(&db, actor, move |c, p| records::my_record(c, p, year)).await?;
+    Ok(HttpResponse::Ok().json(record))
 }
 
 /// The signed check-in code of an event (its organizers): valid from half an hour before the

@@ -226,5 +226,61 @@ pub(super) fn ops() -> Vec<Op> {
                 )
             },
         },
+        Op {
+            method: "get",
+            path: "/api/v1/events/{id}/attendance.csv",
+            expect: organize(200),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/events/{}/attendance.csv", f.event_of(role, target)),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/events/{id}/attendance.xlsx",
+            expect: organize(200),
+            build: |f, role, target| {
+                (
+                    format!(
+                        "/api/v1/events/{}/attendance.xlsx",
+                        f.event_of(role, target)
+                    ),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/enterprises/{id}/training-record",
+            // Those who see the enterprise in full.
+            expect: [
+                (200, 200),
+                (200, 200),
+                (200, 404),
+                (200, 404),
+                (200, 404),
+                (200, 404),
+                (200, 404),
+                (200, 404),
+                (401, 401),
+            ],
+            build: |f, role, target| {
+                (
+                    format!(
+                        "/api/v1/enterprises/{}/training-record",
+                        f.enterprise_of(role, target)["id"]
+                    ),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/me/training-record",
+            expect: super::logged_in(200),
+            build: |_, _, _| ("/api/v1/me/training-record".into(), None),
+        },
     ]
 }

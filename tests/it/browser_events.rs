@@ -57,4 +57,14 @@ fn a_lead_plans_a_training_a_member_registers_checks_in_and_is_on_the_attendance
     browser.shoot("event-attendance");
     let list = lead_api.get(&format!("/api/v1/events/{id}/attendance"));
     assert_eq!(list.body["items"][0]["method"], "code", "{}", list.body);
+    // The page offers the exports and the sign-in sheet; the XLSX opens and holds her.
+    browser.find("#export-xlsx");
+    let (status, bytes, _) = lead_api.get_bytes(&format!("/api/v1/events/{id}/attendance.xlsx"));
+    assert_eq!(status, 200);
+    assert!(crate::events::xlsx_strings(&bytes).contains("王芳"));
+    browser.click("#sign-in-sheet-link");
+    browser.wait_text("#sign-in-sheet", "王芳");
+    browser.shoot("event-sign-in-sheet");
+    browser.goto(&app.url("/training"));
+    browser.shoot("training-record");
 }

@@ -4,6 +4,8 @@
 
 use std::sync::Barrier;
 
+use chrono::Datelike;
+
 use serde_json::{json, Value};
 
 use crate::common::{Client, TestApp};
@@ -388,4 +390,86 @@ fn registered_people_check_in_with_the_code_during_the_event_and_the_organizer_s
             .status,
         403
     );
+}
+
+#[test]
+fn attendance_exports_and_training_records_count_what_happened() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member_ent = app.enterprise_id("老王家常菜馆");
+    let now = chrono::Utc::now();
+    let mut ids = Vec::new();
+    for (kind, title) in [
+        ("training", "报警器培训"),
+        ("warning_education", "燃气爆炸警示教育"),
+    ] {
+        let e = plan(
+            &lead,
+            alliance,
+            json!({"kind": kind, "title": title,
+                   "starts_at": (now - chrono::Duration::minutes(5)).to_rfc3339(),
+                   "ends_at": (now + chrono::Duration::hours(1)).to_rfc3339()}),
+        );
+        let id = e["id"].as_i64().unwrap();
+        let r = lead.post(
+            &format!("/api/v1/events/{id}/attendance"),
+            &json!({"user_id": app.user_id("member")}),
+        );
+        assert_eq!(r.status, 200, "{}", r.body);
+        lead.post(
+            &format!("/api/v1/events/{id}/attendance"),
+            &json!({"enterprise_id": member_ent, "name": "张=厨师"}),
+        );
+        ids.push(id);
+    }
+    // CSV: BOM, Chinese headers, a name that would start a formula is quoted.
+    let (status, bytes, headers) =
+        lead.get_bytes(&format!("/api/v1/events/{}/attendance.csv", ids[0]));
+    assert_eq!(status, 200);
+    assert!(headers["content-type"].starts_with("text/csv"));
+    let text = String::from_utf8(bytes).unwrap();
+    assert!(text.starts_with("\u{feff}序号,姓名,单位,签到时间,签到方式"));
+    assert!(text.contains("王芳,老王家常菜馆"));
+    // XLSX: a real workbook holding the attendee (its shared strings, unzipped).
+    let (status, bytes, _) = lead.get_bytes(&format!("/api/v1/events/{}/attendance.xlsx", ids[0]));
+    assert_eq!(status, 200);
+    let strings = crate::events::xlsx_strings(&bytes);
+    assert!(
+        strings.contains("王芳") && strings.contains("签到时间"),
+        "{strings}"
+    );
+    assert_eq!(
+        app.login("member")
+            .get_bytes(&format!("/api/v1/events/{}/attendance.xlsx", ids[0]))
+            .0,
+        403
+    );
+    // Training records: the enterprise's (two events, one of each kind), and the person's own.
+    let r = lead.get(&format!("/api/v1/enterprises/{member_ent}/training-record"));
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(r.body["items"][0]["people"], 2);
+    let totals = r.body["totals"].as_array().unwrap();
+    assert_eq!(totals.len(), 2);
+    assert!(totals.iter().all(|t| t["events"] == 1));
+    let mine = app.login("member").get("/api/v1/me/training-record");
+    assert_eq!(mine.body["items"].as_array().unwrap().len(), 2);
+    assert_eq!(mine.body["items"][0]["people"], 1);
+    let last_year = chrono::Utc::now().year_ce().1 as i32 - 1;
+    let none = app
+        .login("member")
+        .get(&format!("/api/v1/me/training-record?year={last_year}"));
+    assert_eq!(none.body["items"], json!([]));
+}
+
+/// The shared strings of an XLSX workbook (where its text cells live).
+pub fn xlsx_strings(bytes: &[u8]) -> String {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).expect("an XLSX is a zip");
+    let mut file = archive
+        .by_name("xl/sharedStrings.xml")
+        .expect("a workbook with text has shared strings");
+    let mut text = String::new();
+    std::io::Read::read_to_string(&mut file, &mut text).unwrap();
+    text
 }

@@ -10,7 +10,7 @@ mod browser_inspections;
 mod common;
 mod durability;
 mod enums;
-mod events;
+pub mod events;
 mod findings;
 mod flows;
 mod i18n;
