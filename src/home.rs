@@ -26,6 +26,7 @@ async fn home(
             "org": crate::org::pages::home_section(conn, policy, lang)?,
             "findings": crate::findings::pages::home_section(conn, policy)?,
             "inspections": crate::inspections::pages::home_section(conn, policy)?,
+            "events": crate::events::pages::home_section(conn, policy)?,
         }))
     })
     .await?;

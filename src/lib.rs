@@ -186,10 +186,15 @@ impl Platform {
                 .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
         );
         let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
+        // Files attached by features other than findings, and who may download them.
+        let viewers = aweb::Data::new(findings::attachments::Viewers(vec![
+            events::service::may_see_material,
+        ]));
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(db.clone())
                 .app_data(reveals.clone())
+                .app_data(viewers.clone())
                 .app_data(keys.clone())
                 .app_data(settings.clone())
                 .app_data(pages.clone())

@@ -32,6 +32,24 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .configure(crate::events::record_pages::configure);
 }
 
+/// The events part of the home page: the coming events of the viewer's alliances.
+pub fn home_section(
+    conn: &mut crate::db::AnyConnection,
+    policy: &crate::access::Policy,
+) -> crate::error::AppResult<Value> {
+    let alliances = policy.member_alliances().to_vec();
+    let rows =
+        crate::events::store::events_of_alliances(conn, &alliances, crate::db::types::now(), 5)?;
+    let items: Vec<Value> = rows
+        .iter()
+        .map(|e| {
+            json!({"id": e.id, "title": e.title, "kind": e.kind,
+                   "starts_at": crate::db::types::local(e.starts_at), "place": e.place})
+        })
+        .collect();
+    Ok(json!({"items": items}))
+}
+
 async fn list(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
@@ -59,17 +77,50 @@ async fn list(
 
 fn blank() -> Value {
     json!({"kind": "training", "title": "", "description": "", "starts_at": "", "ends_at": "",
-           "place": "", "speaker": "", "capacity": "50", "quota": "2", "case_study": "", "links": ""})
+           "place": "", "speaker": "", "capacity": "50", "quota": "2", "case_study": "", "links": "",
+           "lesson_id": ""})
 }
 
+#[derive(serde::Deserialize)]
+struct FromLesson {
+    lesson_id: Option<FindingId>,
+}
+
+/// The form, empty, or filled in as a warning education about a shared lesson (举一反三).
 async fn new_form(
     pages: web::Data<Pages>,
+    db: web::Data<Db>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
+    q: web::Query<FromLesson>,
 ) -> PageResult {
     let id = path_id::<AllianceId>(&id)?;
-    let data = json!({"alliance_id": id, "values": blank(), "errors": {}});
+    let lesson = q.into_inner().lesson_id;
+    let lang = ctx.lang;
+    let words = pages.clone();
+    let values = access::read(&db, actor.clone(), move |conn, policy| {
+        let mut values = blank();
+        let Some(lesson) = lesson else {
+            return Ok(values);
+        };
+        let row = crate::findings::store::find(conn, lesson)?;
+        let readable = crate::findings::lessons::may_read(conn, policy, lesson)?;
+        if let Some(f) = row.filter(|f| readable && f.shared && f.alliance_id == Some(id)) {
+            let category = words.word(lang, &format!("category_{}", f.category));
+            values["kind"] = json!("warning_education");
+            values["title"] = json!(format!(
+                "{}：{}",
+                words.word(lang, "event_kind_warning_education"),
+                f.title
+            ));
+            values["case_study"] = json!(format!("{}（{category}）\n{}", f.title, f.description));
+            values["lesson_id"] = json!(lesson);
+        }
+        Ok(values)
+    })
+    .await?;
+    let data = json!({"alliance_id": id, "values": values, "errors": {}});
     pages.page(&ctx, &actor, StatusCode::OK, "events/new", data)
 }
 

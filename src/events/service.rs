@@ -49,6 +49,23 @@ pub fn visible(
     Ok((row, place, organizes))
 }
 
+/// May the caller download this file as the material of an event it sees?
+pub fn may_see_material(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AttachmentId,
+) -> AppResult<bool> {
+    for event in store::events_of_material(conn, id)? {
+        let row = store::event(conn, event)?;
+        match visible(conn, policy, row) {
+            Ok(_) => return Ok(true),
+            Err(AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
+}
+
 fn view(row: &EventRow, registered: i64) -> Event {
     Event {
         id: row.id,
@@ -217,7 +234,14 @@ pub fn create(
         msg::REQUIRED_ALL_OR_LIST,
     );
     check_links(&mut v, &new.links);
-    crate::findings::service::check_attachments(conn, &mut v, policy, &new.material_ids)?;
+    // The materials are checked like any attachment, under their own field's name.
+    let mut files = Validator::new();
+    crate::findings::service::check_attachments(conn, &mut files, policy, &new.material_ids)?;
+    if let Err(AppError::Validation(errors)) = files.finish() {
+        for e in errors {
+            v.add("material_ids", e.text);
+        }
+    }
     if let Some(lesson) = new.lesson_id {
         let shared = crate::findings::lessons::may_read(conn, policy, lesson)?
             && crate::findings::store::find(conn, lesson)?

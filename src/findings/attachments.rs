@@ -280,6 +280,15 @@ pub async fn upload(
     Ok(HttpResponse::Created().json(saved.remove(0)))
 }
 
+/// Whether the caller may see a file some other feature attached to its records (an event's
+/// materials): features that attach files answer through these, handed to the app by the crate
+/// root, so that attachments need not know them.
+pub type Viewer = fn(&mut AnyConnection, &Policy, AttachmentId) -> AppResult<bool>;
+
+/// The [`Viewer`]s of the app (app data).
+#[derive(Clone, Default)]
+pub struct Viewers(pub Vec<Viewer>);
+
 /// How the caller may download an attachment: in full (its uploader, or someone who sees a
 /// finding it belongs to), as a shared lesson's photo (under a neutral file name, which could
 /// otherwise name the enterprise), or not at all.
@@ -294,6 +303,7 @@ fn may_download(
     conn: &mut AnyConnection,
     policy: &Policy,
     row: &AttachmentRow,
+    viewers: &Viewers,
 ) -> AppResult<Download> {
     if row.uploaded_by == policy.actor.id {
         return Ok(Download::Full);
@@ -301,6 +311,11 @@ fn may_download(
     let findings = store::findings_of_attachment(conn, row.id)?;
     for finding in &findings {
         if service::may_see(conn, policy, *finding)? {
+            return Ok(Download::Full);
+        }
+    }
+    for viewer in &viewers.0 {
+        if viewer(conn, policy, row.id)? {
             return Ok(Download::Full);
         }
     }
@@ -315,10 +330,11 @@ fn may_download(
 /// Loads an attachment the caller may see, with its bytes, or 404.
 pub async fn fetch(
     db: &Db,
-    settings: &Settings,
+    (settings, viewers): (&Settings, &Viewers),
     actor: crate::auth::Actor,
     id: AttachmentId,
 ) -> AppResult<HttpResponse> {
+    let viewers = viewers.clone();
     let row = access::read(db, actor, move |conn, policy| {
         let row: AttachmentRow = attachments::table
             .find(id)
@@ -326,7 +342,7 @@ pub async fn fetch(
             .first(conn)
             .optional()?
             .ok_or(AppError::NotFound)?;
-        match may_download(conn, policy, &row)? {
+        match may_download(conn, policy, &row, &viewers)? {
             Download::Refused => Err(AppError::NotFound),
             Download::Full => Ok((row, false)),
             Download::Lesson if strip::LESSON_TYPES.contains(&row.content_type.as_str()) => {
@@ -385,10 +401,11 @@ pub async fn fetch(
 pub async fn download(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
+    viewers: web::Data<Viewers>,
     ApiUser(actor): ApiUser,
     id: web::Path<AttachmentId>,
 ) -> AppResult<HttpResponse> {
-    fetch(&db, &settings, actor, id.into_inner()).await
+    fetch(&db, (&settings, &viewers), actor, id.into_inner()).await
 }
 
 #[cfg(test)]

@@ -270,13 +270,17 @@ pub async fn lessons(
         .filter(|d| (2000..=2100).contains(&chrono::Datelike::year(d)));
     let month_param = month.map(|m| m.format("%Y-%m").to_string());
     let data = access::read(&db, actor.clone(), move |conn, policy| {
-        let name = crate::org::service::visible_alliance(conn, policy, alliance)?.name;
+        let row = crate::org::service::visible_alliance(conn, policy, alliance)?;
+        let place = crate::org::service::alliance_place(conn, &row)?;
+        // Those who organize the alliance's events may turn a lesson into a warning education.
+        let organizes = policy.organizes_events(alliance, &place);
+        let name = row.name;
         let list = crate::findings::lessons::shared_lessons(conn, policy, alliance, page, month)?;
         let items: Vec<Value> = list
             .items
             .iter()
             .map(|l| {
-                json!({"title": l.title, "description": l.description, "cause": l.cause, "measures": l.measures,
+                json!({"id": l.id, "title": l.title, "description": l.description, "cause": l.cause, "measures": l.measures,
                        "category": l.category.as_str(), "grade": l.grade.as_str(), "major": l.grade == Grade::Major,
                        "reported": format_date(lang, l.created_at.date_naive()), "photo_ids": l.photo_ids})
             })
@@ -286,7 +290,7 @@ pub async fn lessons(
             &[("month", &month_param), ("per_page", &per_page)],
         );
         Ok(json!({"alliance": {"id": alliance, "name": name}, "items": items, "total": list.total,
-                  "month": month_param,
+                  "month": month_param, "organizes": organizes,
                   "pager": pager(list.page, list.per_page, list.total, &base)}))
     })
     .await?;

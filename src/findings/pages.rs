@@ -440,9 +440,10 @@ async fn act(
 async fn file(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
+    viewers: web::Data<attachments::Viewers>,
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> Result<HttpResponse, crate::web::PageError> {
     let id: AttachmentId = path_id(&id)?;
-    Ok(attachments::fetch(&db, &settings, actor, id).await?)
+    Ok(attachments::fetch(&db, (&settings, &viewers), actor, id).await?)
 }

@@ -473,3 +473,65 @@ pub fn xlsx_strings(bytes: &[u8]) -> String {
     std::io::Read::read_to_string(&mut file, &mut text).unwrap();
     text
 }
+
+#[test]
+fn members_download_an_events_materials_and_others_do_not() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let file = lead.upload(&crate::common::jpeg("slides"), "课件.jpg", "image/jpeg");
+    let material = file.body["id"].as_i64().unwrap();
+    let e = plan(&lead, alliance, json!({"material_ids": [material]}));
+    assert_eq!(e["material_ids"], json!([material]));
+    let url = format!("/api/v1/attachments/{material}");
+    assert_eq!(app.login("member").get_bytes(&url).0, 200);
+    assert_eq!(app.login("street-regulator").get_bytes(&url).0, 200);
+    assert_eq!(app.login("expert").get_bytes(&url).0, 404);
+    // Someone else's upload is not the organizer's to attach.
+    let theirs = app
+        .login("member")
+        .upload(&crate::common::jpeg("other"), "x.jpg", "image/jpeg");
+    let r = lead.post(
+        &format!("/api/v1/alliances/{alliance}/events"),
+        &json!({"kind": "training", "title": "x", "starts_at": at(7, 0), "ends_at": at(7, 1),
+                "capacity": 10, "material_ids": [theirs.body["id"]]}),
+    );
+    assert_eq!(r.error_fields(), ["material_ids"]);
+}
+
+#[test]
+fn a_lesson_page_turns_into_a_warning_education_form_and_home_shows_coming_events() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member = app.login("member");
+    let r = member.post(
+        "/api/v1/findings",
+        &json!({"title": "燃气软管老化开裂", "category": "equipment", "grade": "general",
+                "treatment": "on_the_spot", "description": "后厨软管使用超过两年"}),
+    );
+    let finding = r.body["id"].as_i64().unwrap();
+    member.post(
+        &format!("/api/v1/findings/{finding}/transitions"),
+        &json!({"action": "share"}),
+    );
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "lead", "/");
+    let lessons = page.get(&format!("/alliances/{alliance}/lessons"));
+    let link = format!("/alliances/{alliance}/events/new?lesson_id={finding}");
+    assert!(lessons.body.contains(&link.replace('&', "&amp;")) || lessons.body.contains(&link));
+    let form = page.get(&link);
+    assert_eq!(form.status, 200);
+    assert!(form.body.contains("警示教育：燃气软管老化开裂"));
+    assert!(form.body.contains("后厨软管使用超过两年"));
+    // A member does not get the link.
+    let mut member_page = crate::pages::PageClient::new(&app);
+    member_page.log_in(&app, "member", "/");
+    assert!(!member_page
+        .get(&format!("/alliances/{alliance}/lessons"))
+        .body
+        .contains("lesson_id="));
+    // The coming event is on the members' home page.
+    plan(&lead, alliance, json!({"title": "下周的消防培训"}));
+    assert!(member_page.get("/").body.contains("下周的消防培训"));
+}
