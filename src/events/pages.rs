@@ -78,7 +78,7 @@ async fn list(
 fn blank() -> Value {
     json!({"kind": "training", "title": "", "description": "", "starts_at": "", "ends_at": "",
            "place": "", "speaker": "", "capacity": "50", "quota": "2", "case_study": "", "links": "",
-           "lesson_id": ""})
+           "lesson_id": "", "required_all": "yes"})
 }
 
 #[derive(serde::Deserialize)]
@@ -120,8 +120,30 @@ async fn new_form(
         Ok(values)
     })
     .await?;
-    let data = json!({"alliance_id": id, "values": values, "errors": {}});
+    let members = form_members(&db, &actor, id, None).await?;
+    let data = json!({"alliance_id": id, "values": values, "errors": {}, "members": members});
     pages.page(&ctx, &actor, StatusCode::OK, "events/new", data)
+}
+
+/// The alliance's members for the form's "must attend" choice (ticked: those chosen before).
+async fn form_members(
+    db: &Db,
+    actor: &crate::auth::Actor,
+    id: AllianceId,
+    chosen: Option<Vec<EnterpriseId>>,
+) -> Result<Vec<Value>, AppError> {
+    access::read(db, actor.clone(), move |conn, _| {
+        let ids = org::alliance_members(conn, id)?;
+        let names = org::enterprise_names(conn, &ids)?;
+        Ok(ids
+            .iter()
+            .map(|e| {
+                let ticked = chosen.as_ref().is_some_and(|c| c.contains(e));
+                json!({"id": e, "name": names.get(e).cloned().unwrap_or_default(), "ticked": ticked})
+            })
+            .collect())
+    })
+    .await
 }
 
 /// A `datetime-local` field, read as Beijing time.
@@ -138,10 +160,24 @@ async fn create(
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    form: PageForm,
+    settings: web::Data<crate::config::Settings>,
+    mut form: PageForm,
 ) -> PageResult {
     let id = path_id::<AllianceId>(&id)?;
+    // Chosen enterprises (when not every member must come), each with the quota's number.
+    let chosen: Vec<EnterpriseId> = form
+        .take_all("required")
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let uploads = form.take_files("material");
+    let too_large = form.too_large_error("material_ids", settings.max_upload_bytes);
+    let stored = match too_large {
+        Some(e) => Err(e),
+        None => crate::findings::attachments::store_photos(&settings, uploads).await,
+    };
     let number = |field: &str| form.text(field).trim().parse::<i32>().ok();
+    let all = form.text("required_all") != "no";
     let times = (
         local_time("starts_at", form.text("starts_at")),
         local_time("ends_at", form.text("ends_at")),
@@ -159,8 +195,17 @@ async fn create(
                 speaker: form.text("speaker").to_string(),
                 capacity: number("capacity").unwrap_or(0),
                 quota: number("quota"),
-                required_all: Some(true),
-                requirements: Vec::new(),
+                required_all: Some(all),
+                requirements: match all {
+                    true => Vec::new(),
+                    false => chosen
+                        .iter()
+                        .map(|e| Requirement {
+                            enterprise_id: *e,
+                            people: number("quota").unwrap_or(2),
+                        })
+                        .collect(),
+                },
                 case_study: form.text("case_study").to_string(),
                 hazard_categories: Vec::new(),
                 material_ids: Vec::new(),
@@ -173,10 +218,18 @@ async fn create(
                     .collect(),
                 lesson_id: form.text("lesson_id").parse().ok(),
             };
-            access::write(&db, actor.clone(), move |c, p| {
-                service::create(c, p, id, new)
-            })
-            .await
+            match stored {
+                Err(e) => Err(e),
+                Ok(files) => {
+                    let mut new = new;
+                    access::write(&db, actor.clone(), move |c, p| {
+                        let saved = crate::findings::attachments::record(c, p.actor.id, &files)?;
+                        new.material_ids = saved.iter().map(|a| a.id).collect();
+                        service::create(c, p, id, new)
+                    })
+                    .await
+                }
+            }
         }
         ((a, b), kind) => Err([
             a.err(),
@@ -193,8 +246,11 @@ async fn create(
         Ok(event) => Ok(ctx.done(&format!("/events/{event}"), "flash_event_planned")),
         Err(err) => match form_errors(&pages, ctx.lang, &err) {
             Some(errors) => {
-                let data =
-                    json!({"alliance_id": id, "values": form.echo(blank()), "errors": errors});
+                let members = form_members(&db, &actor, id, Some(chosen)).await?;
+                let mut values = form.echo(blank());
+                values["required_all"] = json!(if all { "yes" } else { "no" });
+                let data = json!({"alliance_id": id, "values": values, "errors": errors,
+                                  "members": members});
                 pages.page(
                     &ctx,
                     &actor,

@@ -535,3 +535,55 @@ fn a_lesson_page_turns_into_a_warning_education_form_and_home_shows_coming_event
     plan(&lead, alliance, json!({"title": "下周的消防培训"}));
     assert!(member_page.get("/").body.contains("下周的消防培训"));
 }
+
+#[test]
+fn the_event_form_takes_chosen_members_and_materials() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member_ent = app.enterprise_id("老王家常菜馆").to_string();
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "lead", "/");
+    let csrf = page.csrf();
+    let form = page.get(&format!("/alliances/{alliance}/events/new"));
+    assert!(form.body.contains("老王家常菜馆"));
+    let start = (chrono::Utc::now() + chrono::Duration::days(3))
+        .with_timezone(&safety_alliance::db::types::shanghai());
+    let starts = start.format("%Y-%m-%dT%H:%M").to_string();
+    let ends = (start + chrono::Duration::hours(2))
+        .format("%Y-%m-%dT%H:%M")
+        .to_string();
+    let fields = [
+        ("csrf", csrf.as_str()),
+        ("kind", "experience_exchange"),
+        ("title", "后厨管理经验交流"),
+        ("starts_at", starts.as_str()),
+        ("ends_at", ends.as_str()),
+        ("capacity", "20"),
+        ("quota", "3"),
+        ("required_all", "no"),
+        ("required", member_ent.as_str()),
+    ];
+    let jpeg = crate::common::jpeg("material");
+    let r = page.post_multipart(
+        &format!("/alliances/{alliance}/events/new"),
+        &fields,
+        &[("material", "经验材料.jpg", &jpeg)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let id = r.location.unwrap().rsplit('/').next().unwrap().to_string();
+    let e = lead.get(&format!("/api/v1/events/{id}"));
+    assert_eq!(e.body["required_all"], false);
+    assert_eq!(
+        e.body["requirements"],
+        json!([{"enterprise_id": member_ent.parse::<i64>().unwrap(), "people": 3}])
+    );
+    assert_eq!(e.body["material_ids"].as_array().unwrap().len(), 1);
+    // A refused form keeps the choice (and says why).
+    let mut bad = fields.to_vec();
+    bad[4] = ("ends_at", starts.as_str());
+    let r = page.post_multipart(&format!("/alliances/{alliance}/events/new"), &bad, &[]);
+    assert_eq!(r.status, 422, "{}", r.body);
+    assert!(r.body.contains("后厨管理经验交流"));
+    assert!(r.body.contains(&format!("value=\"{member_ent}\" checked")));
+}
