@@ -170,6 +170,11 @@ async fn create(
         .iter()
         .filter_map(|v| v.parse().ok())
         .collect();
+    let categories: Vec<Category> = form
+        .take_all("hazard_category")
+        .iter()
+        .filter_map(|v| v.parse().ok())
+        .collect();
     let uploads = form.take_files("material");
     let too_large = form.too_large_error("material_ids", settings.max_upload_bytes);
     let stored = match too_large {
@@ -207,7 +212,7 @@ async fn create(
                         .collect(),
                 },
                 case_study: form.text("case_study").to_string(),
-                hazard_categories: Vec::new(),
+                hazard_categories: categories,
                 material_ids: Vec::new(),
                 links: form
                     .text("links")
@@ -273,6 +278,15 @@ async fn detail_data(db: &Db, actor: crate::auth::Actor, id: EventId) -> Result<
         };
         let me = policy.actor.id;
         let registered = d.registrations.iter().any(|r| r.user_id == me);
+        // The colleagues a member may still register.
+        let colleagues: Vec<Value> = match policy.own_enterprise() {
+            Some(own) => crate::events::store::enterprise_users(conn, own)?
+                .into_iter()
+                .filter(|(u, _)| *u != me && !d.registrations.iter().any(|r| r.user_id == *u))
+                .map(|(u, name)| json!({"id": u, "name": name}))
+                .collect(),
+            None => Vec::new(),
+        };
         let members = match d.organizer {
             true => {
                 let ids = org::alliance_members(conn, d.event.alliance_id)?;
@@ -286,6 +300,7 @@ async fn detail_data(db: &Db, actor: crate::auth::Actor, id: EventId) -> Result<
         let over = d.event.ends_at < chrono::Utc::now();
         Ok(
             json!({"e": d, "attendance": attendance, "registered": registered, "me": me,
+                   "colleagues": colleagues,
                   "members": members, "over": over, "errors": {}}),
         )
     })
@@ -311,22 +326,29 @@ async fn act(
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    form: PageForm,
+    mut form: PageForm,
 ) -> PageResult {
     let id = path_id::<EventId>(&id)?;
     let me = actor.id;
     let writer = actor.clone();
     let (result, flash) = match form.text("action") {
         "register" => {
+            // Oneself, or the colleagues ticked.
+            let ticked: Vec<UserId> = form
+                .take_all("user_id")
+                .iter()
+                .filter_map(|v| v.parse().ok())
+                .collect();
             let req = NewRegistration {
                 enterprise_id: None,
-                user_ids: None,
+                user_ids: (!ticked.is_empty()).then_some(ticked),
             };
             let r = access::write(&db, writer, move |c, p| service::register(c, p, id, req));
             (r.await, "flash_registered")
         }
         "cancel" => {
-            let r = access::write(&db, writer, move |c, p| service::cancel(c, p, id, me));
+            let whom = form.text("user_id").parse().unwrap_or(me);
+            let r = access::write(&db, writer, move |c, p| service::cancel(c, p, id, whom));
             (r.await, "flash_registration_cancelled")
         }
         "walk_in" => {

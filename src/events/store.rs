@@ -288,6 +288,19 @@ pub fn cancel(
     Ok(enterprise)
 }
 
+/// The active users of an enterprise (those who may be registered for it).
+pub fn enterprise_users(
+    conn: &mut AnyConnection,
+    enterprise: EnterpriseId,
+) -> AppResult<Vec<(UserId, String)>> {
+    Ok(users::table
+        .filter(users::enterprise_id.eq(enterprise))
+        .filter(users::active.eq(true))
+        .order(users::name.asc())
+        .select((users::id, users::name))
+        .load(conn)?)
+}
+
 /// Events of these alliances that end at or after `from`, soonest first (for the calendar).
 pub fn events_of_alliances(
     conn: &mut AnyConnection,

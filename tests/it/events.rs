@@ -563,6 +563,8 @@ fn the_event_form_takes_chosen_members_and_materials() {
         ("quota", "3"),
         ("required_all", "no"),
         ("required", member_ent.as_str()),
+        ("hazard_category", "fire"),
+        ("hazard_category", "equipment"),
     ];
     let jpeg = crate::common::jpeg("material");
     let r = page.post_multipart(
@@ -579,6 +581,7 @@ fn the_event_form_takes_chosen_members_and_materials() {
         json!([{"enterprise_id": member_ent.parse::<i64>().unwrap(), "people": 3}])
     );
     assert_eq!(e.body["material_ids"].as_array().unwrap().len(), 1);
+    assert_eq!(e.body["hazard_categories"], json!(["fire", "equipment"]));
     // A refused form keeps the choice (and says why).
     let mut bad = fields.to_vec();
     bad[4] = ("ends_at", starts.as_str());
@@ -586,4 +589,40 @@ fn the_event_form_takes_chosen_members_and_materials() {
     assert_eq!(r.status, 422, "{}", r.body);
     assert!(r.body.contains("后厨管理经验交流"));
     assert!(r.body.contains(&format!("value=\"{member_ent}\" checked")));
+}
+
+#[test]
+fn a_member_registers_a_colleague_on_the_page_and_cancels_them() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member_ent = app.enterprise_id("老王家常菜馆");
+    let (_, colleague) = person(&app, member_ent, "colleague");
+    let e = plan(&lead, alliance, json!({}));
+    let id = e["id"].as_i64().unwrap();
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "member", "/");
+    let csrf = page.csrf();
+    let shown = page.get(&format!("/events/{id}"));
+    assert!(shown.body.contains("员工colleague"));
+    let who = colleague.to_string();
+    let r = page.post(
+        &format!("/events/{id}/act"),
+        &[("csrf", &csrf), ("action", "register"), ("user_id", &who)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let d = lead.get(&format!("/api/v1/events/{id}"));
+    assert_eq!(
+        d.body["registrations"][0]["user_id"].as_i64(),
+        Some(colleague)
+    );
+    let r = page.post(
+        &format!("/events/{id}/act"),
+        &[("csrf", &csrf), ("action", "cancel"), ("user_id", &who)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    assert_eq!(
+        lead.get(&format!("/api/v1/events/{id}")).body["registered"],
+        0
+    );
 }
