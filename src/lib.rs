@@ -188,7 +188,7 @@ impl Platform {
         let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
         // Files attached by features other than findings, and who may download them.
         let viewers = aweb::Data::new(findings::attachments::Viewers(vec![
-            events::service::may_see_material,
+            events::records::may_see_material,
         ]));
         let mut server = HttpServer::new(move || {
             App::new()

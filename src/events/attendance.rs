@@ -188,7 +188,8 @@ pub fn check_in(
     id: EventId,
     token: &str,
 ) -> AppResult<()> {
-    let row = store::event(conn, id)?;
+    // Locked: two taps (or the organizer at the same moment) check in once.
+    let row = store::event_for_update(conn, id)?;
     let (row, _, _) = service::visible(conn, policy, row)?;
     let (event, from, until) = keys
         .read_check_in(token.trim())
@@ -231,6 +232,8 @@ pub fn check_in_by_organizer(
     id: EventId,
     req: ManualCheckIn,
 ) -> AppResult<()> {
+    // Locked: a hand check-in and a scan of the same person at once count once.
+    store::event_for_update(conn, id)?;
     let row = organized(conn, policy, id)?;
     if now() < window(&row).0 {
         return Err(AppError::conflict(
@@ -275,6 +278,17 @@ pub fn check_in_by_organizer(
                 msg::NOT_A_MEMBER_ID.with("id", e),
             );
             v.finish()?;
+            // The same walk-in entered twice (a form sent again) counts once.
+            let twice: i64 = attendances::table
+                .filter(attendances::event_id.eq(id))
+                .filter(attendances::enterprise_id.eq(e))
+                .filter(attendances::user_id.is_null())
+                .filter(attendances::name.eq(name.trim()))
+                .count()
+                .get_result(conn)?;
+            if twice > 0 {
+                return Ok(());
+            }
             insert(
                 conn,
                 id,
@@ -283,7 +297,7 @@ pub fn check_in_by_organizer(
                 policy.actor.id,
             )
         }
-        _ => Err(AppError::field("user_id", msg::USER_OR_WALK_IN)),
+        _ => Err(AppError::field("enterprise_id", msg::USER_OR_WALK_IN)),
     }
 }
 

@@ -100,13 +100,13 @@ async fn new_form(
     let lang = ctx.lang;
     let words = pages.clone();
     let values = access::read(&db, actor.clone(), move |conn, policy| {
+        service::may_organize(conn, policy, id)?;
         let mut values = blank();
         let Some(lesson) = lesson else {
             return Ok(values);
         };
-        let row = crate::findings::store::find(conn, lesson)?;
-        let readable = crate::findings::lessons::may_read(conn, policy, lesson)?;
-        if let Some(f) = row.filter(|f| readable && f.shared && f.alliance_id == Some(id)) {
+        // The lesson as members read it: anonymized.
+        if let Some(f) = crate::findings::lessons::shared_lesson(conn, policy, id, lesson)? {
             let category = words.word(lang, &format!("category_{}", f.category));
             values["kind"] = json!("warning_education");
             values["title"] = json!(format!(
@@ -175,6 +175,11 @@ async fn create(
         .iter()
         .filter_map(|v| v.parse().ok())
         .collect();
+    // Nobody stores files on an alliance it does not organize.
+    access::read(&db, actor.clone(), move |c, p| {
+        service::may_organize(c, p, id)
+    })
+    .await?;
     let uploads = form.take_files("material");
     let too_large = form.too_large_error("material_ids", settings.max_upload_bytes);
     let stored = match too_large {
@@ -350,6 +355,17 @@ async fn act(
             let whom = form.text("user_id").parse().unwrap_or(me);
             let r = access::write(&db, writer, move |c, p| service::cancel(c, p, id, whom));
             (r.await, "flash_registration_cancelled")
+        }
+        "check_in_user" => {
+            let req = ManualCheckIn {
+                user_id: form.text("user_id").parse().ok(),
+                enterprise_id: None,
+                name: None,
+            };
+            let r = access::write(&db, writer, move |c, p| {
+                attendance::check_in_by_organizer(c, p, id, req)
+            });
+            (r.await, "flash_checked_in")
         }
         "walk_in" => {
             let req = ManualCheckIn {

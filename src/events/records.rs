@@ -1,5 +1,6 @@
-//! What events leave behind: the attendance as CSV and XLSX (Chinese headers), and the training
-//! records — per enterprise and per person, the events attended by kind and year.
+//! What events leave behind and hold: the attendance as CSV and XLSX (Chinese headers), the
+//! training records — per enterprise and per person, the events attended by kind and year — and
+//! who may download an event's materials.
 
 use chrono::Datelike;
 use diesel::prelude::*;
@@ -221,4 +222,21 @@ pub fn my_record(
     year: Option<i32>,
 ) -> AppResult<TrainingRecord> {
     record(conn, Whose::Person(policy.actor.id), year)
+}
+
+/// May the caller download this file as the material of an event it sees?
+pub fn may_see_material(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    id: AttachmentId,
+) -> AppResult<bool> {
+    for event in crate::events::store::events_of_material(conn, id)? {
+        let row = crate::events::store::event(conn, event)?;
+        match crate::events::service::visible(conn, policy, row) {
+            Ok(_) => return Ok(true),
+            Err(AppError::NotFound) => {}
+            Err(e) => return Err(e),
+        }
+    }
+    Ok(false)
 }

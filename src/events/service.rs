@@ -38,6 +38,16 @@ fn alliance(
     Ok((row, place, organizes))
 }
 
+/// 404 unless the caller sees the alliance's events, 403 unless it organizes them.
+pub fn may_organize(conn: &mut AnyConnection, policy: &Policy, id: AllianceId) -> AppResult<()> {
+    match alliance(conn, policy, id)? {
+        (_, _, true) => Ok(()),
+        _ => Err(AppError::Forbidden(
+            "Only the alliance's lead and the regulators in scope organize its events.".into(),
+        )),
+    }
+}
+
 /// An event the caller sees, with its alliance's place and whether the caller organizes it.
 pub fn visible(
     conn: &mut AnyConnection,
@@ -47,23 +57,6 @@ pub fn visible(
     let row = row.ok_or(AppError::NotFound)?;
     let (_, place, organizes) = alliance(conn, policy, row.alliance_id)?;
     Ok((row, place, organizes))
-}
-
-/// May the caller download this file as the material of an event it sees?
-pub fn may_see_material(
-    conn: &mut AnyConnection,
-    policy: &Policy,
-    id: AttachmentId,
-) -> AppResult<bool> {
-    for event in store::events_of_material(conn, id)? {
-        let row = store::event(conn, event)?;
-        match visible(conn, policy, row) {
-            Ok(_) => return Ok(true),
-            Err(AppError::NotFound) => {}
-            Err(e) => return Err(e),
-        }
-    }
-    Ok(false)
 }
 
 fn view(row: &EventRow, registered: i64) -> Event {
@@ -425,8 +418,9 @@ pub fn register(
             "user_ids",
             msg::NOT_ENTERPRISE_USER.with("id", u),
         );
+        // (Whether another enterprise's user is registered is not the caller's to learn.)
         v.check(
-            !already.contains(u),
+            !of_enterprise || !already.contains(u),
             "user_ids",
             msg::ALREADY_REGISTERED.with("id", u),
         );
@@ -471,15 +465,12 @@ pub fn cancel(
 ) -> AppResult<()> {
     let row = store::event_for_update(conn, id)?;
     let (row, place, _) = visible(conn, policy, row)?;
+    // Another enterprise's registration reads as none (who registered is not the caller's).
     let registered = store::registrations(conn, id, None)?
         .into_iter()
         .find(|r| r.0 == user_id)
+        .filter(|r| policy.registers_for(row.alliance_id, &place, r.2))
         .ok_or(AppError::NotFound)?;
-    if !policy.registers_for(row.alliance_id, &place, registered.2) {
-        return Err(AppError::Forbidden(
-            "You cancel your own enterprise's registrations.".into(),
-        ));
-    }
     store::cancel(conn, id, user_id)?;
     audit::record(
         conn,

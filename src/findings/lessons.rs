@@ -222,6 +222,38 @@ pub fn may_read(conn: &mut AnyConnection, policy: &Policy, finding: FindingId) -
 
 /// The alliance's shared findings as anonymized lessons, for its members (`month`: only those
 /// reported in it).
+/// One shared lesson of the alliance, anonymized as the lessons page shows it (none when it is
+/// not one, or the caller may not read it).
+pub fn shared_lesson(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    alliance: AllianceId,
+    id: FindingId,
+) -> AppResult<Option<SharedLesson>> {
+    if !may_read(conn, policy, id)? {
+        return Ok(None);
+    }
+    let Some(row) = store::find(conn, id)?.filter(|f| f.shared && f.alliance_id == Some(alliance))
+    else {
+        return Ok(None);
+    };
+    let rows = vec![row];
+    let secrets = identifying(conn, &rows)?.remove(&id).unwrap_or_default();
+    let row = &rows[0];
+    Ok(Some(SharedLesson {
+        id: row.id,
+        title: scrub(&row.title, &secrets),
+        description: scrub(&row.description, &secrets),
+        cause: scrub(&row.cause, &secrets),
+        category: row.category,
+        grade: row.grade,
+        measures: scrub(&row.measures, &secrets),
+        state: row.state,
+        photo_ids: Vec::new(),
+        created_at: local(row.reported_at),
+    }))
+}
+
 pub fn shared_lessons(
     conn: &mut AnyConnection,
     policy: &Policy,
