@@ -4,6 +4,20 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::error::{AppResult, Validator};
+
+/// The answer to a request that shows the record it wrote or read: 201 when it was made now,
+/// else 200, with its address in `Location`.
+pub fn record_answer<T: Serialize>(
+    created: bool,
+    location: &str,
+    body: &T,
+) -> actix_web::HttpResponse {
+    let mut response = match created {
+        true => actix_web::HttpResponse::Created(),
+        false => actix_web::HttpResponse::Ok(),
+    };
+    response.insert_header(("Location", location)).json(body)
+}
 use crate::message::msg;
 
 pub const MAX_PER_PAGE: i64 = 100;

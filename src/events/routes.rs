@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access;
-use crate::api::Paginated;
+use crate::api::{record_answer, Paginated};
 use crate::auth::token::TokenKeys;
 use crate::auth::{Actor, ApiUser};
 use crate::db::Db;
@@ -240,13 +240,8 @@ pub(crate) async fn add_attendance(
 
 async fn answer(db: &Db, actor: Actor, id: EventId, created: bool) -> AppResult<HttpResponse> {
     let detail = access::read(db, actor, move |c, p| service::detail(c, p, id)).await?;
-    let mut response = match created {
-        true => HttpResponse::Created(),
-        false => HttpResponse::Ok(),
-    };
-    Ok(response
-        .insert_header(("Location", format!("/api/v1/events/{id}")))
-        .json(detail))
+    let location = format!("/api/v1/events/{id}");
+    Ok(record_answer(created, &location, &detail))
 }
 
 /// The alliance's events, newest first.

@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access;
-use crate::api::{PageQuery, Paginated};
+use crate::api::{record_answer, PageQuery, Paginated};
 use crate::auth::ApiUser;
 use crate::db::Db;
 use crate::error::{AppResult, Problem};
@@ -64,17 +64,8 @@ pub(crate) async fn report_finding(
     )?;
     let (id, created) = service::report(&db, &actor, body.0, key, Vec::new()).await?;
     let finding = access::read(&db, actor, move |c, p| service::detail(c, p, id)).await?;
-    let mut response = if created {
-        HttpResponse::Created()
-    } else {
-        HttpResponse::Ok()
-    };
-    Ok(response
-        .insert_header((
-            "Location",
-            format!("/api/v1/findings/{}", finding.finding.id),
-        ))
-        .json(finding))
+    let location = format!("/api/v1/findings/{}", finding.finding.id);
+    Ok(record_answer(created, &location, &finding))
 }
 
 /// One finding with its timeline and the actions the caller may take.

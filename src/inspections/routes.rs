@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access;
-use crate::api::{PageQuery, Paginated};
+use crate::api::{record_answer, PageQuery, Paginated};
 use crate::auth::{Actor, ApiUser};
 use crate::db::Db;
 use crate::error::{AppResult, Problem};
@@ -55,13 +55,8 @@ async fn checklist_answer(
     created: bool,
 ) -> AppResult<HttpResponse> {
     let checklist = access::read(db, actor, move |c, p| checklists::get(c, p, id)).await?;
-    let mut response = match created {
-        true => HttpResponse::Created(),
-        false => HttpResponse::Ok(),
-    };
-    Ok(response
-        .insert_header(("Location", format!("/api/v1/checklists/{id}")))
-        .json(checklist))
+    let location = format!("/api/v1/checklists/{id}");
+    Ok(record_answer(created, &location, &checklist))
 }
 
 /// Creates a checklist template: district-wide (regulators) or an alliance's own (its lead).
@@ -146,13 +141,8 @@ async fn batch_answer(
     created: bool,
 ) -> AppResult<HttpResponse> {
     let detail = access::read(db, actor, move |c, p| service::detail(c, p, id)).await?;
-    let mut response = match created {
-        true => HttpResponse::Created(),
-        false => HttpResponse::Ok(),
-    };
-    Ok(response
-        .insert_header(("Location", format!("/api/v1/batches/{id}")))
-        .json(detail))
+    let location = format!("/api/v1/batches/{id}");
+    Ok(record_answer(created, &location, &detail))
 }
 
 /// Opens a batch (a draft) and generates its pairings; the answer says which pairing rules were
@@ -269,11 +259,8 @@ async fn inspection_answer(
     created: bool,
 ) -> AppResult<HttpResponse> {
     let detail = access::read(db, actor, move |c, p| results::detail(c, p, id)).await?;
-    let mut response = match created {
-        true => HttpResponse::Created(),
-        false => HttpResponse::Ok(),
-    };
-    Ok(response.json(detail))
+    let location = format!("/api/v1/inspections/{id}");
+    Ok(record_answer(created, &location, &detail))
 }
 
 /// One inspection with its checklist and results.
