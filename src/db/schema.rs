@@ -350,6 +350,7 @@ diesel::table! {
     event_materials (event_id, attachment_id) {
         event_id -> BigInt,
         attachment_id -> BigInt,
+        role -> Text,
     }
 }
 

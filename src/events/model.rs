@@ -121,6 +121,8 @@ pub struct EventDetail {
     /// The enterprises that must attend (all current members when `required_all`).
     pub requirements: Vec<Requirement>,
     pub material_ids: Vec<AttachmentId>,
+    /// Photos taken at the event (added afterwards with the summary).
+    pub photo_ids: Vec<AttachmentId>,
     /// Everyone's registrations for the organizer; the caller's enterprise's for a member.
     pub registrations: Vec<Registration>,
     /// Whether the caller organizes it (edits it, checks people in).
@@ -186,6 +188,9 @@ pub struct EventPatch {
     pub quota: Option<i32>,
     pub summary: Option<String>,
     pub links: Option<Vec<String>>,
+    /// Photos of the event to add (uploaded first).
+    #[schema(max_items = 20)]
+    pub photo_ids: Option<Vec<AttachmentId>>,
 }
 
 /// Registers people of one enterprise.

@@ -328,6 +328,7 @@ async fn detail(
 async fn act(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    settings: web::Data<crate::config::Settings>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
@@ -379,12 +380,29 @@ async fn act(
             (r.await, "flash_checked_in")
         }
         "summary" => {
-            let patch = EventPatch {
-                summary: Some(form.text("summary").to_string()),
-                ..Default::default()
+            // The summary, and photos of the event (kept only when the change is made).
+            let uploads = form.take_files("photo");
+            let stored = match form.too_large_error("photo_ids", settings.max_upload_bytes) {
+                Some(e) => Err(e),
+                None => crate::findings::attachments::store_photos(&settings, uploads).await,
             };
-            let r = access::write(&db, writer, move |c, p| service::update(c, p, id, patch));
-            (r.await, "flash_summary_saved")
+            let summary = form.text("summary").to_string();
+            let r = match stored {
+                Err(e) => Err(e),
+                Ok(files) => {
+                    access::write(&db, writer, move |c, p| {
+                        let saved = crate::findings::attachments::record(c, p.actor.id, &files)?;
+                        let patch = EventPatch {
+                            summary: Some(summary),
+                            photo_ids: Some(saved.iter().map(|a| a.id).collect()),
+                            ..Default::default()
+                        };
+                        service::update(c, p, id, patch)
+                    })
+                    .await
+                }
+            };
+            (r, "flash_summary_saved")
         }
         _ => (
             Err(AppError::field(

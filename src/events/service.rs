@@ -129,7 +129,8 @@ pub fn detail(conn: &mut AnyConnection, policy: &Policy, id: EventId) -> AppResu
     Ok(EventDetail {
         event: view(&row, count),
         requirements: store::requirements(conn, id)?,
-        material_ids: store::materials(conn, id)?,
+        material_ids: store::materials(conn, id, store::MATERIAL)?,
+        photo_ids: store::materials(conn, id, store::PHOTO)?,
         registrations,
         organizer: organizes,
     })
@@ -155,6 +156,24 @@ fn check_links(v: &mut Validator, links: &[String]) {
             msg::LINK.with("link", link.chars().take(60).collect::<String>()),
         );
     }
+}
+
+/// Files are checked like any attachment, under their own field's name.
+fn check_files(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    v: &mut Validator,
+    field: &str,
+    ids: &[AttachmentId],
+) -> AppResult<()> {
+    let mut files = Validator::new();
+    crate::findings::service::check_attachments(conn, &mut files, policy, ids)?;
+    if let Err(AppError::Validation(errors)) = files.finish() {
+        for e in errors {
+            v.add(field, e.text);
+        }
+    }
+    Ok(())
 }
 
 fn check_times(v: &mut Validator, starts_at: NaiveDateTime, ends_at: NaiveDateTime) {
@@ -227,14 +246,7 @@ pub fn create(
         msg::REQUIRED_ALL_OR_LIST,
     );
     check_links(&mut v, &new.links);
-    // The materials are checked like any attachment, under their own field's name.
-    let mut files = Validator::new();
-    crate::findings::service::check_attachments(conn, &mut files, policy, &new.material_ids)?;
-    if let Err(AppError::Validation(errors)) = files.finish() {
-        for e in errors {
-            v.add("material_ids", e.text);
-        }
-    }
+    check_files(conn, policy, &mut v, "material_ids", &new.material_ids)?;
     if let Some(lesson) = new.lesson_id {
         let shared = crate::findings::lessons::may_read(conn, policy, lesson)?
             && crate::findings::store::find(conn, lesson)?
@@ -255,7 +267,7 @@ pub fn create(
         },
     )?;
     store::set_requirements(conn, id, &new.requirements)?;
-    store::add_materials(conn, id, &new.material_ids)?;
+    store::add_materials(conn, id, &new.material_ids, store::MATERIAL)?;
     audit::record(
         conn,
         Some(policy.actor.id),
@@ -328,7 +340,10 @@ pub fn update(
     if let Some(links) = &patch.links {
         check_links(&mut v, links);
     }
+    let photos = patch.photo_ids.clone().unwrap_or_default();
+    check_files(conn, policy, &mut v, "photo_ids", &photos)?;
     v.finish()?;
+    store::add_materials(conn, id, &photos, store::PHOTO)?;
     let trimmed = |t: &Option<String>, old: &String| {
         t.as_deref().map_or(old.clone(), |t| t.trim().to_string())
     };
@@ -353,7 +368,7 @@ pub fn update(
         Some(id.0),
         json!({"title": patch.title, "starts_at": patch.starts_at, "ends_at": patch.ends_at,
                "place": patch.place, "capacity": patch.capacity, "quota": patch.quota,
-               "summary": patch.summary.as_ref().map(|s| s.chars().count())}),
+               "summary": patch.summary.as_ref().map(|s| s.chars().count()), "photo_ids": photos}),
     )?;
     Ok(())
 }

@@ -168,21 +168,36 @@ pub fn requirements(conn: &mut AnyConnection, id: EventId) -> AppResult<Vec<Requ
         .collect())
 }
 
-pub fn add_materials(conn: &mut AnyConnection, id: EventId, ids: &[AttachmentId]) -> AppResult<()> {
+/// A file's role in an event: material (before), photo (after).
+pub const MATERIAL: &str = "material";
+pub const PHOTO: &str = "photo";
+
+pub fn add_materials(
+    conn: &mut AnyConnection,
+    id: EventId,
+    ids: &[AttachmentId],
+    role: &str,
+) -> AppResult<()> {
     for a in ids {
         diesel::insert_into(event_materials::table)
             .values((
                 event_materials::event_id.eq(id),
                 event_materials::attachment_id.eq(a),
+                event_materials::role.eq(role),
             ))
             .execute(conn)?;
     }
     Ok(())
 }
 
-pub fn materials(conn: &mut AnyConnection, id: EventId) -> AppResult<Vec<AttachmentId>> {
+pub fn materials(
+    conn: &mut AnyConnection,
+    id: EventId,
+    role: &str,
+) -> AppResult<Vec<AttachmentId>> {
     Ok(event_materials::table
         .filter(event_materials::event_id.eq(id))
+        .filter(event_materials::role.eq(role))
         .order(event_materials::attachment_id.asc())
         .select(event_materials::attachment_id)
         .load(conn)?)

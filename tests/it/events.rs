@@ -491,6 +491,36 @@ fn members_download_an_events_materials_and_others_do_not() {
     assert_eq!(app.login("member").get_bytes(&url).0, 200);
     assert_eq!(app.login("street-regulator").get_bytes(&url).0, 200);
     assert_eq!(app.login("expert").get_bytes(&url).0, 404);
+    // Afterwards the organizer adds a summary and photos of the event (page form), which the
+    // members see too.
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "lead", "/");
+    let csrf = page.csrf();
+    let jpeg = crate::common::jpeg("event photo");
+    let r = page.post_multipart(
+        &format!("/events/{}/act", e["id"]),
+        &[
+            ("csrf", &csrf),
+            ("action", "summary"),
+            ("summary", "到会 20 人"),
+        ],
+        &[("photo", "现场.jpg", &jpeg)],
+    );
+    assert_eq!(r.status, 303, "{}", r.body);
+    let d = lead.get(&format!("/api/v1/events/{}", e["id"]));
+    assert_eq!(d.body["summary"], "到会 20 人");
+    let photo = d.body["photo_ids"][0].as_i64().expect("a photo");
+    assert_eq!(
+        app.login("member")
+            .get_bytes(&format!("/api/v1/attachments/{photo}"))
+            .0,
+        200
+    );
+    let r = lead.patch(
+        &format!("/api/v1/events/{}", e["id"]),
+        &json!({"photo_ids": [material + 100000]}),
+    );
+    assert_eq!(r.error_fields(), ["photo_ids"]);
     // Someone else's upload is not the organizer's to attach.
     let theirs = app
         .login("member")

@@ -35,9 +35,11 @@ CREATE TABLE event_requirements (
     PRIMARY KEY (event_id, enterprise_id)
 );
 
+-- Files of an event: materials before it, photos after it.
 CREATE TABLE event_materials (
     event_id BIGINT NOT NULL REFERENCES events (id),
     attachment_id BIGINT NOT NULL REFERENCES attachments (id),
+    role TEXT NOT NULL CHECK (role IN ('material', 'photo')),
     PRIMARY KEY (event_id, attachment_id)
 );
 
