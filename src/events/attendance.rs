@@ -2,7 +2,7 @@
 //! checking themselves in with it during the event, the organizer checking people in by hand
 //! (walk-ins too), and the attendance list with the required enterprises that did not come.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
 
 use chrono::{Duration, NaiveDateTime};
 use diesel::prelude::*;
@@ -241,9 +241,7 @@ pub fn check_in_by_organizer(
             "The event has not begun yet.",
         ));
     }
-    let members: HashSet<EnterpriseId> = org::alliance_members(conn, row.alliance_id)?
-        .into_iter()
-        .collect();
+    let members = org::alliance_member_set(conn, row.alliance_id)?;
     let mut v = Validator::new();
     match (req.user_id, req.enterprise_id, req.name.as_deref()) {
         (Some(u), None, None) => {

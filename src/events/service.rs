@@ -104,10 +104,7 @@ pub fn list(
 pub fn detail(conn: &mut AnyConnection, policy: &Policy, id: EventId) -> AppResult<EventDetail> {
     let row = store::event(conn, id)?;
     let (row, _, organizes) = visible(conn, policy, row)?;
-    let count = store::registered_counts(conn, &[id])?
-        .get(&id)
-        .copied()
-        .unwrap_or(0);
+    let count = store::registered_count(conn, id)?;
     // The organizer sees everyone's registrations; a member its own enterprise's.
     let whose = match organizes {
         true => None,
@@ -223,9 +220,7 @@ pub fn create(
         "quota",
         msg::QUOTA_ABOVE_CAPACITY,
     );
-    let members: HashSet<EnterpriseId> = org::alliance_members(conn, alliance_id)?
-        .into_iter()
-        .collect();
+    let members = org::alliance_member_set(conn, alliance_id)?;
     let mut named = HashSet::new();
     for (i, r) in new.requirements.iter().enumerate() {
         let field = format!("requirements[{i}]");
@@ -316,10 +311,7 @@ pub fn update(
     let ends_at = patch.ends_at.map(utc).unwrap_or(row.ends_at);
     check_times(&mut v, starts_at, ends_at);
     let capacity = patch.capacity.unwrap_or(row.capacity);
-    let registered = store::registered_counts(conn, &[id])?
-        .get(&id)
-        .copied()
-        .unwrap_or(0);
+    let registered = store::registered_count(conn, id)?;
     v.check(
         (1..=max::CAPACITY).contains(&capacity),
         "capacity",
@@ -393,9 +385,7 @@ pub fn register(
         .enterprise_id
         .or(policy.own_enterprise())
         .ok_or_else(|| AppError::field("enterprise_id", msg::REQUIRED))?;
-    let members: HashSet<EnterpriseId> = org::alliance_members(conn, row.alliance_id)?
-        .into_iter()
-        .collect();
+    let members = org::alliance_member_set(conn, row.alliance_id)?;
     if !members.contains(&enterprise) {
         return Err(AppError::field(
             "enterprise_id",

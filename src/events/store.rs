@@ -224,6 +224,14 @@ pub fn registered_counts(
     Ok(rows.into_iter().collect())
 }
 
+/// Registrations for one event.
+pub fn registered_count(conn: &mut AnyConnection, id: EventId) -> AppResult<i64> {
+    Ok(registrations::table
+        .filter(registrations::event_id.eq(id))
+        .select(count_star())
+        .first(conn)?)
+}
+
 /// Registrations of one enterprise for an event.
 pub fn registered_of(
     conn: &mut AnyConnection,

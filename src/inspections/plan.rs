@@ -55,9 +55,7 @@ pub(super) fn check_plan(
             msg::CHECKLIST_SUPERSEDED,
         );
     }
-    let members: HashSet<EnterpriseId> = crate::org::store::alliance_members(conn, alliance)?
-        .into_iter()
-        .collect();
+    let members = crate::org::store::alliance_member_set(conn, alliance)?;
     let participants = match participants {
         Some(ids) => {
             let unique: HashSet<_> = ids.iter().collect();

@@ -179,6 +179,17 @@ fn generate(conn: &mut AnyConnection, batch: &mut BatchRow) -> AppResult<()> {
     store::save_batch(conn, batch)
 }
 
+/// A batch's participants that are still members of its alliance.
+fn staying_participants(
+    conn: &mut AnyConnection,
+    batch: &BatchRow,
+) -> AppResult<Vec<EnterpriseId>> {
+    let members = crate::org::store::alliance_member_set(conn, batch.alliance_id)?;
+    let mut ids = store::participants(conn, batch.id)?;
+    ids.retain(|e| members.contains(e));
+    Ok(ids)
+}
+
 pub fn create(
     conn: &mut AnyConnection,
     policy: &Policy,
@@ -249,12 +260,7 @@ pub fn pair_again(
     batch.seed = check_seed(&mut v, req.seed);
     v.finish()?;
     // Enterprises that left the alliance since are paired no more.
-    let members: std::collections::HashSet<EnterpriseId> =
-        crate::org::store::alliance_members(conn, batch.alliance_id)?
-            .into_iter()
-            .collect();
-    let mut participants = store::participants(conn, id)?;
-    participants.retain(|e| members.contains(e));
+    let participants = staying_participants(conn, &batch)?;
     store::set_participants(conn, id, &participants)?;
     generate(conn, &mut batch)?;
     audit::record(
@@ -318,15 +324,7 @@ pub fn update(
         // Unless named anew, the participants are the batch's, less those who left the alliance.
         let participants = match patch.participant_ids.clone() {
             Some(ids) => ids,
-            None => {
-                let members: std::collections::HashSet<EnterpriseId> =
-                    crate::org::store::alliance_members(conn, alliance.id)?
-                        .into_iter()
-                        .collect();
-                let mut ids = store::participants(conn, id)?;
-                ids.retain(|e| members.contains(e));
-                ids
-            }
+            None => staying_participants(conn, &batch)?,
         };
         let conflicts = match patch.conflicts.clone() {
             Some(c) => c,
@@ -395,10 +393,7 @@ fn publish(conn: &mut AnyConnection, policy: &Policy, batch: &mut BatchRow) -> A
     batch.state = allow(batch, BatchAction::Publish)?;
     // An enterprise that left the alliance since the pairing would get inspections it can no
     // longer see: the batch is paired again first.
-    let members: std::collections::HashSet<EnterpriseId> =
-        crate::org::store::alliance_members(conn, batch.alliance_id)?
-            .into_iter()
-            .collect();
+    let members = crate::org::store::alliance_member_set(conn, batch.alliance_id)?;
     let mut v = Validator::new();
     for e in store::participants(conn, batch.id)? {
         if !members.contains(&e) {

@@ -128,6 +128,14 @@ pub fn alliance_members(
         .load(conn)?)
 }
 
+/// The current members of an alliance, as a set (for membership checks).
+pub fn alliance_member_set(
+    conn: &mut AnyConnection,
+    alliance: AllianceId,
+) -> AppResult<std::collections::HashSet<EnterpriseId>> {
+    Ok(alliance_members(conn, alliance)?.into_iter().collect())
+}
+
 /// The ids of every alliance.
 pub fn all_alliance_ids(conn: &mut AnyConnection) -> AppResult<Vec<AllianceId>> {
     Ok(alliances::table
