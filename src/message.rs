@@ -245,6 +245,11 @@ pub mod msg {
         CHECK_IN_CODE_INVALID = "msg_check_in_code_invalid",
         CHECK_IN_CODE_OTHER_EVENT = "msg_check_in_code_other_event",
         USER_OR_WALK_IN = "msg_user_or_walk_in",
+        CHOOSE_ENTERPRISES = "msg_choose_enterprises",
+        WARNING_EDUCATION_ONLY = "msg_warning_education_only",
+        QUOTA_BELOW_REGISTERED = "msg_quota_below_registered",
+        LESSON_KEEPS_KIND = "msg_lesson_keeps_kind",
+        NOT_EVENT_FILE = "msg_not_event_file",
     }
 }
 

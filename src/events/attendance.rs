@@ -314,7 +314,8 @@ pub fn attendance(conn: &mut AnyConnection, policy: &Policy, id: EventId) -> App
         ))
         .load(conn)?;
     let required: Vec<Requirement> = match row.required_all {
-        true => org::alliance_members(conn, row.alliance_id)?
+        // Those who were members when it began (not those who joined or left since).
+        true => org::alliance_members_on(conn, row.alliance_id, local(row.starts_at).date_naive())?
             .into_iter()
             .map(|enterprise_id| Requirement {
                 enterprise_id,

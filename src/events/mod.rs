@@ -3,8 +3,10 @@
 //! within the capacity and each enterprise's quota.
 
 pub mod attendance;
+mod form_pages;
 pub mod model;
 pub mod pages;
+pub mod plan;
 mod record_pages;
 pub mod records;
 pub mod routes;

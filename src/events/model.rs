@@ -31,6 +31,10 @@ pub const TEXT_LIMITS: &[(&str, &str, usize)] = &[
     ("NewEvent", "case_study", max::CASE_STUDY),
     ("EventPatch", "title", max::TITLE),
     ("EventPatch", "summary", max::SUMMARY),
+    ("EventPatch", "description", max::DESCRIPTION),
+    ("EventPatch", "place", max::PLACE),
+    ("EventPatch", "speaker", max::SPEAKER),
+    ("EventPatch", "case_study", max::CASE_STUDY),
 ];
 
 crate::text_enum! {
@@ -118,7 +122,7 @@ pub struct Registration {
 pub struct EventDetail {
     #[serde(flatten)]
     pub event: Event,
-    /// The enterprises that must attend (all current members when `required_all`).
+    /// The enterprises named to attend (none when `required_all`: then every member must).
     pub requirements: Vec<Requirement>,
     pub material_ids: Vec<AttachmentId>,
     /// Photos taken at the event (added afterwards with the summary).
@@ -176,6 +180,7 @@ pub struct NewEvent {
 #[derive(Debug, Clone, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventPatch {
+    pub kind: Option<EventKind>,
     pub title: Option<String>,
     pub description: Option<String>,
     pub starts_at: Option<DateTime<FixedOffset>>,
@@ -186,8 +191,22 @@ pub struct EventPatch {
     pub capacity: Option<i32>,
     #[schema(minimum = 1)]
     pub quota: Option<i32>,
+    /// Every current member must attend (true drops the list); false keeps or takes `requirements`.
+    pub required_all: Option<bool>,
+    /// The enterprises that must attend, replacing the list (a list makes `required_all` false).
+    pub requirements: Option<Vec<Requirement>>,
+    /// Warning education: the accident case it studies.
+    pub case_study: Option<String>,
+    /// Warning education: the hazard categories it concerns (replacing them).
+    pub hazard_categories: Option<Vec<Category>>,
     pub summary: Option<String>,
     pub links: Option<Vec<String>>,
+    /// Files to add to the materials (uploaded first).
+    #[schema(max_items = 20)]
+    pub material_ids: Option<Vec<AttachmentId>>,
+    /// Materials or photos to take off the event.
+    #[schema(max_items = 40)]
+    pub remove_file_ids: Option<Vec<AttachmentId>>,
     /// Photos of the event to add (uploaded first).
     #[schema(max_items = 20)]
     pub photo_ids: Option<Vec<AttachmentId>>,

@@ -4,13 +4,11 @@
 
 use actix_web::http::StatusCode;
 use actix_web::{web, HttpRequest, HttpResponse};
-use chrono::{NaiveDateTime, TimeZone};
 use serde_json::{json, Value};
 
 use crate::access;
 use crate::auth::token::TokenKeys;
 use crate::auth::WebUser;
-use crate::db::types::shanghai;
 use crate::db::Db;
 use crate::error::AppError;
 use crate::events::attendance::{self, ManualCheckIn};
@@ -18,17 +16,16 @@ use crate::events::model::*;
 use crate::events::service;
 use crate::org::store as org;
 use crate::web::form::PageForm;
-use crate::web::{form_errors, form_failure, path_id, PageContext, PageResult, Pages};
+use crate::web::{form_failure, path_id, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/alliances/{id}/events", web::get().to(list))
-        .route("/alliances/{id}/events/new", web::get().to(new_form))
-        .route("/alliances/{id}/events/new", web::post().to(create))
         .route("/events/{id}", web::get().to(detail))
         .route("/events/{id}/act", web::post().to(act))
         .route("/events/{id}/qr.svg", web::get().to(qr))
         .route("/events/{id}/check-in", web::get().to(check_in_page))
         .route("/events/{id}/check-in", web::post().to(check_in))
+        .configure(crate::events::form_pages::configure)
         .configure(crate::events::record_pages::configure);
 }
 
@@ -75,205 +72,6 @@ async fn list(
     pages.page(&ctx, &actor, StatusCode::OK, "events/list", data)
 }
 
-fn blank() -> Value {
-    json!({"kind": "training", "title": "", "description": "", "starts_at": "", "ends_at": "",
-           "place": "", "speaker": "", "capacity": "50", "quota": "2", "case_study": "", "links": "",
-           "lesson_id": "", "required_all": "yes"})
-}
-
-#[derive(serde::Deserialize)]
-struct FromLesson {
-    lesson_id: Option<FindingId>,
-}
-
-/// The form, empty, or filled in as a warning education about a shared lesson (举一反三).
-async fn new_form(
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    ctx: PageContext,
-    WebUser(actor): WebUser,
-    id: web::Path<String>,
-    q: web::Query<FromLesson>,
-) -> PageResult {
-    let id = path_id::<AllianceId>(&id)?;
-    let lesson = q.into_inner().lesson_id;
-    let lang = ctx.lang;
-    let words = pages.clone();
-    let values = access::read(&db, actor.clone(), move |conn, policy| {
-        service::may_organize(conn, policy, id)?;
-        let mut values = blank();
-        let Some(lesson) = lesson else {
-            return Ok(values);
-        };
-        // The lesson as members read it: anonymized.
-        if let Some(f) = crate::findings::lessons::shared_lesson(conn, policy, id, lesson)? {
-            let category = words.word(lang, &format!("category_{}", f.category));
-            values["kind"] = json!("warning_education");
-            values["title"] = json!(format!(
-                "{}：{}",
-                words.word(lang, "event_kind_warning_education"),
-                f.title
-            ));
-            values["case_study"] = json!(format!("{}（{category}）\n{}", f.title, f.description));
-            values["lesson_id"] = json!(lesson);
-        }
-        Ok(values)
-    })
-    .await?;
-    let members = form_members(&db, &actor, id, None).await?;
-    let data = json!({"alliance_id": id, "values": values, "errors": {}, "members": members});
-    pages.page(&ctx, &actor, StatusCode::OK, "events/new", data)
-}
-
-/// The alliance's members for the form's "must attend" choice (ticked: those chosen before).
-async fn form_members(
-    db: &Db,
-    actor: &crate::auth::Actor,
-    id: AllianceId,
-    chosen: Option<Vec<EnterpriseId>>,
-) -> Result<Vec<Value>, AppError> {
-    access::read(db, actor.clone(), move |conn, _| {
-        let ids = org::alliance_members(conn, id)?;
-        let names = org::enterprise_names(conn, &ids)?;
-        Ok(ids
-            .iter()
-            .map(|e| {
-                let ticked = chosen.as_ref().is_some_and(|c| c.contains(e));
-                json!({"id": e, "name": names.get(e).cloned().unwrap_or_default(), "ticked": ticked})
-            })
-            .collect())
-    })
-    .await
-}
-
-/// A `datetime-local` field, read as Beijing time.
-fn local_time(field: &str, text: &str) -> Result<chrono::DateTime<chrono::FixedOffset>, AppError> {
-    NaiveDateTime::parse_from_str(text.trim(), "%Y-%m-%dT%H:%M")
-        .ok()
-        .and_then(|t| shanghai().from_local_datetime(&t).single())
-        .ok_or_else(|| AppError::field(field, crate::message::msg::NOT_DATE))
-}
-
-async fn create(
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    ctx: PageContext,
-    WebUser(actor): WebUser,
-    id: web::Path<String>,
-    settings: web::Data<crate::config::Settings>,
-    mut form: PageForm,
-) -> PageResult {
-    let id = path_id::<AllianceId>(&id)?;
-    // Chosen enterprises (when not every member must come), each with the quota's number.
-    let chosen: Vec<EnterpriseId> = form
-        .take_all("required")
-        .iter()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    let categories: Vec<Category> = form
-        .take_all("hazard_category")
-        .iter()
-        .filter_map(|v| v.parse().ok())
-        .collect();
-    // Nobody stores files on an alliance it does not organize.
-    access::read(&db, actor.clone(), move |c, p| {
-        service::may_organize(c, p, id)
-    })
-    .await?;
-    let uploads = form.take_files("material");
-    let too_large = form.too_large_error("material_ids", settings.max_upload_bytes);
-    let stored = match too_large {
-        Some(e) => Err(e),
-        None => crate::findings::attachments::store_photos(&settings, uploads).await,
-    };
-    let number = |field: &str| form.text(field).trim().parse::<i32>().ok();
-    let all = form.text("required_all") != "no";
-    let times = (
-        local_time("starts_at", form.text("starts_at")),
-        local_time("ends_at", form.text("ends_at")),
-    );
-    let kind = form.text("kind").parse::<EventKind>();
-    let result = match (times, kind) {
-        ((Ok(starts_at), Ok(ends_at)), Ok(kind)) => {
-            let new = NewEvent {
-                kind,
-                title: form.text("title").to_string(),
-                description: form.text("description").to_string(),
-                starts_at,
-                ends_at,
-                place: form.text("place").to_string(),
-                speaker: form.text("speaker").to_string(),
-                capacity: number("capacity").unwrap_or(0),
-                quota: number("quota"),
-                required_all: Some(all),
-                requirements: match all {
-                    true => Vec::new(),
-                    false => chosen
-                        .iter()
-                        .map(|e| Requirement {
-                            enterprise_id: *e,
-                            people: number("quota").unwrap_or(2),
-                        })
-                        .collect(),
-                },
-                case_study: form.text("case_study").to_string(),
-                hazard_categories: categories,
-                material_ids: Vec::new(),
-                links: form
-                    .text("links")
-                    .lines()
-                    .map(str::trim)
-                    .filter(|l| !l.is_empty())
-                    .map(str::to_string)
-                    .collect(),
-                lesson_id: form.text("lesson_id").parse().ok(),
-            };
-            match stored {
-                Err(e) => Err(e),
-                Ok(files) => {
-                    let mut new = new;
-                    access::write(&db, actor.clone(), move |c, p| {
-                        let saved = crate::findings::attachments::record(c, p.actor.id, &files)?;
-                        new.material_ids = saved.iter().map(|a| a.id).collect();
-                        service::create(c, p, id, new)
-                    })
-                    .await
-                }
-            }
-        }
-        ((a, b), kind) => Err([
-            a.err(),
-            b.err(),
-            kind.err()
-                .map(|_| AppError::field("kind", crate::message::msg::NOT_LISTED)),
-        ]
-        .into_iter()
-        .flatten()
-        .reduce(AppError::merge)
-        .unwrap_or_else(|| AppError::internal("a failed form"))),
-    };
-    match result {
-        Ok(event) => Ok(ctx.done(&format!("/events/{event}"), "flash_event_planned")),
-        Err(err) => match form_errors(&pages, ctx.lang, &err) {
-            Some(errors) => {
-                let members = form_members(&db, &actor, id, Some(chosen)).await?;
-                let mut values = form.echo(blank());
-                values["required_all"] = json!(if all { "yes" } else { "no" });
-                let data = json!({"alliance_id": id, "values": values, "errors": errors,
-                                  "members": members});
-                pages.page(
-                    &ctx,
-                    &actor,
-                    StatusCode::UNPROCESSABLE_ENTITY,
-                    "events/new",
-                    data,
-                )
-            }
-            None => Err(err.into()),
-        },
-    }
-}
-
 async fn detail_data(db: &Db, actor: crate::auth::Actor, id: EventId) -> Result<Value, AppError> {
     access::read(db, actor, move |conn, policy| {
         let d = service::detail(conn, policy, id)?;
@@ -292,9 +90,10 @@ async fn detail_data(db: &Db, actor: crate::auth::Actor, id: EventId) -> Result<
                 .collect(),
             None => Vec::new(),
         };
+        let members_now = org::alliance_members(conn, d.event.alliance_id)?;
         let members = match d.organizer {
             true => {
-                let ids = org::alliance_members(conn, d.event.alliance_id)?;
+                let ids = members_now.clone();
                 let names = org::enterprise_names(conn, &ids)?;
                 ids.iter()
                     .map(|e| json!({"id": e, "name": names.get(e).cloned().unwrap_or_default()}))
@@ -303,9 +102,14 @@ async fn detail_data(db: &Db, actor: crate::auth::Actor, id: EventId) -> Result<
             false => Vec::new(),
         };
         let over = d.event.ends_at < chrono::Utc::now();
+        // Anyone of a member enterprise registers (the lead's own staff too).
+        let member = policy
+            .own_enterprise()
+            .is_some_and(|e| members_now.contains(&e));
+        let can_register = !over && member;
         Ok(
             json!({"e": d, "attendance": attendance, "registered": registered, "me": me,
-                   "colleagues": colleagues,
+                   "colleagues": colleagues, "can_register": can_register,
                   "members": members, "over": over, "errors": {}}),
         )
     })
@@ -397,7 +201,7 @@ async fn act(
                             photo_ids: Some(saved.iter().map(|a| a.id).collect()),
                             ..Default::default()
                         };
-                        service::update(c, p, id, patch)
+                        crate::events::plan::update(c, p, id, patch)
                     })
                     .await
                 }

@@ -280,7 +280,7 @@ pub(crate) async fn create_event(
     let alliance = id.into_inner();
     let writer = actor.clone();
     let id = access::write(&db, writer, move |c, p| {
-        service::create(c, p, alliance, body.0)
+        crate::events::plan::create(c, p, alliance, body.0)
     })
     .await?;
     answer(&db, actor, id, true).await
@@ -317,7 +317,10 @@ pub(crate) async fn update_event(
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let writer = actor.clone();
-    access::write(&db, writer, move |c, p| service::update(c, p, id, body.0)).await?;
+    access::write(&db, writer, move |c, p| {
+        crate::events::plan::update(c, p, id, body.0)
+    })
+    .await?;
     answer(&db, actor, id, false).await
 }
 

@@ -117,6 +117,7 @@ pub fn json<T: serde::Serialize>(value: &T) -> String {
 pub fn save(conn: &mut AnyConnection, e: &EventRow) -> AppResult<()> {
     diesel::update(events::table.find(e.id))
         .set((
+            events::kind.eq(e.kind),
             events::title.eq(&e.title),
             events::description.eq(&e.description),
             events::starts_at.eq(e.starts_at),
@@ -125,6 +126,9 @@ pub fn save(conn: &mut AnyConnection, e: &EventRow) -> AppResult<()> {
             events::speaker.eq(&e.speaker),
             events::capacity.eq(e.capacity),
             events::quota.eq(e.quota),
+            events::required_all.eq(e.required_all),
+            events::case_study.eq(&e.case_study),
+            events::hazard_categories.eq(&e.hazard_categories),
             events::summary.eq(&e.summary),
             events::links.eq(&e.links),
             events::updated_at.eq(now()),
@@ -147,6 +151,12 @@ pub fn set_requirements(
             ))
             .execute(conn)?;
     }
+    Ok(())
+}
+
+pub fn clear_requirements(conn: &mut AnyConnection, id: EventId) -> AppResult<()> {
+    diesel::delete(event_requirements::table.filter(event_requirements::event_id.eq(id)))
+        .execute(conn)?;
     Ok(())
 }
 
@@ -186,6 +196,23 @@ pub fn add_materials(
                 event_materials::role.eq(role),
             ))
             .execute(conn)?;
+    }
+    Ok(())
+}
+
+/// Takes files off an event (the files themselves stay, as evidence elsewhere may name them).
+pub fn remove_materials(
+    conn: &mut AnyConnection,
+    id: EventId,
+    ids: &[AttachmentId],
+) -> AppResult<()> {
+    if !ids.is_empty() {
+        diesel::delete(
+            event_materials::table
+                .filter(event_materials::event_id.eq(id))
+                .filter(event_materials::attachment_id.eq_any(ids)),
+        )
+        .execute(conn)?;
     }
     Ok(())
 }

@@ -1,4 +1,4 @@
-//! Events in a real browser: a lead plans a training; a member registers, opens the check-in
+//! Events in a real browser: a lead plans a training and edits it; a member registers, opens the check-in
 //! link (as a scanned QR would) on a phone, and appears in the organizer's attendance list.
 
 use crate::browser::Browser;
@@ -35,6 +35,14 @@ fn a_lead_plans_a_training_a_member_registers_checks_in_and_is_on_the_attendance
     let id: i64 = event.rsplit('/').next().unwrap().parse().unwrap();
     browser.find("#check-in-code img");
     browser.shoot("event-organizer");
+    // The room changes: he edits the event.
+    browser.click("#edit-event");
+    browser.set_value("#event-place", "东城街道办事处二楼会议室");
+    browser.shoot("event-edit");
+    browser.click("#create-event");
+    browser.wait_text("#flash", "活动已修改");
+    let place = lead_api.get(&format!("/api/v1/events/{id}")).body["place"].clone();
+    assert_eq!(place, "东城街道办事处二楼会议室");
 
     // 王芳 registers, then opens the check-in link on her phone.
     browser.log_in(&app, "member");

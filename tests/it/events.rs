@@ -13,12 +13,12 @@ use crate::inspections::alliance_id;
 
 const DONGCHENG: &str = "东城街道餐饮燃气安全联盟";
 
-fn at(days: i64, hours: i64) -> String {
+pub fn at(days: i64, hours: i64) -> String {
     (chrono::Utc::now() + chrono::Duration::days(days) + chrono::Duration::hours(hours))
         .to_rfc3339()
 }
 
-fn plan(lead: &Client, alliance: i64, extra: Value) -> Value {
+pub fn plan(lead: &Client, alliance: i64, extra: Value) -> Value {
     let mut body = json!({"kind": "training", "title": "燃气安全培训", "starts_at": at(7, 0),
         "ends_at": at(7, 2), "place": "联盟会议室", "speaker": "周敏", "capacity": 30});
     for (k, v) in extra.as_object().unwrap() {
@@ -30,7 +30,7 @@ fn plan(lead: &Client, alliance: i64, extra: Value) -> Value {
 }
 
 /// A new enterprise user of `enterprise`, logged in; with its id.
-fn person(app: &TestApp, enterprise: i64, n: &str) -> (Client, i64) {
+pub fn person(app: &TestApp, enterprise: i64, n: &str) -> (Client, i64) {
     let email = format!("person.{n}@qingchuan.example");
     let client = app.new_user(
         json!({"email": email, "name": format!("员工{n}"), "role": "enterprise",
@@ -593,8 +593,8 @@ fn the_event_form_takes_chosen_members_and_materials() {
         .to_string();
     let fields = [
         ("csrf", csrf.as_str()),
-        ("kind", "experience_exchange"),
-        ("title", "后厨管理经验交流"),
+        ("kind", "warning_education"),
+        ("title", "后厨燃气事故警示教育"),
         ("starts_at", starts.as_str()),
         ("ends_at", ends.as_str()),
         ("capacity", "20"),
@@ -625,7 +625,7 @@ fn the_event_form_takes_chosen_members_and_materials() {
     bad[4] = ("ends_at", starts.as_str());
     let r = page.post_multipart(&format!("/alliances/{alliance}/events/new"), &bad, &[]);
     assert_eq!(r.status, 422, "{}", r.body);
-    assert!(r.body.contains("后厨管理经验交流"));
+    assert!(r.body.contains("后厨燃气事故警示教育"));
     assert!(r.body.contains(&format!("value=\"{member_ent}\" checked")));
 }
 

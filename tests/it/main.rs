@@ -10,6 +10,7 @@ mod browser_inspections;
 mod common;
 mod durability;
 mod enums;
+mod event_changes;
 pub mod events;
 mod findings;
 mod flows;

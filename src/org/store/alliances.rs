@@ -128,6 +128,26 @@ pub fn alliance_members(
         .load(conn)?)
 }
 
+/// The enterprises that were members of an alliance on `day` (joined by then, not yet left).
+pub fn alliance_members_on(
+    conn: &mut AnyConnection,
+    alliance: AllianceId,
+    day: chrono::NaiveDate,
+) -> AppResult<Vec<EnterpriseId>> {
+    Ok(memberships::table
+        .filter(memberships::alliance_id.eq(alliance))
+        .filter(memberships::joined_on.le(day))
+        .filter(
+            memberships::left_on
+                .is_null()
+                .or(memberships::left_on.gt(day)),
+        )
+        .order(memberships::enterprise_id.asc())
+        .select(memberships::enterprise_id)
+        .distinct()
+        .load(conn)?)
+}
+
 /// The current members of an alliance, as a set (for membership checks).
 pub fn alliance_member_set(
     conn: &mut AnyConnection,
