@@ -241,6 +241,8 @@ fn synthetic_district(platform: &Platform, n: usize) {
         })
         .unwrap();
     }
+    // Loaded around the service: oversight's counters are counted afresh.
+    safety_alliance::db::write_tx(&mut conn, safety_alliance::oversight::figures::rebuild).unwrap();
 }
 
 fn main() {

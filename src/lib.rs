@@ -19,6 +19,7 @@ pub mod limits;
 pub mod message;
 pub mod openapi;
 pub mod org;
+pub mod oversight;
 pub mod secret;
 pub mod seed;
 pub mod users;

@@ -250,6 +250,7 @@ pub mod msg {
         QUOTA_BELOW_REGISTERED = "msg_quota_below_registered",
         LESSON_KEEPS_KIND = "msg_lesson_keeps_kind",
         NOT_EVENT_FILE = "msg_not_event_file",
+        REQUIRED_ABOVE_CAPACITY = "msg_required_above_capacity",
     }
 }
 

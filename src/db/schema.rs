@@ -382,6 +382,32 @@ diesel::joinable!(events -> alliances (alliance_id));
 diesel::joinable!(registrations -> events (event_id));
 diesel::joinable!(event_requirements -> events (event_id));
 
+diesel::table! {
+    finding_figures (month, region_id, industry_id, alliance_id, category) {
+        month -> Date,
+        region_id -> BigInt,
+        industry_id -> BigInt,
+        alliance_id -> BigInt,
+        category -> Text,
+        found -> BigInt,
+        rectified -> BigInt,
+        on_time -> BigInt,
+    }
+}
+
+diesel::table! {
+    open_finding_figures (region_id, industry_id, alliance_id, category, grade, state, deadline) {
+        region_id -> BigInt,
+        industry_id -> BigInt,
+        alliance_id -> BigInt,
+        category -> Text,
+        grade -> Text,
+        state -> Text,
+        deadline -> Date,
+        n -> BigInt,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     industries,
@@ -409,4 +435,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     event_materials,
     registrations,
     attendances,
+    finding_figures,
+    open_finding_figures,
 );

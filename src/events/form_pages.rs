@@ -71,7 +71,15 @@ async fn form_page(
         files,
     } = choices;
     let members = access::read(db, actor.clone(), move |conn, _| {
-        let ids = org::alliance_members(conn, alliance)?;
+        // The members, and any enterprise chosen before that has left since.
+        let mut ids = org::alliance_members(conn, alliance)?;
+        ids.extend(
+            chosen
+                .iter()
+                .filter(|e| !ids.contains(e))
+                .copied()
+                .collect::<Vec<_>>(),
+        );
         let names = org::enterprise_names(conn, &ids)?;
         Ok(ids
             .iter()
@@ -112,12 +120,13 @@ async fn new_form(
     let lesson = q.into_inner().lesson_id;
     let lang = ctx.lang;
     let words = pages.clone();
-    let values = access::read(&db, actor.clone(), move |conn, policy| {
+    let (values, categories) = access::read(&db, actor.clone(), move |conn, policy| {
         service::may_organize(conn, policy, id)?;
         let mut values = blank();
         let Some(lesson) = lesson else {
-            return Ok(values);
+            return Ok((values, Vec::new()));
         };
+        let mut categories = Vec::new();
         // The lesson as members read it: anonymized.
         if let Some(f) = crate::findings::lessons::shared_lesson(conn, policy, id, lesson)? {
             let category = words.word(lang, &format!("category_{}", f.category));
@@ -129,14 +138,15 @@ async fn new_form(
             ));
             values["case_study"] = json!(format!("{}（{category}）\n{}", f.title, f.description));
             values["lesson_id"] = json!(lesson);
+            categories.push(f.category);
         }
-        Ok(values)
+        Ok((values, categories))
     })
     .await?;
     let choices = Choices {
         alliance: id,
         chosen: Vec::new(),
-        categories: Vec::new(),
+        categories,
         files: Vec::new(),
     };
     let page = (values, json!({}), choices);

@@ -85,18 +85,26 @@ fn check_seats(v: &mut Validator, capacity: i32, quota: i32) {
 
 /// Who must attend: every member, or at least one named current member, each once and with a
 /// number of people within the seats.
+/// Enterprises listed before (`known`) may stay listed after they left the alliance: the list
+/// says who had to come.
 fn check_requirements(
     conn: &mut AnyConnection,
     v: &mut Validator,
-    alliance: AllianceId,
+    (alliance, known): (AllianceId, &HashSet<EnterpriseId>),
     (required_all, requirements): (bool, &[Requirement]),
     capacity: i32,
 ) -> AppResult<()> {
     let members = org::alliance_member_set(conn, alliance)?;
     let mut named = HashSet::new();
+    let people: i64 = requirements.iter().map(|r| i64::from(r.people)).sum();
+    v.check(
+        people <= i64::from(capacity),
+        "requirements",
+        msg::REQUIRED_ABOVE_CAPACITY.with("count", people),
+    );
     for (i, r) in requirements.iter().enumerate() {
         let field = format!("requirements[{i}]");
-        if !members.contains(&r.enterprise_id) {
+        if !members.contains(&r.enterprise_id) && !known.contains(&r.enterprise_id) {
             v.add(&field, msg::NOT_A_MEMBER_ID.with("id", r.enterprise_id));
         }
         v.check(named.insert(r.enterprise_id), &field, msg::LISTED_TWICE);
@@ -149,7 +157,7 @@ pub fn create(
     conn: &mut AnyConnection,
     policy: &Policy,
     alliance_id: AllianceId,
-    new: NewEvent,
+    mut new: NewEvent,
 ) -> AppResult<EventId> {
     let (_, _, organizes) = alliance(conn, policy, alliance_id)?;
     if !organizes {
@@ -168,15 +176,27 @@ pub fn create(
     check_seats(&mut v, new.capacity, quota);
     let required_all = new.required_all.unwrap_or(new.requirements.is_empty());
     let who = (required_all, new.requirements.as_slice());
-    check_requirements(conn, &mut v, alliance_id, who, new.capacity)?;
+    let known = HashSet::new();
+    check_requirements(conn, &mut v, (alliance_id, &known), who, new.capacity)?;
     check_kind(&mut v, new.kind, &new.case_study, &new.hazard_categories);
     check_links(&mut v, &new.links);
     check_files(conn, policy, &mut v, "material_ids", &new.material_ids)?;
     if let Some(lesson) = new.lesson_id {
-        let shared = crate::findings::lessons::may_read(conn, policy, lesson)?
-            && crate::findings::store::find(conn, lesson)?
-                .is_some_and(|f| f.shared && f.alliance_id == Some(alliance_id));
-        v.check(shared, "lesson_id", msg::NOT_A_LESSON);
+        let found = match crate::findings::lessons::may_read(conn, policy, lesson)? {
+            true => crate::findings::store::find(conn, lesson)?
+                .filter(|f| f.shared && f.alliance_id == Some(alliance_id)),
+            false => None,
+        };
+        v.check(found.is_some(), "lesson_id", msg::NOT_A_LESSON);
+        // In one step: what the lesson is about, unless the organizer said otherwise.
+        if let Some(f) = found.filter(|_| new.kind == EventKind::WarningEducation) {
+            if new.hazard_categories.is_empty() {
+                new.hazard_categories = vec![f.category];
+            }
+            if new.case_study.trim().is_empty() {
+                new.case_study = format!("{}\n{}", f.title, f.description).trim().to_string();
+            }
+        }
         v.check(
             new.kind == EventKind::WarningEducation,
             "lesson_id",
@@ -251,7 +271,7 @@ fn check_quotas_kept(
             .iter()
             .position(|r| r.enterprise_id == enterprise);
         let (field, limit) = match named {
-            Some(i) => (format!("requirements[{i}]"), requirements[i].people),
+            Some(i) => (format!("requirements[{i}]"), requirements[i].people.max(quota)),
             None => ("quota".to_string(), quota),
         };
         v.check(
@@ -311,10 +331,11 @@ pub fn update(
         "capacity",
         msg::CAPACITY_BELOW_REGISTERED.with("count", registered),
     );
-    let (required_all, requirements) =
-        requirements_after(&row, &patch, store::requirements(conn, id)?);
+    let before = store::requirements(conn, id)?;
+    let known: HashSet<EnterpriseId> = before.iter().map(|r| r.enterprise_id).collect();
+    let (required_all, requirements) = requirements_after(&row, &patch, before);
     let who = (required_all, requirements.as_slice());
-    check_requirements(conn, &mut v, row.alliance_id, who, capacity)?;
+    check_requirements(conn, &mut v, (row.alliance_id, &known), who, capacity)?;
     // (Too few seats for those registered is said once, of the capacity.)
     if seats_kept {
         check_quotas_kept(conn, &mut v, id, quota, &requirements)?;
@@ -343,6 +364,14 @@ pub fn update(
         .into_iter()
         .chain(store::materials(conn, id, store::PHOTO)?)
         .collect();
+    // A file is on an event once.
+    let mut adding: HashSet<AttachmentId> = HashSet::new();
+    for (field, ids) in [("material_ids", &materials), ("photo_ids", &photos)] {
+        for f in ids.iter() {
+            let new_here = !files.contains(f) || removed.contains(f);
+            v.check(new_here && adding.insert(*f), field, msg::LISTED_TWICE);
+        }
+    }
     for f in &removed {
         v.check(
             files.contains(f),

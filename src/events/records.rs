@@ -136,7 +136,12 @@ pub struct Total {
     pub events: i64,
 }
 
-fn record(conn: &mut AnyConnection, whose: Whose, year: Option<i32>) -> AppResult<TrainingRecord> {
+fn record(
+    conn: &mut AnyConnection,
+    whose: Whose,
+    year: Option<i32>,
+    viewer: Option<&Policy>,
+) -> AppResult<TrainingRecord> {
     if let Some(y) = year {
         if !(2000..=2100).contains(&y) {
             return Err(AppError::field(
@@ -158,8 +163,23 @@ fn record(conn: &mut AnyConnection, whose: Whose, year: Option<i32>) -> AppResul
         .order((events::starts_at.desc(), events::id.desc()))
         .select(EventRow::as_select())
         .load(conn)?;
+    // Someone else's record shows only the events of alliances the viewer sees.
+    let mut seen: std::collections::HashMap<AllianceId, bool> = std::collections::HashMap::new();
     let mut items: Vec<Attended> = Vec::new();
     for row in rows {
+        if let Some(policy) = viewer {
+            let sees = match seen.get(&row.alliance_id) {
+                Some(s) => *s,
+                None => {
+                    let s = crate::events::service::alliance(conn, policy, row.alliance_id).is_ok();
+                    seen.insert(row.alliance_id, s);
+                    s
+                }
+            };
+            if !sees {
+                continue;
+            }
+        }
         let at = local(row.starts_at);
         if year.is_some_and(|y| at.year() != y) {
             continue;
@@ -212,7 +232,9 @@ pub fn enterprise_record(
     if sight != Sight::Full {
         return Err(AppError::NotFound);
     }
-    record(conn, Whose::Enterprise(id), year)
+    // Its own people see all its record (also of alliances it has left).
+    let viewer = (policy.own_enterprise() != Some(id)).then_some(policy);
+    record(conn, Whose::Enterprise(id), year, viewer)
 }
 
 /// The caller's own training record.
@@ -221,7 +243,7 @@ pub fn my_record(
     policy: &Policy,
     year: Option<i32>,
 ) -> AppResult<TrainingRecord> {
-    record(conn, Whose::Person(policy.actor.id), year)
+    record(conn, Whose::Person(policy.actor.id), year, None)
 }
 
 /// May the caller download this file as the material of an event it sees?

@@ -132,12 +132,16 @@ pub fn detail(conn: &mut AnyConnection, policy: &Policy, id: EventId) -> AppResu
     })
 }
 
-/// How many people `enterprise` may register: its requirement's number, else the event's quota.
+/// How many people `enterprise` may register: the event's quota, or its requirement's number if
+/// that is more.
 fn quota_of(conn: &mut AnyConnection, row: &EventRow, enterprise: EnterpriseId) -> AppResult<i64> {
     let named = store::requirements(conn, row.id)?
         .into_iter()
         .find(|r| r.enterprise_id == enterprise);
-    Ok(i64::from(named.map_or(row.quota, |r| r.people)))
+    // A required enterprise may send as many as it must, and never fewer than the quota.
+    Ok(i64::from(
+        named.map_or(row.quota, |r| r.people.max(row.quota)),
+    ))
 }
 
 pub fn register(
@@ -243,6 +247,10 @@ pub fn cancel(
         .find(|r| r.0 == user_id)
         .filter(|r| policy.registers_for(row.alliance_id, &place, r.2))
         .ok_or(AppError::NotFound)?;
+    // Who was registered is part of the event's record once it is over.
+    if row.ends_at <= now() {
+        return Err(AppError::conflict("event-over", "The event is over."));
+    }
     store::cancel(conn, id, user_id)?;
     audit::record(
         conn,

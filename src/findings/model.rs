@@ -108,6 +108,21 @@ pub struct FindingRow {
 }
 
 impl FindingRow {
+    /// What oversight's counters need of it.
+    pub fn hazard(&self) -> crate::oversight::figures::Hazard<'static> {
+        crate::oversight::figures::Hazard {
+            region: self.region_id,
+            industry: self.industry_id,
+            alliance: self.alliance_id,
+            category: self.category.as_str(),
+            grade: self.grade.as_str(),
+            state: self.state.as_str(),
+            deadline: self.deadline,
+            reported_at: self.reported_at,
+            closed_at: self.closed_at,
+        }
+    }
+
     /// Overdue (逾期) is derived, never stored: still to be rectified after the end of the
     /// deadline's day in Asia/Shanghai.
     pub fn overdue(&self, today: NaiveDate) -> bool {

@@ -12,7 +12,7 @@ use crate::db::schema::{
 };
 use crate::db::types::now;
 use crate::db::{AnyConnection, MultiBackend, Predicate};
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 use crate::findings::model::*;
 
 /// The caller's scope for a list, made afresh for each query (see [`crate::findings::policy`]).
@@ -168,10 +168,11 @@ pub struct Insert<'a> {
     pub reported_by: UserId,
 }
 
+/// Inserts a finding (and counts it for oversight, in the same transaction).
 pub fn insert(conn: &mut AnyConnection, f: Insert<'_>) -> AppResult<FindingId> {
     let now = now();
     let n = f.new;
-    Ok(diesel::insert_into(findings::table)
+    let id = diesel::insert_into(findings::table)
         .values((
             findings::enterprise_id.eq(f.enterprise_id),
             findings::region_id.eq(f.region_id),
@@ -198,7 +199,10 @@ pub fn insert(conn: &mut AnyConnection, f: Insert<'_>) -> AppResult<FindingId> {
             findings::updated_at.eq(now),
         ))
         .returning(findings::id)
-        .get_result(conn)?)
+        .get_result(conn)?;
+    let row = find(conn, id)?.ok_or(AppError::NotFound)?;
+    crate::oversight::figures::hazard_changed(conn, None, Some(&row.hazard()))?;
+    Ok(id)
 }
 
 /// A finding, locked until the transaction ends (`FOR UPDATE` on PostgreSQL; SQLite's write
@@ -226,6 +230,7 @@ pub fn update_state(
 ) -> AppResult<()> {
     let now = now();
     let closed_at = (to == FindingState::Closed).then_some(now);
+    let before = find(conn, id)?.ok_or(AppError::NotFound)?;
     diesel::update(findings::table.find(id))
         .set((
             findings::state.eq(to),
@@ -236,7 +241,8 @@ pub fn update_state(
             findings::closed_at.eq(closed_at),
         ))
         .execute(conn)?;
-    Ok(())
+    let after = find(conn, id)?.ok_or(AppError::NotFound)?;
+    crate::oversight::figures::hazard_changed(conn, Some(&before.hazard()), Some(&after.hazard()))
 }
 
 /// One step of the timeline, as recorded.

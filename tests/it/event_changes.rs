@@ -130,7 +130,7 @@ fn organizers_change_the_kind_who_must_attend_and_the_files_and_nothing_loose_is
     refused(
         &lead,
         id,
-        json!({"requirements": [{"enterprise_id": wang, "people": 1}]}),
+        json!({"quota": 1, "requirements": [{"enterprise_id": wang, "people": 1}]}),
         "requirements[0]",
     );
     let r = lead.patch(&url, &json!({"required_all": true}));
@@ -383,4 +383,129 @@ fn one_person_checked_in_twice_at_once_counts_once() {
         let a = lead.get(&format!("/api/v1/events/{id}/attendance"));
         assert_eq!(a.body["items"].as_array().unwrap().len(), 1, "{}", a.body);
     }
+}
+
+#[test]
+fn what_was_decided_stays_coherent_once_people_left_or_the_event_is_over() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let district = app.login("district-regulator");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let wang = app.enterprise_id("老王家常菜馆");
+    let hotpot = app.enterprise_id("东城味道火锅店");
+    let url = format!("/api/v1/alliances/{alliance}/events");
+    // The people named must fit in the seats.
+    let r = lead.post(
+        &url,
+        &json!({"kind": "training", "title": "培训", "starts_at": at(7, 0), "ends_at": at(7, 2),
+                "capacity": 4, "quota": 1, "required_all": false,
+                "requirements": [{"enterprise_id": wang, "people": 3},
+                                 {"enterprise_id": hotpot, "people": 2}]}),
+    );
+    assert_eq!(r.error_fields(), ["requirements"], "{}", r.body);
+    // An enterprise that must send one may still register up to the quota.
+    let e = plan(
+        &lead,
+        alliance,
+        json!({"quota": 2, "required_all": false,
+               "requirements": [{"enterprise_id": wang, "people": 1},
+                                {"enterprise_id": hotpot, "people": 1}]}),
+    );
+    let id = e["id"].as_i64().unwrap();
+    let (_, a) = person(&app, wang, "q-a");
+    let (_, b) = person(&app, wang, "q-b");
+    let r = lead.post(
+        &format!("/api/v1/events/{id}/registrations"),
+        &json!({"enterprise_id": wang, "user_ids": [a, b]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    // A file is on an event once.
+    let jpeg = crate::common::jpeg("once");
+    let file = lead.upload(&jpeg, "讲义.jpg", "image/jpeg").body["id"].clone();
+    let r = lead.patch(
+        &format!("/api/v1/events/{id}"),
+        &json!({"material_ids": [file]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    refused(&lead, id, json!({"photo_ids": [file]}), "photo_ids");
+    // The hot-pot restaurant leaves: the list still says it had to come, and the event can
+    // still be changed.
+    let r = district.delete(&format!("/api/v1/alliances/{alliance}/members/{hotpot}"));
+    assert_eq!(r.status, 204, "{}", r.body);
+    let r = lead.patch(
+        &format!("/api/v1/events/{id}"),
+        &json!({"summary": "改期说明"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert!(r.body["requirements"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|x| x["enterprise_id"] == hotpot));
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "lead", "/");
+    let form = page.get(&format!("/events/{id}/edit"));
+    assert!(form.body.contains(&format!("value=\"{hotpot}\" checked")));
+
+    // Once an event is over its registrations are its record: nobody cancels them.
+    let past = plan(
+        &lead,
+        alliance,
+        json!({"starts_at": at(-1, 0), "ends_at": at(0, -1)}),
+    );
+    let past_id = past["id"].as_i64().unwrap();
+    let (_, c) = person(&app, wang, "q-c");
+    let mut conn = app.platform.db.conn().unwrap();
+    safety_alliance::db::write_tx(&mut conn, |conn| {
+        use diesel::RunQueryDsl;
+        diesel::sql_query(format!(
+            "INSERT INTO registrations (event_id, enterprise_id, user_id, registered_by, registered_at) \
+             VALUES ({past_id}, {wang}, {c}, {c}, CURRENT_TIMESTAMP)"
+        ))
+        .execute(conn)?;
+        Ok(())
+    })
+    .unwrap();
+    let r = lead.delete(&format!("/api/v1/events/{past_id}/registrations/{c}"));
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(event(&lead, past_id)["registered"], 1);
+}
+
+#[test]
+fn a_warning_education_made_from_a_lesson_takes_its_category_and_case() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let alliance = alliance_id(&lead, DONGCHENG);
+    let member = app.login("member");
+    let r = member.post(
+        "/api/v1/findings",
+        &json!({"title": "配电箱无防护", "description": "后厨配电箱门缺失", "category": "electrical",
+                "grade": "general", "treatment": "on_the_spot"}),
+    );
+    let finding = r.body["id"].as_i64().unwrap();
+    let r = member.post(
+        &format!("/api/v1/findings/{finding}/transitions"),
+        &json!({"action": "share"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let e = plan(
+        &lead,
+        alliance,
+        json!({"kind": "warning_education", "lesson_id": finding}),
+    );
+    assert_eq!(e["hazard_categories"], json!(["electrical"]));
+    assert!(e["case_study"]
+        .as_str()
+        .unwrap()
+        .contains("后厨配电箱门缺失"));
+    let mut page = crate::pages::PageClient::new(&app);
+    page.log_in(&app, "lead", "/");
+    let form = page.get(&format!(
+        "/alliances/{alliance}/events/new?lesson_id={finding}"
+    ));
+    assert!(
+        form.body.contains("value=\"electrical\" checked"),
+        "{}",
+        form.body
+    );
 }

@@ -20,6 +20,7 @@ pub mod inspections;
 mod logs;
 mod migrations;
 mod org;
+mod oversight;
 pub mod pages;
 mod races;
 mod scale;

@@ -1,0 +1,4 @@
+DROP INDEX events_starts;
+DROP INDEX inspection_batches_starts;
+DROP TABLE open_finding_figures;
+DROP TABLE finding_figures;
