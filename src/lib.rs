@@ -248,6 +248,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(findings::routes::configure)
                 .configure(inspections::routes::configure)
                 .configure(events::routes::configure)
+                .configure(oversight::routes::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)

@@ -72,6 +72,10 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::events::routes::attendance_xlsx,
         crate::events::routes::enterprise_training,
         crate::events::routes::my_training,
+        crate::oversight::routes::get_summary,
+        crate::oversight::routes::list_held_events,
+        crate::oversight::routes::list_counted_batches,
+        crate::oversight::routes::list_inspected,
         crate::health::healthz,
         crate::health::readyz,
     ),
@@ -83,6 +87,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         (name = "findings", description = "Hazards (隐患) and their closed loop, attachments, shared lessons"),
         (name = "inspections", description = "Mutual inspection (互查): checklists, batches, pairings, results, the calendar feed"),
         (name = "events", description = "Alliance events: trainings, warning education, experience exchanges; registrations"),
+        (name = "oversight", description = "Regulators' figures of their scope, and the records behind them"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

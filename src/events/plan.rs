@@ -271,7 +271,10 @@ fn check_quotas_kept(
             .iter()
             .position(|r| r.enterprise_id == enterprise);
         let (field, limit) = match named {
-            Some(i) => (format!("requirements[{i}]"), requirements[i].people.max(quota)),
+            Some(i) => (
+                format!("requirements[{i}]"),
+                requirements[i].people.max(quota),
+            ),
             None => ("quota".to_string(), quota),
         };
         v.check(

@@ -33,6 +33,10 @@ pub struct ListQuery {
     to: Option<String>,
     q: Option<String>,
     overdue: Option<String>,
+    /// Oversight's drill-downs: a region (with its sub-regions), an industry, voided or not.
+    region_id: Option<String>,
+    industry_id: Option<String>,
+    voided: Option<String>,
     sort: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
@@ -172,6 +176,9 @@ pub async fn list(
         to,
         q: keyword.filter(|t| !t.trim().is_empty()),
         overdue: parsed(&q.overdue),
+        region_id: parsed(&q.region_id),
+        industry_id: parsed(&q.industry_id),
+        voided: parsed(&q.voided),
         sort: Some(sort.clone()),
         page: Some(page_number(&q.page)),
         per_page: Some(page_size(&q.per_page, PER_PAGE)),
@@ -190,6 +197,9 @@ pub async fn list(
         ("to", &q.to),
         ("q", &q.q),
         ("overdue", &q.overdue),
+        ("region_id", &q.region_id),
+        ("industry_id", &q.industry_id),
+        ("voided", &q.voided),
     ];
     let mut with_sort = filters.to_vec();
     with_sort.push(("sort", &sort_param));

@@ -302,6 +302,8 @@ pub struct FindingQuery {
     pub overdue: Option<bool>,
     /// Only open findings, not closed or voided (or only the others).
     pub open: Option<bool>,
+    /// Only voided findings (or, `false`, those counted as found: every other).
+    pub voided: Option<bool>,
     /// Words in the title, description or location, or in the enterprise's name.
     #[param(max_length = 100)]
     pub q: Option<String>,

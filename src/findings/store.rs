@@ -82,6 +82,11 @@ fn filtered<'a>(
     if let Some(shared) = q.shared {
         query = query.filter(findings::shared.eq(shared));
     }
+    match q.voided {
+        Some(true) => query = query.filter(findings::state.eq(FindingState::Voided)),
+        Some(false) => query = query.filter(findings::state.ne(FindingState::Voided)),
+        None => {}
+    }
     let ended = [FindingState::Closed, FindingState::Voided];
     match q.open {
         Some(true) => query = query.filter(findings::state.ne_all(ended)),

@@ -2,3 +2,8 @@
 //! inspections and events in their scope, broken down and drilled into.
 
 pub mod figures;
+pub mod model;
+pub mod records;
+pub mod routes;
+pub mod store;
+pub mod summary;

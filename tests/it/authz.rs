@@ -294,10 +294,13 @@ const fn logged_in(s: u16) -> [(u16, u16); 9] {
 mod events;
 #[path = "authz_inspections.rs"]
 mod inspections;
+#[path = "authz_oversight.rs"]
+mod oversight;
 
 fn ops() -> Vec<Op> {
     let mut ops = inspections::ops();
     ops.extend(events::ops());
+    ops.extend(oversight::ops());
     ops.extend(vec![
         Op {
             method: "get",

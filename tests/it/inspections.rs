@@ -402,7 +402,7 @@ fn recent_pairs_are_avoided_where_possible_and_reported_where_not() {
 }
 
 /// A published three-member batch; returns (batch id, the lead's own inspection, its target).
-fn published_trio(app: &TestApp, lead: &Client) -> (i64, Value, i64) {
+pub fn published_trio(app: &TestApp, lead: &Client) -> (i64, Value, i64) {
     let alliance = alliance_id(lead, DONGCHENG);
     let three: Vec<i64> = ["青川福记餐饮管理有限公司", "老王家常菜馆", "东城味道火锅店"]
         .iter()
@@ -430,7 +430,7 @@ fn published_trio(app: &TestApp, lead: &Client) -> (i64, Value, i64) {
     (id, own, target)
 }
 
-fn results_body(detail: &Value, fails: usize, photo: Option<i64>) -> Value {
+pub fn results_body(detail: &Value, fails: usize, photo: Option<i64>) -> Value {
     let items: Vec<Value> = detail["checklist"]["items"]
         .as_array()
         .unwrap()
