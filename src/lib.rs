@@ -187,6 +187,7 @@ impl Platform {
                 .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
         );
         let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
+        let exports = aweb::Data::new(limits::Exports::default());
         // Files attached by features other than findings, and who may download them.
         let viewers = aweb::Data::new(findings::attachments::Viewers(vec![
             events::records::may_see_material,
@@ -195,6 +196,7 @@ impl Platform {
             App::new()
                 .app_data(db.clone())
                 .app_data(reveals.clone())
+                .app_data(exports.clone())
                 .app_data(viewers.clone())
                 .app_data(keys.clone())
                 .app_data(settings.clone())
@@ -257,6 +259,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(findings::pages::configure)
         .configure(inspections::pages::configure)
         .configure(events::pages::configure)
+        .configure(oversight::pages::configure)
         .configure(users::pages::configure);
 }
 

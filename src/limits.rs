@@ -41,6 +41,23 @@ impl Limiter {
     }
 }
 
+/// Exports and generated reports: two at once, waiting at most 10 seconds (a spreadsheet of a
+/// district's figures is built in memory).
+pub struct Exports(Limiter);
+
+impl Default for Exports {
+    fn default() -> Self {
+        Self(Limiter::new(2, Duration::from_secs(10)))
+    }
+}
+
+impl std::ops::Deref for Exports {
+    type Target = Limiter;
+    fn deref(&self) -> &Limiter {
+        &self.0
+    }
+}
+
 /// Password hashing and verification: `SA_PASSWORD_HASHING` at once (4 by default), waiting at
 /// most 5 seconds. Shared by the app's workers as app data.
 pub struct PasswordHashing(Limiter);

@@ -76,6 +76,8 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::oversight::routes::list_held_events,
         crate::oversight::routes::list_counted_batches,
         crate::oversight::routes::list_inspected,
+        crate::oversight::routes::export_xlsx,
+        crate::oversight::routes::export_csv,
         crate::health::healthz,
         crate::health::readyz,
     ),

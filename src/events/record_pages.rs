@@ -6,10 +6,10 @@ use actix_web::{web, HttpResponse};
 use serde_json::json;
 
 use crate::access;
+use crate::api::{file, XLSX};
 use crate::auth::WebUser;
 use crate::db::Db;
 use crate::events::model::*;
-use crate::events::routes::{file, XLSX};
 use crate::events::{records, service};
 use crate::web::{path_id, PageContext, PageError, PageResult, Pages};
 

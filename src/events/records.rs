@@ -42,19 +42,6 @@ fn rows(list: &Attendance) -> Vec<[String; 5]> {
         .collect()
 }
 
-/// A CSV field: quoted when needed, and never read as a formula by a spreadsheet.
-fn csv_field(text: &str) -> String {
-    let text = match text.chars().next() {
-        Some('=' | '+' | '-' | '@' | '\t' | '\r') => format!("'{text}"),
-        _ => text.to_string(),
-    };
-    if text.contains([',', '"', '\n', '\r']) {
-        format!("\"{}\"", text.replace('"', "\"\""))
-    } else {
-        text
-    }
-}
-
 /// The attendance as CSV (UTF-8 with a byte-order mark, so spreadsheet programs read Chinese).
 pub fn csv(conn: &mut AnyConnection, policy: &Policy, id: EventId) -> AppResult<Vec<u8>> {
     let list = attendance::attendance(conn, policy, id)?;
@@ -62,7 +49,7 @@ pub fn csv(conn: &mut AnyConnection, policy: &Policy, id: EventId) -> AppResult<
     out.push_str(&HEADERS.join(","));
     out.push_str("\r\n");
     for row in rows(&list) {
-        let fields: Vec<String> = row.iter().map(|f| csv_field(f)).collect();
+        let fields: Vec<String> = row.iter().map(|f| crate::api::csv_field(f)).collect();
         out.push_str(&fields.join(","));
         out.push_str("\r\n");
     }

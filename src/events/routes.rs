@@ -3,7 +3,7 @@
 use actix_web::{web, HttpRequest, HttpResponse};
 
 use crate::access;
-use crate::api::{record_answer, Paginated};
+use crate::api::{file, record_answer, Paginated, XLSX};
 use crate::auth::token::TokenKeys;
 use crate::auth::{Actor, ApiUser};
 use crate::db::Db;
@@ -30,18 +30,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(attendance_xlsx)
         .service(enterprise_training)
         .service(my_training);
-}
-
-/// A download answer.
-pub fn file(bytes: Vec<u8>, content_type: &str, name: &str) -> HttpResponse {
-    HttpResponse::Ok()
-        .content_type(content_type)
-        .insert_header((
-            "Content-Disposition",
-            format!("attachment; filename=\"{name}\""),
-        ))
-        .insert_header(("Cache-Control", "private, no-store"))
-        .body(bytes)
 }
 
 /// The attendance as CSV (UTF-8 with BOM, Chinese headers; the organizers).
@@ -82,8 +70,6 @@ pub(crate) async fn attendance_xlsx(
     let bytes = access::read(&db, actor, move |c, p| records::xlsx(c, p, id)).await?;
     Ok(file(bytes, XLSX, &format!("attendance-{id}.xlsx")))
 }
-
-pub const XLSX: &str = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet";
 
 /// An enterprise's training record: events its people attended, per kind and year.
 #[utoipa::path(get, path = "/api/v1/enterprises/{id}/training-record", tag = "events",

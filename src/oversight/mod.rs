@@ -1,8 +1,11 @@
 //! Oversight (监管): what regulators read of the alliances' work — figures of hazards, mutual
 //! inspections and events in their scope, broken down and drilled into.
 
+pub mod charts;
+pub mod export;
 pub mod figures;
 pub mod model;
+pub mod pages;
 pub mod records;
 pub mod routes;
 pub mod store;

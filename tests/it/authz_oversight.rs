@@ -51,5 +51,17 @@ pub(super) fn ops() -> Vec<Op> {
             expect: OVERSEE,
             build: |f, _, target| (filtered(f, "/api/v1/oversight/inspections", target), None),
         },
+        Op {
+            method: "get",
+            path: "/api/v1/oversight/export.xlsx",
+            expect: OVERSEE,
+            build: |f, _, target| (filtered(f, "/api/v1/oversight/export.xlsx", target), None),
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/oversight/export.csv",
+            expect: OVERSEE,
+            build: |f, _, target| (filtered(f, "/api/v1/oversight/export.csv", target), None),
+        },
     ]
 }

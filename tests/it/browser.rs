@@ -217,8 +217,22 @@ impl Browser {
         };
         let dir = std::path::Path::new(&dir);
         std::fs::create_dir_all(dir).unwrap();
+        // The whole page, as tall as it is (up to a limit), at each width.
         for (width, height) in [(390, 844), (1366, 900)] {
             self.resize(width, height);
+            std::thread::sleep(Duration::from_millis(150));
+            let tall = self.call(
+                "POST",
+                "/execute/sync",
+                Some(
+                    json!({"script": "return document.documentElement.scrollHeight;", "args": []}),
+                ),
+            );
+            let tall = tall
+                .as_u64()
+                .unwrap_or(height as u64)
+                .clamp(height as u64, 4000);
+            self.resize(width, tall as u32);
             std::thread::sleep(Duration::from_millis(200));
             self.screenshot(&dir.join(format!("{name}-{width}.png")));
         }
@@ -236,6 +250,27 @@ impl Browser {
                         "args": [css, value]}),
             ),
         );
+    }
+
+    /// Downloads what the link `css` points at, as the browser (with its session) gets it.
+    pub fn download(&self, css: &str) -> Vec<u8> {
+        use base64::Engine;
+        self.find(css);
+        let script = "const done = arguments[arguments.length - 1]; \
+            fetch(document.querySelector(arguments[0]).href, {credentials: 'same-origin'}) \
+              .then(r => r.arrayBuffer()) \
+              .then(b => { let s = ''; const a = new Uint8Array(b); \
+                for (let i = 0; i < a.length; i++) s += String.fromCharCode(a[i]); done(btoa(s)); }) \
+              .catch(e => done('error: ' + e));";
+        let v = self.call(
+            "POST",
+            "/execute/async",
+            Some(json!({"script": script, "args": [css]})),
+        );
+        let text = v.as_str().unwrap_or_default();
+        base64::engine::general_purpose::STANDARD
+            .decode(text)
+            .unwrap_or_else(|_| panic!("download of {css}: {text}"))
     }
 
     /// Writes a real JPEG photo (drawn by the browser itself) to `path`, for the upload fields.

@@ -1,0 +1,126 @@
+//! Oversight's pages and exports: the dashboard shows the figures with their charts, every
+//! figure opens the list it counts (whose total is the figure), the exports hold the tables,
+//! and nobody but regulators and admins opens any of it.
+
+use serde_json::json;
+
+use crate::common::TestApp;
+use crate::pages::PageClient;
+
+/// The number shown in the element with `id`.
+fn shown(body: &str, id: &str) -> i64 {
+    let at = body
+        .find(&format!("id=\"{id}\""))
+        .unwrap_or_else(|| panic!("#{id} in {body}"));
+    let rest = &body[at..];
+    let start = rest.find('>').unwrap() + 1;
+    let end = start + rest[start..].find('<').unwrap();
+    let text: String = rest[start..end]
+        .chars()
+        .filter(|c| c.is_ascii_digit())
+        .collect();
+    text.parse()
+        .unwrap_or_else(|_| panic!("#{id}: {}", &rest[..end]))
+}
+
+/// The link of the element with `id`.
+fn href(body: &str, id: &str) -> String {
+    let at = body.find(&format!("id=\"{id}\"")).unwrap();
+    let tag_start = body[..at].rfind('<').unwrap();
+    let tag = &body[tag_start..];
+    let h = tag.find("href=\"").unwrap() + 6;
+    let end = h + tag[h..].find('"').unwrap();
+    tag[h..end].replace("&amp;", "&").replace("&#x3D;", "=")
+}
+
+#[test]
+fn the_dashboard_shows_the_figures_and_each_opens_the_records_it_counts() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    for (title, grade) in [("燃气软管老化", "general"), ("报警器失效", "major")] {
+        let r = member.post(
+            "/api/v1/findings",
+            &json!({"title": title, "category": "fire", "grade": grade, "treatment": "on_the_spot"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let mut page = PageClient::new(&app);
+    page.log_in(&app, "district-regulator", "/");
+    assert!(page.get("/").body.contains("id=\"nav-oversight\""));
+    let dash = page.get("/oversight");
+    assert_eq!(dash.status, 200, "{}", dash.body);
+    assert!(dash.body.contains("<svg"), "charts are drawn on the server");
+    assert!(dash.body.contains("东城街道"));
+    assert_eq!(shown(&dash.body, "fig-found"), 2);
+    assert_eq!(shown(&dash.body, "fig-major"), 1);
+    for (figure, link) in [
+        ("fig-found", "link-found"),
+        ("fig-rectified", "link-rectified"),
+        ("fig-major", "link-major"),
+        ("fig-overdue", "link-overdue"),
+        ("fig-batches", "link-batches"),
+        ("fig-inspected", "link-inspected"),
+        ("fig-trainings", "link-trainings"),
+    ] {
+        let list = page.get(&href(&dash.body, link));
+        assert_eq!(list.status, 200, "{link}: {}", list.body);
+        assert_eq!(
+            shown(&list.body, "pager-total"),
+            shown(&dash.body, figure),
+            "{link}"
+        );
+    }
+    // A period chosen by month, narrowed to a street.
+    let street = app.login("district-regulator").get(&format!(
+        "/api/v1/enterprises/{}",
+        app.enterprise_id("西湖鱼馆")
+    ));
+    let narrowed = page.get(&format!(
+        "/oversight?from=2026-01&to=2026-12&region_id={}",
+        street.body["region_id"]
+    ));
+    assert_eq!(narrowed.status, 200);
+    assert!(
+        narrowed.body.contains("2026-01-01 — 2026-12-31"),
+        "{}",
+        narrowed.body
+    );
+    assert_eq!(shown(&narrowed.body, "fig-found"), 0);
+
+    // The exports: the workbook holds every table, the CSV one of them.
+    let xlsx = page.get(&href(&dash.body, "export-xlsx"));
+    assert_eq!(xlsx.status, 200);
+    assert_eq!(xlsx.headers["content-type"], safety_alliance::api::XLSX);
+    let api = app.login("district-regulator");
+    let (status, bytes, _) = api.get_bytes("/api/v1/oversight/export.xlsx");
+    assert_eq!(status, 200);
+    let strings = crate::events::xlsx_strings(&bytes);
+    for text in [
+        "发现隐患（项）",
+        "整改完成率",
+        "东城街道餐饮燃气安全联盟",
+        "消防",
+    ] {
+        assert!(strings.contains(text), "{text} in {strings}");
+    }
+    let (status, bytes, _) = api.get_bytes("/api/v1/oversight/export.csv?table=by_category");
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.starts_with("\u{feff}名称,发现隐患（项）"), "{csv}");
+    assert!(csv.contains("消防,2,0,0.0%"), "{csv}");
+    let r = api.get("/api/v1/oversight/export.csv?table=nothing");
+    assert_eq!(r.error_fields(), ["table"], "{}", r.body);
+
+    // Enterprises and experts open none of it.
+    for label in ["member", "lead", "expert"] {
+        let mut other = PageClient::new(&app);
+        other.log_in(&app, label, "/");
+        assert_eq!(other.get("/oversight").status, 404, "{label}");
+        assert_eq!(other.get("/oversight/events").status, 404, "{label}");
+        assert!(!other.get("/").body.contains("nav-oversight"));
+        assert_eq!(
+            app.login(label).get("/api/v1/oversight/export.xlsx").status,
+            404
+        );
+    }
+}
