@@ -27,6 +27,7 @@ async fn home(
             "findings": crate::findings::pages::home_section(conn, policy)?,
             "inspections": crate::inspections::pages::home_section(conn, policy)?,
             "events": crate::events::pages::home_section(conn, policy)?,
+            "oversight": crate::oversight::home::home_section(conn, policy)?,
         }))
     })
     .await?;

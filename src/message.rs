@@ -251,6 +251,8 @@ pub mod msg {
         LESSON_KEEPS_KIND = "msg_lesson_keeps_kind",
         NOT_EVENT_FILE = "msg_not_event_file",
         REQUIRED_ABOVE_CAPACITY = "msg_required_above_capacity",
+        NOT_IN_FUTURE = "msg_not_in_future",
+        WEIGHTS_ALL_ZERO = "msg_weights_all_zero",
     }
 }
 

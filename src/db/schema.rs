@@ -408,6 +408,31 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    evaluation_settings (id) {
+        id -> BigInt,
+        weights -> Text,
+        warn_below -> Double,
+        updated_by -> Nullable<BigInt>,
+        updated_at -> Timestamp,
+    }
+}
+
+diesel::table! {
+    evaluations (month, subject, subject_id) {
+        month -> Date,
+        subject -> Text,
+        subject_id -> BigInt,
+        metrics -> Text,
+        weights -> Text,
+        score -> Double,
+        rank -> Integer,
+        computed_at -> Timestamp,
+        computed_by -> Nullable<BigInt>,
+        published_at -> Timestamp,
+    }
+}
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     industries,
@@ -437,4 +462,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     attendances,
     finding_figures,
     open_finding_figures,
+    evaluation_settings,
+    evaluations,
 );

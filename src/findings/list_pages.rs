@@ -37,6 +37,7 @@ pub struct ListQuery {
     region_id: Option<String>,
     industry_id: Option<String>,
     voided: Option<String>,
+    closed_since: Option<String>,
     sort: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
@@ -179,6 +180,7 @@ pub async fn list(
         region_id: parsed(&q.region_id),
         industry_id: parsed(&q.industry_id),
         voided: parsed(&q.voided),
+        closed_since: date(&q.closed_since),
         sort: Some(sort.clone()),
         page: Some(page_number(&q.page)),
         per_page: Some(page_size(&q.per_page, PER_PAGE)),
@@ -200,6 +202,7 @@ pub async fn list(
         ("region_id", &q.region_id),
         ("industry_id", &q.industry_id),
         ("voided", &q.voided),
+        ("closed_since", &q.closed_since),
     ];
     let mut with_sort = filters.to_vec();
     with_sort.push(("sort", &sort_param));

@@ -304,6 +304,9 @@ pub struct FindingQuery {
     pub open: Option<bool>,
     /// Only voided findings (or, `false`, those counted as found: every other).
     pub voided: Option<bool>,
+    /// Closed on or after this date.
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
+    pub closed_since: Option<NaiveDate>,
     /// Words in the title, description or location, or in the enterprise's name.
     #[param(max_length = 100)]
     pub q: Option<String>,

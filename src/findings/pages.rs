@@ -41,8 +41,16 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Valu
         };
         Ok(service::list(conn, policy, &query, false)?.total)
     };
-    // An enterprise user counts its own enterprise's hazards (a lead sees its alliance's too).
+    // An enterprise user counts its own enterprise's hazards (a lead sees its alliance's too);
+    // a regulator's figures of their scope are oversight's section, from its counters.
     let own = policy.own_enterprise();
+    if policy.is_authority() {
+        return Ok(json!({
+            "authority": true, "open_count": 0, "overdue_count": 0, "own": false, "own_id": null,
+            "may_report": policy::may_report(policy), "may_review": true,
+            "review_count": review_count,
+        }));
+    }
     let open = count(
         conn,
         FindingQuery {
@@ -60,6 +68,7 @@ pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Valu
         },
     )?;
     Ok(json!({
+        "authority": false,
         "open_count": open,
         "overdue_count": overdue,
         "own": own.is_some(),

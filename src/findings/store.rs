@@ -82,6 +82,9 @@ fn filtered<'a>(
     if let Some(shared) = q.shared {
         query = query.filter(findings::shared.eq(shared));
     }
+    if let Some(since) = q.closed_since {
+        query = query.filter(findings::closed_at.ge(crate::db::types::start_of_local_day(since)));
+    }
     match q.voided {
         Some(true) => query = query.filter(findings::state.eq(FindingState::Voided)),
         Some(false) => query = query.filter(findings::state.ne(FindingState::Voided)),

@@ -24,7 +24,9 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/oversight/batches", web::get().to(batches))
         .route("/oversight/inspections", web::get().to(inspected))
         .route("/oversight/export.xlsx", web::get().to(export_xlsx))
-        .route("/oversight/export.csv", web::get().to(export_csv));
+        .route("/oversight/export.csv", web::get().to(export_csv))
+        .route("/oversight/report", web::get().to(report_page))
+        .configure(crate::oversight::evaluation_pages::configure);
 }
 
 /// The page's filters as typed: months (`YYYY-MM`) or dates, and ids; anything unreadable is
@@ -368,4 +370,34 @@ async fn export_csv(
 ) -> Result<actix_web::HttpResponse, crate::web::PageError> {
     let q = export_query(&q);
     Ok(crate::oversight::routes::exported(&db, &exports, actor, q, false).await?)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ReportPageQuery {
+    year: Option<String>,
+    region_id: Option<String>,
+    industry_id: Option<String>,
+}
+
+/// The year's report, to read, follow and print.
+async fn report_page(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    q: web::Query<ReportPageQuery>,
+) -> PageResult {
+    let this_year = chrono::Datelike::year(&crate::db::types::today());
+    let query = crate::oversight::report::ReportQuery {
+        year: id::<i32>(&q.year).filter(|y| (2000..=2100).contains(y)),
+        region_id: id(&q.region_id),
+        industry_id: id(&q.industry_id),
+    };
+    let data = access::read(&db, actor.clone(), move |conn, policy| {
+        let r = crate::oversight::report::report(conn, policy, &query)?;
+        let years: Vec<i32> = (this_year - 4..=this_year).rev().collect();
+        Ok(json!({"r": r, "years": years, "year": r.year}))
+    })
+    .await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "oversight/report", data)
 }

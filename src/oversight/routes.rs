@@ -7,10 +7,13 @@ use crate::api::Paginated;
 use crate::auth::ApiUser;
 use crate::db::Db;
 use crate::error::{AppResult, Problem};
+use crate::extract::JsonBody;
 use crate::extract::QueryParams;
+use crate::oversight::evaluations::{self, EvaluationQuery, EvaluationSettings, MonthlyEvaluation};
 use crate::oversight::export::{self, ExportQuery};
 use crate::oversight::model::*;
 use crate::oversight::records::{self, CountedBatch, HeldEvent, InspectedEnterprise, RecordsQuery};
+use crate::oversight::report::{self, Report, ReportQuery};
 use crate::oversight::summary;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -19,7 +22,13 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(list_counted_batches)
         .service(list_inspected)
         .service(export_xlsx)
-        .service(export_csv);
+        .service(export_csv)
+        .service(get_report)
+        .service(list_evaluations)
+        .service(publish_evaluations)
+        .service(recompute_evaluations)
+        .service(get_evaluation_settings)
+        .service(put_evaluation_settings);
 }
 
 /// The figures of the caller's scope (regulators and admins) for a period of whole months, with
@@ -152,4 +161,127 @@ pub(crate) async fn export_csv(
     q: QueryParams<ExportQuery>,
 ) -> AppResult<HttpResponse> {
     exported(&db, &exports, actor, q.0, false).await
+}
+
+/// The statistics paragraphs of the year's work report, in Chinese, from the records of the
+/// caller's scope; each number comes with the link to its records.
+#[utoipa::path(get, path = "/api/v1/oversight/report", tag = "oversight",
+    params(ReportQuery),
+    responses((status = 200, body = Report), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/oversight/report")]
+pub(crate) async fn get_report(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<ReportQuery>,
+) -> AppResult<HttpResponse> {
+    let r = access::read(&db, actor, move |c, p| report::report(c, p, &q.0)).await?;
+    Ok(HttpResponse::Ok().json(r))
+}
+
+/// The monthly evaluation (月度评估) of the alliances (and streets) in the caller's scope — a
+/// lead sees its alliance's — with score, district rank and the change from the month before;
+/// published months as frozen, others as of now.
+#[utoipa::path(get, path = "/api/v1/oversight/evaluations", tag = "oversight",
+    params(EvaluationQuery),
+    responses((status = 200, body = MonthlyEvaluation), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/oversight/evaluations")]
+pub(crate) async fn list_evaluations(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<EvaluationQuery>,
+) -> AppResult<HttpResponse> {
+    let e = access::read(&db, actor, move |c, p| evaluations::list(c, p, &q.0)).await?;
+    Ok(HttpResponse::Ok().json(e))
+}
+
+async fn evaluation_answer(
+    db: &Db,
+    actor: crate::auth::Actor,
+    month: String,
+) -> AppResult<HttpResponse> {
+    let q = EvaluationQuery { month: Some(month) };
+    let e = access::read(db, actor, move |c, p| evaluations::list(c, p, &q)).await?;
+    Ok(HttpResponse::Ok().json(e))
+}
+
+/// Publishes a month that is over (the district's regulators): its evaluation is frozen.
+#[utoipa::path(post, path = "/api/v1/oversight/evaluations/{month}/publish", tag = "oversight",
+    params(("month" = String, Path, description = "YYYY-MM")),
+    responses((status = 200, body = MonthlyEvaluation), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::post("/oversight/evaluations/{month}/publish")]
+pub(crate) async fn publish_evaluations(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    month: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let month = month.into_inner();
+    let m = month.clone();
+    access::write(&db, actor.clone(), move |c, p| {
+        evaluations::publish(c, p, &m)
+    })
+    .await?;
+    evaluation_answer(&db, actor, month).await
+}
+
+/// Recomputes a published month from today's records and weights (audited).
+#[utoipa::path(post, path = "/api/v1/oversight/evaluations/{month}/recompute", tag = "oversight",
+    params(("month" = String, Path, description = "YYYY-MM")),
+    responses((status = 200, body = MonthlyEvaluation), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::post("/oversight/evaluations/{month}/recompute")]
+pub(crate) async fn recompute_evaluations(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    month: web::Path<String>,
+) -> AppResult<HttpResponse> {
+    let month = month.into_inner();
+    let m = month.clone();
+    access::write(&db, actor.clone(), move |c, p| {
+        evaluations::recompute(c, p, &m)
+    })
+    .await?;
+    evaluation_answer(&db, actor, month).await
+}
+
+/// The evaluation's weights and warning threshold.
+#[utoipa::path(get, path = "/api/v1/oversight/evaluation-settings", tag = "oversight",
+    responses((status = 200, body = EvaluationSettings), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/oversight/evaluation-settings")]
+pub(crate) async fn get_evaluation_settings(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+) -> AppResult<HttpResponse> {
+    let s = access::read(&db, actor, evaluations::read_settings).await?;
+    Ok(HttpResponse::Ok().json(s))
+}
+
+/// Sets the weights and the warning threshold (the district's regulators; audited).
+#[utoipa::path(put, path = "/api/v1/oversight/evaluation-settings", tag = "oversight", request_body = EvaluationSettings,
+    responses((status = 200, body = EvaluationSettings), (status = 400, body = Problem, content_type = "application/problem+json"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::put("/oversight/evaluation-settings")]
+pub(crate) async fn put_evaluation_settings(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    body: JsonBody<EvaluationSettings>,
+) -> AppResult<HttpResponse> {
+    let s = access::write(&db, actor, move |c, p| {
+        evaluations::update_settings(c, p, body.0)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(s))
 }

@@ -336,3 +336,32 @@ impl Names {
         at
     }
 }
+
+/// Per alliance level (`district`, `street`, `zone`): the alliances in scope and the enterprises
+/// that are their current members.
+pub fn alliance_levels(conn: &mut AnyConnection, s: &Scope) -> AppResult<Vec<(String, i64, i64)>> {
+    let mut q = alliances::table.into_boxed::<MultiBackend>();
+    if let Some(list) = &s.alliances {
+        q = q.filter(alliances::id.eq_any(list.clone()));
+    }
+    let rows: Vec<(i64, String)> = q.select((alliances::id, alliances::level)).load(conn)?;
+    let ids: Vec<i64> = rows.iter().map(|r| r.0).collect();
+    let members: Vec<(i64, i64)> = memberships::table
+        .filter(memberships::left_on.is_null())
+        .filter(memberships::alliance_id.eq_any(&ids))
+        .select((memberships::alliance_id, memberships::enterprise_id))
+        .load(conn)?;
+    let mut out = Vec::new();
+    for level in ["district", "street", "zone"] {
+        let of: Vec<i64> = rows.iter().filter(|r| r.1 == level).map(|r| r.0).collect();
+        let mut enterprises: Vec<i64> = members
+            .iter()
+            .filter(|m| of.contains(&m.0))
+            .map(|m| m.1)
+            .collect();
+        enterprises.sort_unstable();
+        enterprises.dedup();
+        out.push((level.to_string(), of.len() as i64, enterprises.len() as i64));
+    }
+    Ok(out)
+}

@@ -1,5 +1,6 @@
 //! Oversight in a real browser: the district regulator opens the dashboard, changes the
-//! period, follows a figure to its records, and downloads the workbook.
+//! period, follows a figure to its records, downloads the workbook, publishes last month's
+//! evaluation and reads its bulletin and the year's report.
 
 use serde_json::json;
 
@@ -54,4 +55,19 @@ fn a_regulator_reads_the_dashboard_changes_the_period_follows_a_figure_and_downl
     browser.click("#link-found");
     browser.wait_text("#pager-total", "2");
     browser.shoot("oversight-found");
+
+    // The monthly evaluation: last month is published (after confirming), then its bulletin.
+    browser.goto(&app.url("/oversight"));
+    browser.click("#evaluations-link");
+    browser.find("#evaluation-alliances");
+    browser.click("#publish-evaluation");
+    browser.click("#confirm-yes");
+    browser.wait_text("#evaluation-status", "已发布");
+    browser.shoot("oversight-evaluation");
+    browser.click("#bulletin-link");
+    browser.find("#bulletin");
+    browser.shoot("oversight-bulletin");
+    browser.goto(&app.url("/oversight/report"));
+    browser.wait_text("#report-text", "安全联盟累计开展培训讲座");
+    browser.shoot("oversight-report");
 }

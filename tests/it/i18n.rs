@@ -67,6 +67,11 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
         "inspection_state_" => all(InspectionState::ALL, InspectionState::as_str),
         "result_" => all(Outcome::ALL, Outcome::as_str),
         "event_kind_" => all(EventKind::ALL, EventKind::as_str),
+        "measure_" => safety_alliance::oversight::evaluation::Weights::default()
+            .named()
+            .iter()
+            .map(|(n, _)| n.to_string())
+            .collect(),
         "oversight_list_" => vec!["events".into(), "batches".into(), "inspections".into()],
         "relaxed_" => vec![
             "recent_pair".into(),

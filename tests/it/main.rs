@@ -11,6 +11,7 @@ mod browser_oversight;
 mod common;
 mod durability;
 mod enums;
+mod evaluations;
 mod event_changes;
 pub mod events;
 mod findings;

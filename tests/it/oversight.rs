@@ -22,7 +22,7 @@ const ACTIONS: [&str; 9] = [
     "share",
 ];
 
-fn action_body(owner: &Client, action: &str, n: u64) -> Value {
+pub fn action_body(owner: &Client, action: &str, n: u64) -> Value {
     match action {
         "reject" | "void" | "refuse_extension" => json!({"action": action, "note": "原因"}),
         "request_extension" => {

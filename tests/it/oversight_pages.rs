@@ -23,10 +23,10 @@ fn shown(body: &str, id: &str) -> i64 {
         .unwrap_or_else(|_| panic!("#{id}: {}", &rest[..end]))
 }
 
-/// The link of the element with `id`.
+/// The link of the element with `id` (or of the link it is in).
 fn href(body: &str, id: &str) -> String {
     let at = body.find(&format!("id=\"{id}\"")).unwrap();
-    let tag_start = body[..at].rfind('<').unwrap();
+    let tag_start = body[..at].rfind("<a ").unwrap();
     let tag = &body[tag_start..];
     let h = tag.find("href=\"").unwrap() + 6;
     let end = h + tag[h..].find('"').unwrap();
@@ -123,4 +123,119 @@ fn the_dashboard_shows_the_figures_and_each_opens_the_records_it_counts() {
             404
         );
     }
+}
+
+#[test]
+fn home_pages_carry_the_figures_of_the_viewers_scope_or_alliance() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let lead = app.login("lead");
+    let r = member.post(
+        "/api/v1/findings",
+        &json!({"title": "报警器失效", "category": "fire", "grade": "major", "treatment": "on_the_spot"}),
+    );
+    let major = r.body["id"].as_i64().unwrap();
+    let r = member.post(
+        "/api/v1/findings",
+        &json!({"title": "软管老化", "category": "equipment", "grade": "general", "treatment": "on_the_spot"}),
+    );
+    let fixed = r.body["id"].as_i64().unwrap();
+    for (who, body) in [
+        (&member, json!({"action": "start_rectification"})),
+        (
+            &member,
+            crate::oversight::action_body(&member, "submit_rectification", 7),
+        ),
+        (&lead, json!({"action": "accept"})),
+    ] {
+        let r = who.post(&format!("/api/v1/findings/{fixed}/transitions"), &body);
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    let _ = major;
+    // The district regulator: its scope.
+    let mut page = PageClient::new(&app);
+    page.log_in(&app, "district-regulator", "/");
+    let home = page.get("/");
+    assert_eq!(shown(&home.body, "home-open-0"), 1, "{}", home.body);
+    assert_eq!(shown(&home.body, "home-major-0"), 1);
+    assert_eq!(shown(&home.body, "home-closed-0"), 1);
+    assert_eq!(shown(&home.body, "home-awaiting-0"), 0);
+    // Each figure is its list's total.
+    for id in ["home-open-0", "home-major-0", "home-closed-0"] {
+        let list = page.get(&href(&home.body, id));
+        assert_eq!(
+            shown(&list.body, "pager-total"),
+            shown(&home.body, id),
+            "{id}"
+        );
+    }
+    // The lead: its alliance's; the member: its own (no scope figures).
+    let mut lead_page = PageClient::new(&app);
+    lead_page.log_in(&app, "lead", "/");
+    let home = lead_page.get("/");
+    assert!(home.body.contains("东城街道餐饮燃气安全联盟"));
+    assert_eq!(shown(&home.body, "home-closed-0"), 1);
+    let list = lead_page.get(&href(&home.body, "home-open-0"));
+    assert_eq!(
+        shown(&list.body, "pager-total"),
+        shown(&home.body, "home-open-0")
+    );
+    let mut member_page = PageClient::new(&app);
+    member_page.log_in(&app, "member", "/");
+    let home = member_page.get("/");
+    assert!(!home.body.contains("home-open-0"));
+    assert_eq!(shown(&home.body, "open-count"), 1);
+}
+
+#[test]
+fn the_years_report_is_written_from_the_records_and_links_its_numbers() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    for n in 0..3 {
+        let r = member.post(
+            "/api/v1/findings",
+            &json!({"title": format!("隐患{n}"), "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+    }
+    let district = app.login("district-regulator");
+    let r = district.get("/api/v1/oversight/report");
+    assert_eq!(r.status, 200, "{}", r.body);
+    let text = r.body["paragraphs"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p.as_str().unwrap().to_string())
+        .collect::<Vec<_>>()
+        .join("\n");
+    assert!(
+        text.contains("今年以来，安全联盟累计开展培训讲座0次、警示教育0次、经验交流会0次"),
+        "{text}"
+    );
+    assert!(
+        text.contains("排查隐患3项，整改完成0项，整改完成率达0％"),
+        "{text}"
+    );
+    assert!(text.contains("个区级“安全联盟”"), "{text}");
+    // The numbers link to their records, whose totals are the numbers.
+    let parts = r.body["parts"][2].as_array().unwrap();
+    let found = parts
+        .iter()
+        .find(|p| p["text"] == "3")
+        .expect("the number of hazards");
+    let link = found["link"].as_str().unwrap();
+    let mut page = PageClient::new(&app);
+    page.log_in(&app, "district-regulator", "/");
+    let list = page.get(link);
+    assert_eq!(shown(&list.body, "pager-total"), 3, "{link}");
+    let shown_page = page.get("/oversight/report");
+    assert_eq!(shown_page.status, 200);
+    assert!(shown_page.body.contains("report-number"));
+    assert_eq!(
+        district
+            .get("/api/v1/oversight/report?year=1999")
+            .error_fields(),
+        ["year"]
+    );
+    assert_eq!(member.get("/api/v1/oversight/report").status, 404);
 }

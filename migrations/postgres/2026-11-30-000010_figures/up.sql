@@ -41,3 +41,5 @@ GROUP BY 1, 2, 3, 4, 5, 6, 7;
 -- Oversight's lists of batches and events by time.
 CREATE INDEX inspection_batches_starts ON inspection_batches (starts_on);
 CREATE INDEX events_starts ON events (starts_at);
+-- Hazards closed lately (the home pages' "closed this week").
+CREATE INDEX findings_closed_at ON findings (closed_at);

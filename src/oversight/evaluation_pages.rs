@@ -1,0 +1,223 @@
+//! The monthly evaluation's pages: the month's scores and ranks (with publishing, recomputing
+//! and the weights for the district's regulators), and the bulletin (通报) that prints on A4 with
+//! the top and bottom alliances and the warning notices (警示告知书).
+
+use actix_web::http::StatusCode;
+use actix_web::web;
+use serde_json::{json, Value};
+
+use crate::access;
+use crate::auth::WebUser;
+use crate::db::Db;
+use crate::error::AppError;
+use crate::oversight::evaluation::Weights;
+use crate::oversight::evaluations::{self, Evaluation, EvaluationQuery, EvaluationSettings};
+use crate::web::form::PageForm;
+use crate::web::{form_failure, PageContext, PageResult, Pages};
+
+pub fn configure(cfg: &mut web::ServiceConfig) {
+    cfg.route("/oversight/evaluations", web::get().to(page))
+        .route("/oversight/evaluations", web::post().to(act))
+        .route("/oversight/bulletin", web::get().to(bulletin))
+        .route(
+            "/oversight/evaluation-settings",
+            web::post().to(save_settings),
+        );
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct MonthQuery {
+    month: Option<String>,
+}
+
+fn percent(r: Option<f64>) -> String {
+    r.map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
+}
+
+/// A row as the tables show it: the rates as percentages, the change as an arrow.
+fn row(e: &Evaluation, words: &dyn Fn(&str) -> String) -> Value {
+    let m = &e.metrics;
+    let change = match e.rank_change {
+        Some(c) if c > 0 => format!("↑{c}"),
+        Some(c) if c < 0 => format!("↓{}", -c),
+        Some(_) => "—".into(),
+        None => String::new(),
+    };
+    let weak: Vec<String> = e
+        .weaknesses
+        .iter()
+        .map(|w| words(&format!("measure_{w}")))
+        .collect();
+    json!({
+        "id": e.subject_id, "name": e.name, "score": format!("{:.1}", e.score), "rank": e.rank,
+        "change": change,
+        "score_change": e.score_change.map(|c| format!("{c:+.1}")).unwrap_or_default(),
+        "inspection_rate": percent(m.inspection_rate), "found": m.found,
+        "rectification_rate": percent(m.rectification_rate), "on_time_rate": percent(m.on_time_rate),
+        "overdue": m.overdue, "events_held": m.events_held,
+        "attendance_rate": percent(m.attendance_rate), "weaknesses": weak.join("、"),
+    })
+}
+
+async fn data(
+    pages: &web::Data<Pages>,
+    db: &Db,
+    ctx: &PageContext,
+    actor: crate::auth::Actor,
+    month: Option<String>,
+) -> Result<Value, AppError> {
+    let lang = ctx.lang;
+    let words = pages.clone();
+    access::read(db, actor, move |conn, policy| {
+        let q = EvaluationQuery { month };
+        let e = evaluations::list(conn, policy, &q)?;
+        let word = |k: &str| words.word(lang, k);
+        let settings = match e.may_publish {
+            true => Some(evaluations::settings(conn)?),
+            false => None,
+        };
+        let over = e.month < chrono::Utc::now().format("%Y-%m").to_string();
+        let alliances: Vec<Value> = e.alliances.iter().map(|x| row(x, &word)).collect();
+        let top: Vec<Value> = alliances.iter().take(5).cloned().collect();
+        let mut bottom: Vec<Value> = alliances.iter().rev().take(5).cloned().collect();
+        bottom.reverse();
+        Ok(json!({
+            "e": {"month": e.month, "published": e.published, "published_at": e.published_at,
+                  "warn_below": e.warn_below, "may_publish": e.may_publish},
+            "alliances": alliances,
+            "streets": e.streets.iter().map(|x| row(x, &word)).collect::<Vec<_>>(),
+            "warnings": e.warnings.iter().map(|x| row(x, &word)).collect::<Vec<_>>(),
+            "top": top, "bottom": bottom,
+            "can_publish": e.may_publish && !e.published && over,
+            "can_recompute": e.may_publish && e.published,
+            "settings": settings.map(|s| json!({"weights": s.weights.named().iter()
+                .map(|(k, v)| json!({"key": k, "value": v})).collect::<Vec<_>>(),
+                "warn_below": s.warn_below})),
+            "errors": {},
+        }))
+    })
+    .await
+}
+
+async fn page(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    q: web::Query<MonthQuery>,
+) -> PageResult {
+    let d = data(&pages, &db, &ctx, actor.clone(), q.into_inner().month).await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "oversight/evaluations", d)
+}
+
+async fn bulletin(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    q: web::Query<MonthQuery>,
+) -> PageResult {
+    let d = data(&pages, &db, &ctx, actor.clone(), q.into_inner().month).await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "oversight/bulletin", d)
+}
+
+/// Publish or recompute the month (asked to confirm first).
+async fn act(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    mut form: PageForm,
+) -> PageResult {
+    let month = form.text("month").to_string();
+    let action = form.text("action").to_string();
+    let back = format!("/oversight/evaluations?month={month}");
+    if !form.confirmed() {
+        let question = match action.as_str() {
+            "recompute" => "confirm_recompute_evaluation",
+            _ => "confirm_publish_evaluation",
+        };
+        return pages.confirm(
+            &ctx,
+            &actor,
+            &form,
+            (question, &month),
+            "/oversight/evaluations",
+            &back,
+        );
+    }
+    let m = month.clone();
+    let result = access::write(&db, actor.clone(), move |c, p| match action.as_str() {
+        "publish" => evaluations::publish(c, p, &m),
+        "recompute" => evaluations::recompute(c, p, &m),
+        _ => Err(AppError::field(
+            "action",
+            crate::message::msg::UNKNOWN_ACTION,
+        )),
+    })
+    .await;
+    match result {
+        Ok(()) => Ok(ctx.done(&back, "flash_evaluation_saved")),
+        Err(err) => {
+            let (errors, status) =
+                form_failure(&pages, ctx.lang, err, ("evaluation", "evaluation_refused"))?;
+            let mut d = data(&pages, &db, &ctx, actor.clone(), Some(month)).await?;
+            d["errors"] = errors;
+            pages.page(&ctx, &actor, status, "oversight/evaluations", d)
+        }
+    }
+}
+
+/// The weights and threshold, from the page's form.
+async fn save_settings(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    form: PageForm,
+) -> PageResult {
+    let number = |k: &str| form.text(k).trim().parse::<f64>().unwrap_or(f64::NAN);
+    let new = EvaluationSettings {
+        weights: Weights {
+            inspections: number("inspections"),
+            found: number("found"),
+            rectification: number("rectification"),
+            on_time: number("on_time"),
+            overdue: number("overdue"),
+            events: number("events"),
+            attendance: number("attendance"),
+        },
+        warn_below: number("warn_below"),
+    };
+    let month = form.text("month").to_string();
+    let result = access::write(&db, actor.clone(), move |c, p| {
+        evaluations::update_settings(c, p, new)
+    })
+    .await;
+    match result {
+        Ok(_) => Ok(ctx.done(
+            &format!("/oversight/evaluations?month={month}"),
+            "flash_weights_saved",
+        )),
+        Err(err) => {
+            let (mut errors, status) =
+                form_failure(&pages, ctx.lang, err, ("evaluation", "evaluation_refused"))?;
+            // The form has one place for what is wrong with the weights.
+            if let Some(map) = errors.as_object_mut() {
+                let named: Vec<String> = map
+                    .keys()
+                    .filter(|k| k.starts_with("weights."))
+                    .cloned()
+                    .collect();
+                for key in named {
+                    if let Some(text) = map.remove(&key) {
+                        map.entry("weights").or_insert(text);
+                    }
+                }
+            }
+            let mut d = data(&pages, &db, &ctx, actor.clone(), Some(month)).await?;
+            d["errors"] = errors;
+            pages.page(&ctx, &actor, status, "oversight/evaluations", d)
+        }
+    }
+}
