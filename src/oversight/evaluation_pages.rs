@@ -22,7 +22,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route(
             "/oversight/evaluation-settings",
             web::post().to(save_settings),
-        );
+        )
+        .route("/oversight/evaluations.xlsx", web::get().to(xlsx))
+        .route("/oversight/evaluations.csv", web::get().to(csv))
+        .route("/comparison", web::get().to(comparison));
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -220,4 +223,94 @@ async fn save_settings(
             pages.page(&ctx, &actor, status, "oversight/evaluations", d)
         }
     }
+}
+
+async fn xlsx(
+    db: web::Data<Db>,
+    exports: web::Data<crate::limits::Exports>,
+    WebUser(actor): WebUser,
+    q: web::Query<MonthQuery>,
+) -> Result<actix_web::HttpResponse, crate::web::PageError> {
+    let q = crate::oversight::routes::EvaluationExportQuery {
+        month: q.into_inner().month,
+        streets: None,
+    };
+    Ok(crate::oversight::routes::evaluation_file(&db, &exports, actor, q, true).await?)
+}
+
+async fn csv(
+    db: web::Data<Db>,
+    exports: web::Data<crate::limits::Exports>,
+    WebUser(actor): WebUser,
+    q: web::Query<MonthQuery>,
+) -> Result<actix_web::HttpResponse, crate::web::PageError> {
+    let q = crate::oversight::routes::EvaluationExportQuery {
+        month: q.into_inner().month,
+        streets: None,
+    };
+    Ok(crate::oversight::routes::evaluation_file(&db, &exports, actor, q, false).await?)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+struct PeriodQuery {
+    from: Option<String>,
+    to: Option<String>,
+}
+
+/// The enterprise against its alliances' medians, for a period of months (this year by default).
+async fn comparison(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    q: web::Query<PeriodQuery>,
+) -> PageResult {
+    let month = |raw: &Option<String>| {
+        raw.as_deref().and_then(|m| {
+            chrono::NaiveDate::parse_from_str(&format!("{}-01", m.trim()), "%Y-%m-%d").ok()
+        })
+    };
+    let query = crate::oversight::model::SummaryQuery {
+        from: month(&q.from),
+        to: month(&q.to),
+        ..Default::default()
+    };
+    let data = access::read(&db, actor.clone(), move |conn, policy| {
+        let c = crate::oversight::comparison::compare(conn, policy, &query)?;
+        let fmt = |v: f64| {
+            if v.fract() == 0.0 {
+                format!("{v:.0}")
+            } else {
+                format!("{v:.1}")
+            }
+        };
+        let line = |o: &crate::oversight::comparison::Own| {
+            json!([
+                fmt(o.found),
+                fmt(o.rectified),
+                percent(o.rectification_rate),
+                percent(o.on_time_rate),
+                fmt(o.overdue),
+                fmt(o.inspections_done),
+                fmt(o.inspections_received),
+                fmt(o.attendances)
+            ])
+        };
+        let alliances: Vec<Value> = c
+            .alliances
+            .iter()
+            .map(|a| {
+                json!({"name": a.alliance_name, "members": a.members,
+                            "median": a.median.as_ref().map(line)})
+            })
+            .collect();
+        Ok(
+            json!({"c": {"from": c.from, "to": c.to}, "own": line(&c.own), "alliances": alliances,
+                  "period": {"from": c.from.format("%Y-%m").to_string(),
+                             "to": c.to.format("%Y-%m").to_string()},
+                  "fewest": crate::oversight::comparison::FEWEST}),
+        )
+    })
+    .await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "oversight/comparison", data)
 }

@@ -90,10 +90,11 @@ fn category_name(code: &str) -> &str {
     }
 }
 
-/// A cell: a count, a rate (0–1), or text.
+/// A cell: a count, a rate (0–1), a score (out of 100), or text.
 enum Cell {
     Count(i64),
     Rate(Option<f64>),
+    Score(Option<f64>),
     Text(String),
 }
 
@@ -173,6 +174,7 @@ fn sheet(
     let bold = Format::new().set_bold().set_background_color("#F3F4F6");
     let count = Format::new().set_num_format("#,##0");
     let rate = Format::new().set_num_format("0.0%");
+    let score = Format::new().set_num_format("0.0");
     let sheet: &mut Worksheet = book.add_worksheet();
     sheet.set_name(name)?;
     for (c, h) in header.iter().enumerate() {
@@ -186,7 +188,8 @@ fn sheet(
             match cell {
                 Cell::Count(n) => sheet.write_number_with_format(r, c, *n as f64, &count)?,
                 Cell::Rate(Some(x)) => sheet.write_number_with_format(r, c, *x, &rate)?,
-                Cell::Rate(None) => sheet.write_string(r, c, "—")?,
+                Cell::Rate(None) | Cell::Score(None) => sheet.write_string(r, c, "—")?,
+                Cell::Score(Some(x)) => sheet.write_number_with_format(r, c, *x, &score)?,
                 Cell::Text(t) => sheet.write_string(r, c, t)?,
             };
         }
@@ -210,6 +213,10 @@ pub fn xlsx(s: &Summary) -> AppResult<Vec<u8>> {
 /// One table as CSV.
 pub fn csv(s: &Summary, which: Table) -> Vec<u8> {
     let (header, rows) = table(s, which);
+    csv_of(header, rows)
+}
+
+fn csv_of(header: Vec<&str>, rows: Vec<Vec<Cell>>) -> Vec<u8> {
     let mut out = String::from("\u{feff}");
     out.push_str(&header.join(","));
     out.push_str("\r\n");
@@ -219,7 +226,8 @@ pub fn csv(s: &Summary, which: Table) -> Vec<u8> {
             .map(|c| match c {
                 Cell::Count(n) => n.to_string(),
                 Cell::Rate(Some(x)) => format!("{:.1}%", x * 100.0),
-                Cell::Rate(None) => String::new(),
+                Cell::Score(Some(x)) => format!("{x:.1}"),
+                Cell::Rate(None) | Cell::Score(None) => String::new(),
                 Cell::Text(t) => crate::api::csv_field(t),
             })
             .collect();
@@ -236,4 +244,85 @@ pub fn file_name(s: &Summary, ext: &str) -> String {
         s.from.format("%Y%m"),
         s.to.format("%Y%m")
     )
+}
+
+const EVALUATION_HEADERS: [&str; 18] = [
+    "排名",
+    "名称",
+    "得分",
+    "上月得分",
+    "名次变化",
+    "成员企业（家）",
+    "计划互查（家次）",
+    "完成互查（家次）",
+    "互查完成率",
+    "发现隐患（项）",
+    "整改完成（项）",
+    "整改完成率",
+    "按期整改率",
+    "逾期隐患（项）",
+    "开展活动（次）",
+    "报名人数",
+    "参加人次",
+    "参训率",
+];
+
+fn evaluation_rows(list: &[crate::oversight::evaluations::Evaluation]) -> Vec<Vec<Cell>> {
+    list.iter()
+        .map(|e| {
+            let m = &e.metrics;
+            vec![
+                Cell::Count(i64::from(e.rank)),
+                Cell::Text(e.name.clone()),
+                Cell::Score(Some(e.score)),
+                Cell::Score(e.previous_score),
+                Cell::Text(match e.rank_change {
+                    Some(c) if c > 0 => format!("↑{c}"),
+                    Some(c) if c < 0 => format!("↓{}", -c),
+                    Some(_) => "—".into(),
+                    None => String::new(),
+                }),
+                Cell::Count(m.members),
+                Cell::Count(m.inspections_planned),
+                Cell::Count(m.inspections_completed),
+                Cell::Rate(m.inspection_rate),
+                Cell::Count(m.found),
+                Cell::Count(m.rectified),
+                Cell::Rate(m.rectification_rate),
+                Cell::Rate(m.on_time_rate),
+                Cell::Count(m.overdue),
+                Cell::Count(m.events_held),
+                Cell::Count(m.registered),
+                Cell::Count(m.attended),
+                Cell::Rate(m.attendance_rate),
+            ]
+        })
+        .collect()
+}
+
+/// A month's evaluation as a workbook: alliances, streets, warning notices.
+pub fn evaluation_xlsx(e: &crate::oversight::evaluations::MonthlyEvaluation) -> AppResult<Vec<u8>> {
+    let mut book = Workbook::new();
+    for (name, list) in [
+        ("联盟排名", &e.alliances),
+        ("街道排名", &e.streets),
+        ("警示告知", &e.warnings),
+    ] {
+        sheet(
+            &mut book,
+            name,
+            (EVALUATION_HEADERS.to_vec(), evaluation_rows(list)),
+        )
+        .map_err(AppError::internal)?;
+    }
+    book.save_to_buffer().map_err(AppError::internal)
+}
+
+/// A month's alliances (or, `streets`, streets) as CSV.
+pub fn evaluation_csv(
+    e: &crate::oversight::evaluations::MonthlyEvaluation,
+    streets: bool,
+) -> Vec<u8> {
+    let list = if streets { &e.streets } else { &e.alliances };
+    csv_of(EVALUATION_HEADERS.to_vec(), evaluation_rows(list))
 }

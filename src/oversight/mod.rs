@@ -2,6 +2,7 @@
 //! inspections and events in their scope, broken down and drilled into.
 
 pub mod charts;
+pub mod comparison;
 pub mod evaluation;
 mod evaluation_pages;
 pub mod evaluations;

@@ -28,7 +28,10 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .service(publish_evaluations)
         .service(recompute_evaluations)
         .service(get_evaluation_settings)
-        .service(put_evaluation_settings);
+        .service(put_evaluation_settings)
+        .service(evaluations_xlsx)
+        .service(evaluations_csv)
+        .service(get_comparison);
 }
 
 /// The figures of the caller's scope (regulators and admins) for a period of whole months, with
@@ -284,4 +287,96 @@ pub(crate) async fn put_evaluation_settings(
     })
     .await?;
     Ok(HttpResponse::Ok().json(s))
+}
+
+/// Which table of a month's evaluation a CSV holds.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct EvaluationExportQuery {
+    /// `YYYY-MM` (default: last month).
+    #[param(pattern = "^[0-9]{4}-[0-9]{2}$")]
+    pub month: Option<String>,
+    /// CSV only: the streets instead of the alliances.
+    pub streets: Option<bool>,
+}
+
+pub(crate) async fn evaluation_file(
+    db: &Db,
+    exports: &crate::limits::Exports,
+    actor: crate::auth::Actor,
+    q: EvaluationExportQuery,
+    xlsx: bool,
+) -> AppResult<HttpResponse> {
+    let eq = EvaluationQuery { month: q.month };
+    let e = access::read(db, actor, move |c, p| evaluations::list(c, p, &eq)).await?;
+    let name = format!("evaluation-{}", e.month);
+    let streets = q.streets.unwrap_or(false);
+    Ok(match xlsx {
+        true => {
+            let bytes = exports.run(move || export::evaluation_xlsx(&e)).await??;
+            crate::api::file(bytes, crate::api::XLSX, &format!("{name}.xlsx"))
+        }
+        false => {
+            let bytes = exports
+                .run(move || export::evaluation_csv(&e, streets))
+                .await?;
+            crate::api::file(bytes, "text/csv; charset=utf-8", &format!("{name}.csv"))
+        }
+    })
+}
+
+/// A month's evaluation as an XLSX workbook (alliances, streets, warning notices; Chinese
+/// headers, header row frozen), as the caller may see it.
+#[utoipa::path(get, path = "/api/v1/oversight/evaluations.xlsx", tag = "oversight",
+    params(EvaluationExportQuery),
+    responses((status = 200, description = "XLSX", content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/oversight/evaluations.xlsx")]
+pub(crate) async fn evaluations_xlsx(
+    db: web::Data<Db>,
+    exports: web::Data<crate::limits::Exports>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<EvaluationExportQuery>,
+) -> AppResult<HttpResponse> {
+    evaluation_file(&db, &exports, actor, q.0, true).await
+}
+
+/// A month's evaluation of the alliances (or `streets=true`) as CSV.
+#[utoipa::path(get, path = "/api/v1/oversight/evaluations.csv", tag = "oversight",
+    params(EvaluationExportQuery),
+    responses((status = 200, description = "CSV", content_type = "text/csv"),
+        (status = 401, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json"), (status = 429, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/oversight/evaluations.csv")]
+pub(crate) async fn evaluations_csv(
+    db: web::Data<Db>,
+    exports: web::Data<crate::limits::Exports>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<EvaluationExportQuery>,
+) -> AppResult<HttpResponse> {
+    evaluation_file(&db, &exports, actor, q.0, false).await
+}
+
+/// The caller's enterprise against the median of each of its alliances' members for a period
+/// (enterprise users; no median under three members, never another member's figures).
+#[utoipa::path(get, path = "/api/v1/oversight/comparison", tag = "oversight",
+    params(SummaryQuery),
+    responses((status = 200, body = crate::oversight::comparison::Comparison), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/oversight/comparison")]
+pub(crate) async fn get_comparison(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<SummaryQuery>,
+) -> AppResult<HttpResponse> {
+    let c = access::read(&db, actor, move |c, p| {
+        crate::oversight::comparison::compare(c, p, &q.0)
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(c))
 }

@@ -158,8 +158,50 @@ pub(super) fn ops() -> Vec<Op> {
                 )
             },
         },
+        Op {
+            method: "get",
+            path: "/api/v1/oversight/evaluations.xlsx",
+            expect: SEE_EVALUATIONS,
+            build: |_, _, _| ("/api/v1/oversight/evaluations.xlsx".into(), None),
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/oversight/evaluations.csv",
+            expect: SEE_EVALUATIONS,
+            build: |_, _, _| ("/api/v1/oversight/evaluations.csv".into(), None),
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/oversight/comparison",
+            // Enterprise users (their own enterprise); nobody else has one to compare.
+            expect: [
+                (404, 404),
+                (404, 404),
+                (404, 404),
+                (404, 404),
+                (200, 200),
+                (200, 200),
+                (404, 404),
+                (200, 200),
+                (401, 401),
+            ],
+            build: |_, _, _| ("/api/v1/oversight/comparison".into(), None),
+        },
     ]
 }
+
+/// Evaluations: regulators their scope's, leads their alliance's, others nothing.
+const SEE_EVALUATIONS: [(u16, u16); 9] = [
+    (200, 200),
+    (200, 200),
+    (200, 200),
+    (200, 200),
+    (200, 200),
+    (404, 404),
+    (404, 404),
+    (404, 404),
+    (401, 401),
+];
 
 /// Publishing and recomputing: the admin and the district's regulator (each its own month, so
 /// that one's publication does not answer the other's); other regulators 403, the rest 404.

@@ -209,6 +209,20 @@ fn the_evaluation_measures_what_happened_and_scores_by_the_weights() {
     assert_eq!(member.get("/api/v1/oversight/evaluations").status, 404);
     let r = district.get("/api/v1/oversight/evaluations?month=2999-01");
     assert_eq!(r.error_fields(), ["month"]);
+    // The month exports: a workbook of alliances, streets and notices; the alliances as CSV.
+    let (status, bytes, _) =
+        district.get_bytes(&format!("/api/v1/oversight/evaluations.xlsx?month={this}"));
+    assert_eq!(status, 200);
+    let strings = crate::events::xlsx_strings(&bytes);
+    for text in ["互查完成率", DONGCHENG, "东城街道"] {
+        assert!(strings.contains(text), "{text} in {strings}");
+    }
+    let (status, bytes, _) =
+        district.get_bytes(&format!("/api/v1/oversight/evaluations.csv?month={this}"));
+    assert_eq!(status, 200);
+    let csv = String::from_utf8(bytes).unwrap();
+    assert!(csv.starts_with("\u{feff}排名,名称,得分"), "{csv}");
+    assert!(csv.contains(&format!("1,{DONGCHENG},100.0")), "{csv}");
 }
 
 #[test]

@@ -239,3 +239,92 @@ fn the_years_report_is_written_from_the_records_and_links_its_numbers() {
     );
     assert_eq!(member.get("/api/v1/oversight/report").status, 404);
 }
+
+#[test]
+fn an_enterprise_sees_itself_against_its_alliances_median_and_no_one_elses_figures() {
+    let app = TestApp::spawn();
+    let member = app.login("member");
+    let lead = app.login("lead");
+    let district = app.login("district-regulator");
+    let hotpot = app.enterprise_id("东城味道火锅店");
+    let (hotpot_user, _) = crate::events::person(&app, hotpot, "cmp");
+    let report = |c: &crate::common::Client, t: &str| {
+        let r = c.post(
+            "/api/v1/findings",
+            &json!({"title": t, "category": "fire", "grade": "general", "treatment": "on_the_spot"}),
+        );
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_i64().unwrap()
+    };
+    let fixed = report(&member, "一");
+    report(&member, "二");
+    report(&hotpot_user, "三");
+    for (who, body) in [
+        (&member, json!({"action": "start_rectification"})),
+        (
+            &member,
+            crate::oversight::action_body(&member, "submit_rectification", 9),
+        ),
+        (&lead, json!({"action": "accept"})),
+    ] {
+        let r = who.post(&format!("/api/v1/findings/{fixed}/transitions"), &body);
+        assert_eq!(r.status, 200, "{}", r.body);
+    }
+    // A small alliance of two: the member and the hot-pot restaurant.
+    let wang = app.enterprise_id("老王家常菜馆");
+    let region = district.get(&format!("/api/v1/enterprises/{wang}")).body["region_id"].clone();
+    let r = district.post(
+        "/api/v1/alliances",
+        &json!({"name": "两家小联盟", "level": "street", "region_id": region, "lead_enterprise_id": hotpot}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let small = r.body["id"].as_i64().unwrap();
+    let r = district.post(
+        &format!("/api/v1/alliances/{small}/members"),
+        &json!({"enterprise_id": wang}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+
+    let member = app.login("member");
+    let r = member.get("/api/v1/oversight/comparison");
+    assert_eq!(r.status, 200, "{}", r.body);
+    assert_eq!(r.body["own"]["found"], 2.0);
+    assert_eq!(r.body["own"]["rectified"], 1.0);
+    assert_eq!(r.body["own"]["rectification_rate"], 0.5);
+    let alliances = r.body["alliances"].as_array().unwrap();
+    let dongcheng = alliances
+        .iter()
+        .find(|a| a["alliance_name"] == "东城街道餐饮燃气安全联盟")
+        .unwrap();
+    let n = dongcheng["members"].as_i64().unwrap() as usize;
+    assert!(n >= 3);
+    // Members' hazards found: 2, 1 and 0 for everyone else.
+    let mut found = vec![2.0, 1.0];
+    found.resize(n, 0.0);
+    found.sort_by(|a, b| a.partial_cmp(b).unwrap());
+    let expected = if n % 2 == 1 {
+        found[n / 2]
+    } else {
+        (found[n / 2 - 1] + found[n / 2]) / 2.0
+    };
+    assert_eq!(dongcheng["median"]["found"].as_f64().unwrap(), expected);
+    let two = alliances
+        .iter()
+        .find(|a| a["alliance_name"] == "两家小联盟")
+        .unwrap();
+    assert_eq!(two["members"], 2);
+    assert!(
+        two["median"].is_null(),
+        "two members give each other away: {two}"
+    );
+    assert!(!r.body.to_string().contains("东城味道火锅店"));
+    // The page shows the same; regulators have no enterprise to compare.
+    let mut page = PageClient::new(&app);
+    page.log_in(&app, "member", "/");
+    assert!(page.get("/").body.contains("id=\"home-comparison\""));
+    let shown = page.get("/comparison");
+    assert_eq!(shown.status, 200, "{}", shown.body);
+    assert!(shown.body.contains("两家小联盟"));
+    assert!(!shown.body.contains("东城味道火锅店"));
+    assert_eq!(district.get("/api/v1/oversight/comparison").status, 404);
+}
