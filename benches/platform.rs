@@ -245,6 +245,40 @@ fn synthetic_district(platform: &Platform, n: usize) {
     safety_alliance::db::write_tx(&mut conn, safety_alliance::oversight::figures::rebuild).unwrap();
 }
 
+/// The dashboard's hazard figures counted from the findings themselves (what the counters spare
+/// every request): found and rectified per region, industry, category and month of this year,
+/// and the open ones now. Milliseconds for one count.
+fn naive_summary_ms(platform: &Platform) -> f64 {
+    #[derive(diesel::QueryableByName)]
+    #[allow(dead_code)]
+    struct Row {
+        #[diesel(sql_type = diesel::sql_types::BigInt)]
+        n: i64,
+    }
+    let mut conn = platform.db.conn().unwrap();
+    let year_start = format!(
+        "{}-01-01 00:00:00",
+        chrono::Datelike::year(&chrono::Utc::now())
+    );
+    let t = Instant::now();
+    let grouped: Vec<Row> = diesel::sql_query(format!(
+        "SELECT COUNT(*) + SUM(CASE WHEN state = 'closed' THEN 1 ELSE 0 END) AS n FROM findings \
+         WHERE reported_at >= '{year_start}' AND state <> 'voided' \
+         GROUP BY region_id, industry_id, COALESCE(alliance_id, 0), category, \
+                  strftime('%Y-%m', reported_at, '+8 hours')"
+    ))
+    .load(&mut *conn)
+    .unwrap();
+    let open: Vec<Row> = diesel::sql_query(
+        "SELECT COUNT(*) AS n FROM findings WHERE state IN ('reported', 'rectifying', 'awaiting_review') \
+         GROUP BY region_id, industry_id, COALESCE(alliance_id, 0), category, grade, state, deadline",
+    )
+    .load(&mut *conn)
+    .unwrap();
+    assert!(!grouped.is_empty() || open.is_empty());
+    t.elapsed().as_secs_f64() * 1000.0
+}
+
 fn main() {
     let a = args();
     let dir = tempfile::tempdir().unwrap();
@@ -301,6 +335,7 @@ fn main() {
     std::thread::sleep(Duration::from_millis(200));
     let (mut raw, mut framework, mut report, mut list, mut read) =
         (vec![], vec![], vec![], vec![], vec![]);
+    let (mut dashboard, mut naive) = (vec![], vec![]);
     let mut sample_id = 0i64;
     for run in 0..a.runs {
         raw.push(raw_sqlite_commits(dir.path(), a.seconds));
@@ -358,6 +393,32 @@ fn main() {
             }
         }));
     }
+    for _ in 0..a.runs {
+        let (b, r) = (base.clone(), regulator.clone());
+        dashboard.push(load(a.clients, a.seconds, move |_| {
+            let (agent, b, r) = (agent(), b.clone(), r.clone());
+            move || {
+                agent
+                    .get(&format!("{b}/api/v1/oversight/summary"))
+                    .set("Authorization", &r)
+                    .call()
+                    .is_ok()
+            }
+        }));
+        naive.push(naive_summary_ms(&platform));
+    }
+    // One request alone (no queue): what a regulator waits for.
+    let single: Vec<f64> = (0..15)
+        .map(|_| {
+            let t = Instant::now();
+            agent()
+                .get(&format!("{base}/api/v1/oversight/summary"))
+                .set("Authorization", &regulator)
+                .call()
+                .unwrap();
+            t.elapsed().as_secs_f64() * 1000.0
+        })
+        .collect();
     let (raw, framework) = (median(raw), median(framework));
     println!(
         "\nmedians of {} runs, {} s each, {} clients, 2 server workers, SQLite synchronous=FULL\n",
@@ -392,5 +453,20 @@ fn main() {
         "GET /findings/{id} (member) vs bare",
         median(read),
         Some(framework),
+    );
+    line(
+        "GET /oversight/summary (district) vs bare",
+        median(dashboard),
+        Some(framework),
+    );
+    let mid = |mut v: Vec<f64>| {
+        v.sort_by(|a, b| a.partial_cmp(b).unwrap());
+        v[v.len() / 2]
+    };
+    println!(
+        "\nGET /oversight/summary alone: median {:.1} ms; the same hazard figures counted from the \
+         findings table (naive): median {:.1} ms",
+        mid(single),
+        mid(naive)
     );
 }

@@ -58,6 +58,23 @@ impl std::ops::Deref for Exports {
     }
 }
 
+impl Limiter {
+    /// Runs `work` once a permit is free (429 if none frees up in time): for work that is
+    /// already asynchronous, such as a report counted on the database's own threads.
+    pub async fn hold<T, F>(&self, work: F) -> AppResult<T>
+    where
+        F: std::future::Future<Output = AppResult<T>>,
+    {
+        let _permit = tokio::time::timeout(self.wait, self.permits.acquire())
+            .await
+            .map_err(|_| AppError::TooManyRequests {
+                retry_after_secs: 1,
+            })?
+            .map_err(AppError::internal)?;
+        work.await
+    }
+}
+
 /// Password hashing and verification: `SA_PASSWORD_HASHING` at once (4 by default), waiting at
 /// most 5 seconds. Shared by the app's workers as app data.
 pub struct PasswordHashing(Limiter);

@@ -66,9 +66,11 @@ fn median(mut values: Vec<f64>) -> f64 {
     }
 }
 
+/// The median of the rates there are, if at least [`FEWEST`] members have one (the median of
+/// two would give the other member's rate away).
 fn median_rate(values: Vec<Option<f64>>) -> Option<f64> {
     let known: Vec<f64> = values.into_iter().flatten().collect();
-    (!known.is_empty()).then(|| (median(known) * 10_000.0).round() / 10_000.0)
+    (known.len() >= FEWEST).then(|| (median(known) * 10_000.0).round() / 10_000.0)
 }
 
 /// The figures of each of these enterprises in the period.

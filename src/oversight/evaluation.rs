@@ -24,7 +24,7 @@ pub struct Metrics {
     pub on_time_rate: Option<f64>,
     /// Hazards past their deadline and not rectified (when evaluated).
     pub overdue: i64,
-    /// Events held in the month; people registered for them, and checked in.
+    /// Events held in the month; people registered for them, and of those, checked in.
     pub events_held: i64,
     pub registered: i64,
     pub attended: i64,

@@ -1,6 +1,7 @@
-//! The monthly evaluation's pages: the month's scores and ranks (with publishing, recomputing
-//! and the weights for the district's regulators), and the bulletin (通报) that prints on A4 with
-//! the top and bottom alliances and the warning notices (警示告知书).
+//! The pages that judge and report: the monthly evaluation (scores and ranks, with publishing,
+//! recomputing and the weights for the district's regulators), the bulletin (通报) that prints on
+//! A4 with the top and bottom alliances and the warning notices (警示告知书), the year's report,
+//! and an enterprise against its alliances.
 
 use actix_web::http::StatusCode;
 use actix_web::web;
@@ -25,7 +26,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         )
         .route("/oversight/evaluations.xlsx", web::get().to(xlsx))
         .route("/oversight/evaluations.csv", web::get().to(csv))
-        .route("/comparison", web::get().to(comparison));
+        .route("/comparison", web::get().to(comparison))
+        .route("/oversight/report", web::get().to(report_page));
 }
 
 #[derive(Debug, Default, serde::Deserialize)]
@@ -79,11 +81,12 @@ async fn data(
             true => Some(evaluations::settings(conn)?),
             false => None,
         };
-        let over = e.month < chrono::Utc::now().format("%Y-%m").to_string();
+        let over = e.month < crate::db::types::today().format("%Y-%m").to_string();
         let alliances: Vec<Value> = e.alliances.iter().map(|x| row(x, &word)).collect();
+        // The best five and the last five (fewer when there are not ten to tell apart).
         let top: Vec<Value> = alliances.iter().take(5).cloned().collect();
-        let mut bottom: Vec<Value> = alliances.iter().rev().take(5).cloned().collect();
-        bottom.reverse();
+        let rest = alliances.len().saturating_sub(top.len()).min(5);
+        let bottom: Vec<Value> = alliances[alliances.len() - rest..].to_vec();
         Ok(json!({
             "e": {"month": e.month, "published": e.published, "published_at": e.published_at,
                   "warn_below": e.warn_below, "may_publish": e.may_publish},
@@ -313,4 +316,40 @@ async fn comparison(
     })
     .await?;
     pages.page(&ctx, &actor, StatusCode::OK, "oversight/comparison", data)
+}
+
+#[derive(Debug, Default, serde::Deserialize)]
+pub struct ReportPageQuery {
+    year: Option<String>,
+    region_id: Option<String>,
+    industry_id: Option<String>,
+}
+
+/// The year's report, to read, follow and print.
+async fn report_page(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    exports: web::Data<crate::limits::Exports>,
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    q: web::Query<ReportPageQuery>,
+) -> PageResult {
+    let this_year = chrono::Datelike::year(&crate::db::types::today());
+    let query = crate::oversight::report::ReportQuery {
+        year: q
+            .year
+            .as_deref()
+            .and_then(|y| y.trim().parse::<i32>().ok())
+            .filter(|y| (2000..=2100).contains(y)),
+        region_id: q.region_id.as_deref().and_then(|v| v.trim().parse().ok()),
+        industry_id: q.industry_id.as_deref().and_then(|v| v.trim().parse().ok()),
+    };
+    let data = exports
+        .hold(access::read(&db, actor.clone(), move |conn, policy| {
+            let r = crate::oversight::report::report(conn, policy, &query)?;
+            let years: Vec<i32> = (this_year - 4..=this_year).rev().collect();
+            Ok(json!({"r": r, "years": years, "year": r.year}))
+        }))
+        .await?;
+    pages.page(&ctx, &actor, StatusCode::OK, "oversight/report", data)
 }

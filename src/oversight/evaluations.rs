@@ -151,12 +151,15 @@ pub fn list(
     let set = settings(conn)?;
     let names = store::names(conn)?;
     let mut this = month_of(conn, &names, month, &set.weights)?;
-    let previous = month
-        .checked_sub_months(chrono::Months::new(1))
-        .unwrap_or(month);
-    let before = month_of(conn, &names, previous, &this.weights)?;
-    compare(&mut this.alliances, &before.alliances);
-    compare(&mut this.streets, &before.streets);
+    // A published month carries last month as it stood then; another is compared now.
+    if this.published_at.is_none() {
+        let previous = month
+            .checked_sub_months(chrono::Months::new(1))
+            .unwrap_or(month);
+        let before = month_of(conn, &names, previous, &this.weights)?;
+        compare(&mut this.alliances, &before.alliances);
+        compare(&mut this.streets, &before.streets);
+    }
     let (alliances, streets) = match &scope {
         Some(s) => {
             let alliances = match &s.alliances {
@@ -187,7 +190,7 @@ pub fn list(
             Vec::new(),
         ),
     };
-    let warn_below = set.warn_below;
+    let warn_below = this.warn_below.unwrap_or(set.warn_below);
     let warnings = alliances
         .iter()
         .filter(|e| e.score < warn_below)
@@ -206,20 +209,30 @@ pub fn list(
     })
 }
 
+/// Measures, scores and stores a month as published (with last month beside it, and the
+/// threshold); answers what it stored: (subject, id, score, rank).
 fn store_month(
     conn: &mut AnyConnection,
     policy: &Policy,
     month: NaiveDate,
-    w: &Weights,
-) -> AppResult<Vec<(i64, f64, i32)>> {
+    set: &EvaluationSettings,
+) -> AppResult<Vec<(String, i64, f64, i32)>> {
     let names = store::names(conn)?;
+    let w = &set.weights;
     let (alliances, streets) = measure(conn, &names, month)?;
+    let (mut alliances, mut streets) = (
+        scored(alliances, w, |_| String::new()),
+        scored(streets, w, |_| String::new()),
+    );
+    let previous = month
+        .checked_sub_months(chrono::Months::new(1))
+        .unwrap_or(month);
+    let before = month_of(conn, &names, previous, w)?;
+    compare(&mut alliances, &before.alliances);
+    compare(&mut streets, &before.streets);
     let at = now();
     let mut stored = Vec::new();
-    for (subject, list) in [
-        ("alliance", scored(alliances, w, |_| String::new())),
-        ("street", scored(streets, w, |_| String::new())),
-    ] {
+    for (subject, list) in [("alliance", alliances), ("street", streets)] {
         for e in list {
             diesel::insert_into(evaluations::table)
                 .values((
@@ -230,14 +243,15 @@ fn store_month(
                     evaluations::weights.eq(serde_json::to_string(w).unwrap_or_default()),
                     evaluations::score.eq(e.score),
                     evaluations::rank.eq(e.rank),
+                    evaluations::previous_score.eq(e.previous_score),
+                    evaluations::previous_rank.eq(e.previous_rank),
+                    evaluations::warn_below.eq(set.warn_below),
                     evaluations::computed_at.eq(at),
                     evaluations::computed_by.eq(Some(policy.actor.id)),
                     evaluations::published_at.eq(at),
                 ))
                 .execute(conn)?;
-            if subject == "alliance" {
-                stored.push((e.subject_id, e.score, e.rank));
-            }
+            stored.push((subject.to_string(), e.subject_id, e.score, e.rank));
         }
     }
     Ok(stored)
@@ -278,15 +292,16 @@ pub fn publish(conn: &mut AnyConnection, policy: &Policy, month: &str) -> AppRes
             "The month is published; recompute it to change it.",
         ));
     }
-    let w = settings(conn)?.weights;
-    let stored = store_month(conn, policy, month, &w)?;
+    let set = settings(conn)?;
+    let stored = store_month(conn, policy, month, &set)?;
     audit::record(
         conn,
         Some(policy.actor.id),
         "evaluation_publish",
         "evaluation",
         Some(i64::from(month.year()) * 100 + i64::from(month.month())),
-        json!({"month": month.format("%Y-%m").to_string(), "weights": w, "alliances": stored}),
+        json!({"month": month.format("%Y-%m").to_string(), "weights": set.weights,
+               "warn_below": set.warn_below, "evaluations": stored}),
     )
 }
 
@@ -304,23 +319,23 @@ pub fn recompute(conn: &mut AnyConnection, policy: &Policy, month: &str) -> AppR
             evaluations::rank,
         ))
         .load(conn)?;
-    if published(conn, month)? == 0 {
+    if before.is_empty() {
         return Err(AppError::conflict(
             "not-published",
             "Only a published month is recomputed; publish it first.",
         ));
     }
     diesel::delete(evaluations::table.filter(evaluations::month.eq(month))).execute(conn)?;
-    let w = settings(conn)?.weights;
-    let after = store_month(conn, policy, month, &w)?;
+    let set = settings(conn)?;
+    let after = store_month(conn, policy, month, &set)?;
     audit::record(
         conn,
         Some(policy.actor.id),
         "evaluation_recompute",
         "evaluation",
         Some(i64::from(month.year()) * 100 + i64::from(month.month())),
-        json!({"month": month.format("%Y-%m").to_string(), "weights": w,
-               "before": before, "after": after}),
+        json!({"month": month.format("%Y-%m").to_string(), "weights": set.weights,
+               "warn_below": set.warn_below, "before": before, "after": after}),
     )
 }
 

@@ -11,7 +11,7 @@ use chrono::{Datelike, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
 use diesel::upsert::excluded;
 
-use crate::db::ids::{AllianceId, IndustryId, RegionId};
+use crate::db::ids::{AllianceId, EnterpriseId, IndustryId, RegionId};
 use crate::db::schema::{finding_figures, findings, open_finding_figures};
 use crate::db::types::local;
 use crate::db::AnyConnection;
@@ -102,7 +102,8 @@ impl Counters {
             let on_time = closed
                 && match (h.deadline, h.closed_at) {
                     (Some(deadline), Some(at)) => local(at).date_naive() <= deadline,
-                    _ => true,
+                    (Some(_), None) => false,
+                    (None, _) => true,
                 };
             let key = FoundKey {
                 month: month_of(h.reported_at),
@@ -249,11 +250,41 @@ type FindingFacts = (
 
 /// The counters as the findings themselves add up (read in chunks, however many there are).
 pub fn recount(conn: &mut AnyConnection) -> AppResult<Counters> {
+    count(conn, None)
+}
+
+/// An enterprise's hazards are about to move with it (another street or industry): they leave
+/// the counters of their old place…
+pub fn enterprise_moving(conn: &mut AnyConnection, id: EnterpriseId) -> AppResult<()> {
+    let mut gone = count(conn, Some(id))?;
+    gone.found.values_mut().for_each(|v| {
+        *v = Found {
+            found: -v.found,
+            rectified: -v.rectified,
+            on_time: -v.on_time,
+        }
+    });
+    gone.open.values_mut().for_each(|n| *n = -*n);
+    apply(conn, &gone)
+}
+
+/// …and count in their new one.
+pub fn enterprise_moved(conn: &mut AnyConnection, id: EnterpriseId) -> AppResult<()> {
+    let here = count(conn, Some(id))?;
+    apply(conn, &here)
+}
+
+fn count(conn: &mut AnyConnection, enterprise: Option<EnterpriseId>) -> AppResult<Counters> {
     let mut counters = Counters::default();
     let mut after = 0i64;
     loop {
-        let rows: Vec<FindingFacts> = findings::table
+        let mut q = findings::table
             .filter(findings::id.gt(after))
+            .into_boxed::<crate::db::MultiBackend>();
+        if let Some(e) = enterprise {
+            q = q.filter(findings::enterprise_id.eq(e));
+        }
+        let rows: Vec<FindingFacts> = q
             .order(findings::id.asc())
             .limit(20_000)
             .select((

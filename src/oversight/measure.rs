@@ -7,7 +7,7 @@ use std::collections::HashMap;
 use chrono::NaiveDate;
 use diesel::prelude::*;
 
-use crate::db::schema::{enterprises, evaluations, memberships, registrations};
+use crate::db::schema::{attendances, enterprises, evaluations, memberships, registrations};
 use crate::db::types::{now, start_of_local_day, today};
 use crate::db::AnyConnection;
 use crate::error::AppResult;
@@ -93,7 +93,10 @@ pub fn measure(
     );
     let held = store::event_rows(conn, &everything, period, now())?;
     let ids: Vec<i64> = held.iter().map(|e| e.0).collect();
+    // The attendance rate: registered people who checked in, of those registered (walk-ins
+    // are welcome, but not a rate above 100%).
     let mut registered: HashMap<i64, i64> = HashMap::new();
+    let mut came: HashMap<i64, i64> = HashMap::new();
     for chunk in ids.chunks(5_000) {
         let rows: Vec<i64> = registrations::table
             .filter(registrations::event_id.eq_any(chunk))
@@ -102,9 +105,22 @@ pub fn measure(
         for e in rows {
             *registered.entry(e).or_default() += 1;
         }
+        let rows: Vec<i64> = attendances::table
+            .inner_join(
+                registrations::table.on(registrations::event_id
+                    .eq(attendances::event_id)
+                    .and(attendances::user_id.eq(registrations::user_id.nullable()))),
+            )
+            .filter(attendances::event_id.eq_any(chunk))
+            .select(attendances::event_id)
+            .load(conn)?;
+        for e in rows {
+            *came.entry(e).or_default() += 1;
+        }
     }
-    for (id, alliance, _, _, attended) in held {
+    for (id, alliance, _, _, _) in held {
         let people = registered.get(&id).copied().unwrap_or(0);
+        let attended = came.get(&id).copied().unwrap_or(0);
         both(alliance, &|m| {
             m.events_held += 1;
             m.registered += people;
@@ -180,11 +196,17 @@ pub fn scored(
 pub struct Month {
     pub published_at: Option<chrono::NaiveDateTime>,
     pub weights: Weights,
+    /// The warning threshold it was published with.
+    pub warn_below: Option<f64>,
     pub alliances: Vec<Evaluation>,
     pub streets: Vec<Evaluation>,
 }
 
-type StoredRow = (String, i64, String, String, f64, i32, chrono::NaiveDateTime);
+type StoredRow = (
+    (String, i64, String, String),
+    (f64, i32, Option<f64>, Option<i32>, f64),
+    chrono::NaiveDateTime,
+);
 
 pub fn month_of(
     conn: &mut AnyConnection,
@@ -195,12 +217,19 @@ pub fn month_of(
     let rows: Vec<StoredRow> = evaluations::table
         .filter(evaluations::month.eq(month))
         .select((
-            evaluations::subject,
-            evaluations::subject_id,
-            evaluations::metrics,
-            evaluations::weights,
-            evaluations::score,
-            evaluations::rank,
+            (
+                evaluations::subject,
+                evaluations::subject_id,
+                evaluations::metrics,
+                evaluations::weights,
+            ),
+            (
+                evaluations::score,
+                evaluations::rank,
+                evaluations::previous_score,
+                evaluations::previous_rank,
+                evaluations::warn_below,
+            ),
             evaluations::published_at,
         ))
         .load(conn)?;
@@ -223,41 +252,46 @@ pub fn month_of(
         return Ok(Month {
             published_at: None,
             weights: *w,
+            warn_below: None,
             alliances: scored(alliances, w, alliance_name),
             streets: scored(streets, w, region_name),
         });
     }
-    let weights: Weights = serde_json::from_str(&rows[0].3).unwrap_or_default();
+    let weights: Weights = serde_json::from_str(&rows[0].0 .3).unwrap_or_default();
     let frozen = |subject: &str, name: &dyn Fn(i64) -> String| -> Vec<Evaluation> {
-        let of: Vec<&StoredRow> = rows.iter().filter(|r| r.0 == subject).collect();
+        let of: Vec<&StoredRow> = rows.iter().filter(|r| r.0 .0 == subject).collect();
         let metrics: Vec<Metrics> = of
             .iter()
-            .map(|r| serde_json::from_str(&r.2).unwrap_or_default())
+            .map(|r| serde_json::from_str(&r.0 .2).unwrap_or_default())
             .collect();
         let weak = evaluation::weaknesses(&metrics);
         let mut list: Vec<Evaluation> = of
             .iter()
             .zip(metrics)
             .enumerate()
-            .map(|(i, (r, m))| Evaluation {
-                subject_id: r.1,
-                name: name(r.1),
-                metrics: m,
-                score: r.4,
-                rank: r.5,
-                previous_score: None,
-                previous_rank: None,
-                score_change: None,
-                rank_change: None,
-                weaknesses: weak[i].iter().map(|s| s.to_string()).collect(),
+            .map(|(i, (r, m))| {
+                let (score, rank, previous_score, previous_rank, _) = r.1;
+                Evaluation {
+                    subject_id: r.0 .1,
+                    name: name(r.0 .1),
+                    metrics: m,
+                    score,
+                    rank,
+                    previous_score,
+                    previous_rank,
+                    score_change: previous_score.map(|p| ((score - p) * 10.0).round() / 10.0),
+                    rank_change: previous_rank.map(|p| p - rank),
+                    weaknesses: weak[i].iter().map(|s| s.to_string()).collect(),
+                }
             })
             .collect();
         list.sort_by(|a, b| a.rank.cmp(&b.rank).then(a.subject_id.cmp(&b.subject_id)));
         list
     };
     Ok(Month {
-        published_at: Some(rows[0].6),
+        published_at: Some(rows[0].2),
         weights,
+        warn_below: Some(rows[0].1 .4),
         alliances: frozen("alliance", &alliance_name),
         streets: frozen("street", &region_name),
     })

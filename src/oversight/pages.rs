@@ -25,7 +25,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/oversight/inspections", web::get().to(inspected))
         .route("/oversight/export.xlsx", web::get().to(export_xlsx))
         .route("/oversight/export.csv", web::get().to(export_csv))
-        .route("/oversight/report", web::get().to(report_page))
         .configure(crate::oversight::evaluation_pages::configure);
 }
 
@@ -130,14 +129,47 @@ fn percent(rate: Option<f64>) -> String {
     rate.map_or("—".into(), |r| format!("{:.1}%", r * 100.0))
 }
 
-fn row_json(b: &Breakdown, filter: Option<String>, base: &str) -> Value {
+/// The activity figures (inspections, events): not broken down by hazard category.
+const ACTIVITIES: [&str; 6] = [
+    "inspection_batches",
+    "enterprises_inspected",
+    "trainings",
+    "warning_educations",
+    "exchanges",
+    "attendances",
+];
+
+/// A breakdown row with the link of each figure (`""`: none — a row whose records no filter
+/// selects exactly, or a figure the row does not count).
+fn row_json(b: &Breakdown, query: Option<String>, hazards_only: bool) -> Value {
     let mut v = serde_json::to_value(b).unwrap_or_default();
     v["rate_text"] = json!(percent(b.figures.rectification_rate));
-    v["links"] = match filter {
-        Some(f) => links(&format!("{base}&{f}")),
-        None => Value::Null,
+    let mut l = match &query {
+        Some(q) => links(q),
+        None => links(""),
     };
+    if let Some(map) = l.as_object_mut() {
+        for (k, link) in map.iter_mut() {
+            if query.is_none() || (hazards_only && ACTIVITIES.contains(&k.as_str())) {
+                *link = json!("");
+            }
+        }
+    }
+    v["links"] = l;
     v
+}
+
+/// The query string of one month (the period's other filters kept).
+fn month_query(base: &str, month: &str) -> Option<String> {
+    let first = NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").ok()?;
+    let last = first
+        .checked_add_months(chrono::Months::new(1))
+        .and_then(|d| d.pred_opt())?;
+    Some(
+        format!("from={first}&to={last}&{}", scope_only(base))
+            .trim_end_matches('&')
+            .to_string(),
+    )
 }
 
 async fn dashboard(
@@ -183,13 +215,36 @@ async fn dashboard(
             .map(|b| (b.name.clone(), b.figures.found as f64))
             .collect();
         let none = word("no_alliance");
+        // Rows no filter selects exactly have no links: no alliance, the district itself (its
+        // own alliances and enterprises), across industries, and for an industry's regulator
+        // the other industries.
+        let names = crate::oversight::store::names(conn)?;
+        let root = names
+            .regions
+            .iter()
+            .find(|r| r.1 .1.is_none())
+            .map(|r| r.0.to_string())
+            .unwrap_or_default();
+        let own_industry = match policy.oversight() {
+            crate::access::Visibility::Only { area: Some(a), .. } => a.industry,
+            _ => None,
+        };
+        let linked = |field: &str, key: &str| match field {
+            _ if key == "0" => false,
+            "region_id" => key != root,
+            "industry_id" => own_industry.is_none_or(|i| i.to_string() == key),
+            _ => true,
+        };
         let rows = |list: &[Breakdown], field: &str| -> Vec<Value> {
             list.iter()
                 .map(|b| {
-                    let filter = (b.key != "0").then(|| format!("{field}={}", b.key));
-                    let mut v = row_json(b, filter, &base);
+                    let query = linked(field, &b.key).then(|| format!("{base}&{field}={}", b.key));
+                    let mut v = row_json(b, query, false);
                     if b.key == "0" && field == "alliance_id" {
                         v["name"] = json!(none.clone());
+                    }
+                    if b.key == root && field == "region_id" {
+                        v["name"] = json!(format!("{}{}", b.name, word("district_level")));
                     }
                     v
                 })
@@ -199,10 +254,15 @@ async fn dashboard(
             .by_category
             .iter()
             .map(|b| {
-                let mut v = row_json(b, Some(format!("category={}", b.key)), &base);
+                let mut v = row_json(b, Some(format!("{base}&category={}", b.key)), true);
                 v["name"] = json!(word(&format!("category_{}", b.key)));
                 v
             })
+            .collect();
+        let months: Vec<Value> = s
+            .by_month
+            .iter()
+            .map(|b| row_json(b, month_query(&base, &b.key), false))
             .collect();
         // The streets and industries to narrow to (those of the caller's scope).
         let streets_choice = streets_in_scope(conn, policy)?;
@@ -226,7 +286,7 @@ async fn dashboard(
             "by_street": rows(&s.by_street, "region_id"),
             "by_industry": rows(&s.by_industry, "industry_id"),
             "by_category": categories,
-            "by_month": s.by_month.iter().map(|b| row_json(b, None, &base)).collect::<Vec<_>>(),
+            "by_month": months,
         }))
     })
     .await?;
@@ -298,9 +358,14 @@ async fn records_page(
             }
         };
         let (from, to) = summary::period(&query.summary())?;
+        // The events list also gives the people checked in at all of them (the attendance figure).
+        let people = match which {
+            "events" => Some(records::held_attendance(conn, policy, &query)?),
+            _ => None,
+        };
         Ok(
             json!({"which": which, "items": items, "pager": pager(page, per_page, total, &base),
-                  "from": from, "to": to, "kind": query.kind}),
+                  "from": from, "to": to, "kind": query.kind, "people": people}),
         )
     })
     .await?;
@@ -370,34 +435,4 @@ async fn export_csv(
 ) -> Result<actix_web::HttpResponse, crate::web::PageError> {
     let q = export_query(&q);
     Ok(crate::oversight::routes::exported(&db, &exports, actor, q, false).await?)
-}
-
-#[derive(Debug, Default, serde::Deserialize)]
-pub struct ReportPageQuery {
-    year: Option<String>,
-    region_id: Option<String>,
-    industry_id: Option<String>,
-}
-
-/// The year's report, to read, follow and print.
-async fn report_page(
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    ctx: PageContext,
-    WebUser(actor): WebUser,
-    q: web::Query<ReportPageQuery>,
-) -> PageResult {
-    let this_year = chrono::Datelike::year(&crate::db::types::today());
-    let query = crate::oversight::report::ReportQuery {
-        year: id::<i32>(&q.year).filter(|y| (2000..=2100).contains(y)),
-        region_id: id(&q.region_id),
-        industry_id: id(&q.industry_id),
-    };
-    let data = access::read(&db, actor.clone(), move |conn, policy| {
-        let r = crate::oversight::report::report(conn, policy, &query)?;
-        let years: Vec<i32> = (this_year - 4..=this_year).rev().collect();
-        Ok(json!({"r": r, "years": years, "year": r.year}))
-    })
-    .await?;
-    pages.page(&ctx, &actor, StatusCode::OK, "oversight/report", data)
 }

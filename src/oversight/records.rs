@@ -133,6 +133,26 @@ pub fn held_events(
     Ok(page.wrap(items, total))
 }
 
+/// The people checked in at all the events the list holds (every page).
+pub fn held_attendance(
+    conn: &mut AnyConnection,
+    policy: &Policy,
+    q: &RecordsQuery,
+) -> AppResult<i64> {
+    let s = store::scope(conn, policy, &q.summary())?;
+    let (from, to) = period(&q.summary())?;
+    let window = (
+        start_of_local_day(from),
+        start_of_local_day(to.succ_opt().unwrap_or(to)),
+    );
+    let mut query = store::held_events(&s, window, now());
+    if let Some(kind) = q.kind {
+        query = query.filter(events::kind.eq(kind.as_str()));
+    }
+    let ids: Vec<i64> = query.select(events::id).load(conn)?;
+    Ok(store::people_at(conn, &ids)?.values().sum())
+}
+
 /// A batch counted, as oversight lists it.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct CountedBatch {

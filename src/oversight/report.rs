@@ -149,20 +149,20 @@ pub fn report(conn: &mut AnyConnection, policy: &Policy, q: &ReportQuery) -> App
 
     let mut organized = Writer::new()
         .say("分区、街镇两个层级成立涵盖")
-        .number(district.1, Some("/alliances".into()))
+        .number(district.1, Some("/alliances?level=district".into()))
         .say("家企业的")
-        .number(district.0, Some("/alliances".into()))
+        .number(district.0, Some("/alliances?level=district".into()))
         .say("个区级“安全联盟”和覆盖")
-        .number(street.1, Some("/alliances".into()))
+        .number(street.1, Some("/alliances?level=street".into()))
         .say("家企业的")
-        .number(street.0, Some("/alliances".into()))
+        .number(street.0, Some("/alliances?level=street".into()))
         .say("个街镇级“安全联盟”");
     if zone.0 > 0 {
         organized = organized
             .say("，另有功能区“安全联盟”")
-            .number(zone.0, Some("/alliances".into()))
+            .number(zone.0, Some("/alliances?level=zone".into()))
             .say("个、涵盖企业")
-            .number(zone.1, Some("/alliances".into()))
+            .number(zone.1, Some("/alliances?level=zone".into()))
             .say("家");
     }
     let organized = organized.say("。").done();

@@ -108,7 +108,11 @@ pub(crate) async fn exported(
     xlsx: bool,
 ) -> AppResult<HttpResponse> {
     let sq = q.summary();
-    let s = access::read(db, actor, move |c, p| summary::summary(c, p, &sq)).await?;
+    let s = exports
+        .hold(access::read(db, actor, move |c, p| {
+            summary::summary(c, p, &sq)
+        }))
+        .await?;
     let table = q.table.unwrap_or_default();
     let (bytes, kind, ext) = match xlsx {
         true => {
@@ -171,15 +175,21 @@ pub(crate) async fn export_csv(
 #[utoipa::path(get, path = "/api/v1/oversight/report", tag = "oversight",
     params(ReportQuery),
     responses((status = 200, body = Report), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::get("/oversight/report")]
 pub(crate) async fn get_report(
     db: web::Data<Db>,
+    exports: web::Data<crate::limits::Exports>,
     ApiUser(actor): ApiUser,
     q: QueryParams<ReportQuery>,
 ) -> AppResult<HttpResponse> {
-    let r = access::read(&db, actor, move |c, p| report::report(c, p, &q.0)).await?;
+    let r = exports
+        .hold(access::read(&db, actor, move |c, p| {
+            report::report(c, p, &q.0)
+        }))
+        .await?;
     Ok(HttpResponse::Ok().json(r))
 }
 
@@ -309,7 +319,11 @@ pub(crate) async fn evaluation_file(
     xlsx: bool,
 ) -> AppResult<HttpResponse> {
     let eq = EvaluationQuery { month: q.month };
-    let e = access::read(db, actor, move |c, p| evaluations::list(c, p, &eq)).await?;
+    let e = exports
+        .hold(access::read(db, actor, move |c, p| {
+            evaluations::list(c, p, &eq)
+        }))
+        .await?;
     let name = format!("evaluation-{}", e.month);
     let streets = q.streets.unwrap_or(false);
     Ok(match xlsx {

@@ -68,6 +68,18 @@ pub fn scope(conn: &mut AnyConnection, policy: &Policy, q: &SummaryQuery) -> App
         industry,
     };
     let mut alliances = crate::org::store::visible_alliance_ids(conn, &Visibility::area(narrowed))?;
+    // Asked for one industry: the alliances of that industry (as `by_industry` files their
+    // work), not every alliance some member of it belongs to.
+    if let Some(asked) = q.industry_id {
+        let of: Vec<AllianceId> = alliances::table
+            .filter(alliances::industry_id.eq(asked))
+            .select(alliances::id)
+            .load(conn)?;
+        alliances = Some(match alliances {
+            None => of,
+            Some(list) => list.into_iter().filter(|a| of.contains(a)).collect(),
+        });
+    }
     if let Some(a) = q.alliance_id {
         let inside = alliances.as_ref().is_none_or(|list| list.contains(&a));
         alliances = Some(if inside { vec![a] } else { Vec::new() });
@@ -179,13 +191,13 @@ pub fn people_at(conn: &mut AnyConnection, ids: &[i64]) -> AppResult<HashMap<i64
     Ok(people)
 }
 
-/// The batches counted in the period: published (not drafts), starting in it.
+/// The batches counted in the period: published (a draft discarded never was), starting in it.
 pub fn counted_batches<'a>(
     s: &Scope,
     (from, to): (NaiveDate, NaiveDate),
 ) -> inspection_batches::BoxedQuery<'a, MultiBackend> {
     let mut q = inspection_batches::table
-        .filter(inspection_batches::state.ne("draft"))
+        .filter(inspection_batches::published_at.is_not_null())
         .filter(inspection_batches::starts_on.ge(from))
         .filter(inspection_batches::starts_on.le(to))
         .into_boxed::<MultiBackend>();

@@ -98,6 +98,23 @@ fn hazard_counters_equal_a_full_recount_after_random_operations() {
         }
     });
     counters_agree(&app, "after the random operations");
+    // An enterprise moves to another street and industry: its hazards move with it.
+    let district = app.login("district-regulator");
+    let wang = app.enterprise_id("老王家常菜馆");
+    let xihu = district.get(&format!(
+        "/api/v1/enterprises/{}",
+        app.enterprise_id("西湖鱼馆")
+    ));
+    let hazchem = district.get(&format!(
+        "/api/v1/enterprises/{}",
+        app.enterprise_id("青川华泰化工有限公司")
+    ));
+    let r = district.patch(
+        &format!("/api/v1/enterprises/{wang}"),
+        &json!({"region_id": xihu.body["region_id"], "industry_id": hazchem.body["industry_id"]}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    counters_agree(&app, "after an enterprise moved");
     let mut conn = app.platform.db.conn().unwrap();
     let counted = safety_alliance::oversight::figures::recount(&mut conn).unwrap();
     assert!(

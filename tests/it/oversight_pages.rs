@@ -70,6 +70,12 @@ fn the_dashboard_shows_the_figures_and_each_opens_the_records_it_counts() {
             "{link}"
         );
     }
+    // The attendance figure is the people the events list counts.
+    let events = page.get(&href(&dash.body, "link-attendances"));
+    assert_eq!(
+        shown(&events.body, "attendance-total"),
+        shown(&dash.body, "fig-attendances")
+    );
     // A period chosen by month, narrowed to a street.
     let street = app.login("district-regulator").get(&format!(
         "/api/v1/enterprises/{}",

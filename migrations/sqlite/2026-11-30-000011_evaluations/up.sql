@@ -17,6 +17,10 @@ CREATE TABLE evaluations (
     weights TEXT NOT NULL,
     score DOUBLE PRECISION NOT NULL,
     rank INTEGER NOT NULL,
+    -- As published: last month's score and rank beside it, and the warning threshold.
+    previous_score DOUBLE PRECISION,
+    previous_rank INTEGER,
+    warn_below DOUBLE PRECISION NOT NULL,
     computed_at TIMESTAMP NOT NULL,
     computed_by BIGINT REFERENCES users (id),
     published_at TIMESTAMP NOT NULL,

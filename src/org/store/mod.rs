@@ -233,10 +233,20 @@ pub fn update_enterprise(
         contact_phone: patch.contact_phone.as_deref().map(str::trim),
         updated_at: now(),
     };
-    Ok(diesel::update(enterprises::table.find(id))
+    // A move to another street or industry moves the enterprise's hazards (a trigger rewrites
+    // their place), and oversight's counters with them, in this transaction.
+    let moving = patch.region_id.is_some() || patch.industry_id.is_some();
+    if moving {
+        crate::oversight::figures::enterprise_moving(conn, id)?;
+    }
+    let row = diesel::update(enterprises::table.find(id))
         .set(&changes)
         .returning(enterprises::all_columns)
-        .get_result(conn)?)
+        .get_result(conn)?;
+    if moving {
+        crate::oversight::figures::enterprise_moved(conn, id)?;
+    }
+    Ok(row)
 }
 
 /// The current alliances of each of the given enterprises (for deciding sight over a page).
