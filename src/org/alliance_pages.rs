@@ -37,6 +37,7 @@ struct AllianceFilterForm {
     q: Option<String>,
     level: Option<String>,
     region_id: Option<String>,
+    industry_id: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -53,6 +54,7 @@ async fn alliance_list(
         q: f.q.clone(),
         level: opt(&f.level),
         region_id: opt(&f.region_id),
+        industry_id: opt(&f.industry_id),
         page: Some(page_number(&f.page)),
         per_page: Some(page_size(&f.per_page, 50)),
         ..Default::default()
@@ -63,6 +65,7 @@ async fn alliance_list(
             ("q", &f.q),
             ("level", &f.level),
             ("region_id", &f.region_id),
+            ("industry_id", &f.industry_id),
             ("per_page", &f.per_page),
         ],
     );

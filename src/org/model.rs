@@ -197,6 +197,8 @@ pub struct EnterpriseQuery {
     pub scale: Option<Scale>,
     /// Current members of this alliance.
     pub alliance_id: Option<AllianceId>,
+    /// Only current members of some alliance (or, `false`, of none).
+    pub in_alliance: Option<bool>,
     /// `name`, `-name`, `id`, `-id`, `created_at`, `-created_at`.
     #[param(pattern = "^-?(name|id|created_at)$")]
     pub sort: Option<String>,

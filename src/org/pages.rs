@@ -176,6 +176,9 @@ struct EnterpriseFilterForm {
     region_id: Option<String>,
     industry_id: Option<String>,
     scale: Option<String>,
+    /// Oversight's drill-down: members of an alliance (of any, or of one).
+    in_alliance: Option<String>,
+    alliance_id: Option<String>,
     page: Option<String>,
     per_page: Option<String>,
 }
@@ -196,7 +199,8 @@ async fn enterprise_list(
         page: Some(page_number(&f.page)),
         per_page: Some(page_size(&f.per_page, 50)),
         sort: Some("name".into()),
-        alliance_id: None,
+        alliance_id: opt(&f.alliance_id),
+        in_alliance: opt(&f.in_alliance),
     };
     let base = list_url(
         "/enterprises",
@@ -205,6 +209,8 @@ async fn enterprise_list(
             ("region_id", &f.region_id),
             ("industry_id", &f.industry_id),
             ("scale", &f.scale),
+            ("in_alliance", &f.in_alliance),
+            ("alliance_id", &f.alliance_id),
             ("per_page", &f.per_page),
         ],
     );

@@ -113,6 +113,8 @@ fn links(query: &str) -> Value {
         "warning_educations": format!("/oversight/events?kind=warning_education&{query}"),
         "exchanges": format!("/oversight/events?kind=experience_exchange&{query}"),
         "attendances": format!("/oversight/events?{query}"),
+        "enterprises": format!("/enterprises?in_alliance=true&{}", scope_only(query)),
+        "alliances": format!("/alliances?{}", scope_only(query)),
     })
 }
 
@@ -130,7 +132,9 @@ fn percent(rate: Option<f64>) -> String {
 }
 
 /// The activity figures (inspections, events): not broken down by hazard category.
-const ACTIVITIES: [&str; 6] = [
+const ACTIVITIES: [&str; 8] = [
+    "enterprises",
+    "alliances",
     "inspection_batches",
     "enterprises_inspected",
     "trainings",

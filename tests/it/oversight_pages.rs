@@ -61,6 +61,8 @@ fn the_dashboard_shows_the_figures_and_each_opens_the_records_it_counts() {
         ("fig-batches", "link-batches"),
         ("fig-inspected", "link-inspected"),
         ("fig-trainings", "link-trainings"),
+        ("fig-enterprises", "link-enterprises"),
+        ("fig-alliances", "link-alliances"),
     ] {
         let list = page.get(&href(&dash.body, link));
         assert_eq!(list.status, 200, "{link}: {}", list.body);

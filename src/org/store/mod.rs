@@ -148,6 +148,16 @@ fn enterprise_query<'a>(
             ),
         );
     }
+    let members = || {
+        memberships::table
+            .filter(memberships::left_on.is_null())
+            .select(memberships::enterprise_id)
+    };
+    match query.in_alliance {
+        Some(true) => q = q.filter(enterprises::id.eq_any(members())),
+        Some(false) => q = q.filter(enterprises::id.ne_all(members())),
+        None => {}
+    }
     q
 }
 
