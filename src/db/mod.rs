@@ -15,7 +15,7 @@ use diesel::r2d2::{CustomizeConnection, R2D2Connection};
 use diesel_migrations::{embed_migrations, EmbeddedMigrations, MigrationHarness};
 
 use crate::config::SqliteSync;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 pub const SQLITE_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/sqlite");
 pub const POSTGRES_MIGRATIONS: EmbeddedMigrations = embed_migrations!("migrations/postgres");
@@ -189,9 +189,23 @@ pub struct Db {
     backend: Backend,
     /// Seals the audit entries of every write transaction (the platform's secret).
     sealing_key: Option<crate::secret::Secret>,
-    /// SQLite takes one writer at a time; writers of this process queue here instead of
-    /// polling the file lock (whose busy handler sleeps in growing steps).
-    writer: std::sync::Arc<std::sync::Mutex<()>>,
+    /// Turns to write. SQLite takes one writer at a time, so its writers queue here (instead of
+    /// polling the file lock, whose busy handler sleeps in growing steps); PostgreSQL takes
+    /// several, but never so many that readers find the pool empty. A writer waits for its turn
+    /// holding neither a connection nor a thread.
+    writers: std::sync::Arc<tokio::sync::Semaphore>,
+}
+
+/// How many writers may hold connections at once: one on SQLite; on PostgreSQL the pool less a
+/// quarter (at least one connection) kept for readers.
+pub fn writer_turns(backend: Backend, pool_size: u32) -> usize {
+    match backend {
+        Backend::Sqlite => 1,
+        Backend::Postgres => {
+            let size = pool_size.max(1) as usize;
+            size.saturating_sub((size / 4).max(1)).max(1)
+        }
+    }
 }
 
 impl Db {
@@ -227,11 +241,12 @@ impl Db {
             .build_unchecked(Manager { url });
         pool.get()
             .map_err(|e| format!("cannot connect to the database {shown}: {e}"))?;
+        let turns = writer_turns(backend, max_size);
         Ok(Self {
             pool,
             backend,
             sealing_key: None,
-            writer: Default::default(),
+            writers: std::sync::Arc::new(tokio::sync::Semaphore::new(turns)),
         })
     }
 
@@ -273,15 +288,18 @@ impl Db {
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
-        let writer = (self.backend == Backend::Sqlite).then(|| self.writer.clone());
+        // A writer waits for its turn holding no connection (readers are never starved of the
+        // pool while writes queue) and no blocking thread.
+        let turn = self
+            .writers
+            .clone()
+            .acquire_owned()
+            .await
+            .map_err(AppError::internal)?;
         let pool = self.pool.clone();
         let key = self.sealing_key.clone();
         actix_web::web::block(move || {
-            // A writer waits for its turn without holding a connection, so that readers are
-            // never starved of the pool while writes queue.
-            let _turn = writer
-                .as_ref()
-                .map(|w| w.lock().unwrap_or_else(|poisoned| poisoned.into_inner()));
+            let _turn = turn;
             let mut conn = pool.get()?;
             with_sealing_key(key, || write_tx(&mut conn, f))
         })

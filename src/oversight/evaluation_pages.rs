@@ -73,6 +73,10 @@ async fn data(
 ) -> Result<Value, AppError> {
     let lang = ctx.lang;
     let words = pages.clone();
+    // A page takes a blank month as "last month" (a cleared field), and spaces as typed.
+    let month = month
+        .map(|m| m.trim().to_string())
+        .filter(|m| !m.is_empty());
     access::read(db, actor, move |conn, policy| {
         let q = EvaluationQuery { month };
         let e = evaluations::list(conn, policy, &q)?;
@@ -235,7 +239,11 @@ async fn xlsx(
     q: web::Query<MonthQuery>,
 ) -> Result<actix_web::HttpResponse, crate::web::PageError> {
     let q = crate::oversight::routes::EvaluationExportQuery {
-        month: q.into_inner().month,
+        month: q
+            .into_inner()
+            .month
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty()),
         streets: None,
     };
     Ok(crate::oversight::routes::evaluation_file(&db, &exports, actor, q, true).await?)
@@ -248,7 +256,11 @@ async fn csv(
     q: web::Query<MonthQuery>,
 ) -> Result<actix_web::HttpResponse, crate::web::PageError> {
     let q = crate::oversight::routes::EvaluationExportQuery {
-        month: q.into_inner().month,
+        month: q
+            .into_inner()
+            .month
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty()),
         streets: None,
     };
     Ok(crate::oversight::routes::evaluation_file(&db, &exports, actor, q, false).await?)

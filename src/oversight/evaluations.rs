@@ -87,11 +87,14 @@ pub struct MonthlyEvaluation {
 /// The first day of a `YYYY-MM` month, up to this one (422 on `month` otherwise).
 pub fn parse_month(raw: Option<&str>) -> AppResult<NaiveDate> {
     let this = today().with_day(1).unwrap_or_default();
-    let Some(raw) = raw.map(str::trim).filter(|r| !r.is_empty()) else {
+    let Some(raw) = raw else {
         return Ok(this.pred_opt().and_then(|d| d.with_day(1)).unwrap_or(this));
     };
+    // Exactly `YYYY-MM` (as the API document says): a blank or padded month is refused.
+    let shaped = raw.len() == 7 && raw.as_bytes()[4] == b'-';
     let month = NaiveDate::parse_from_str(&format!("{raw}-01"), "%Y-%m-%d")
         .ok()
+        .filter(|_| shaped)
         .filter(|d| crate::db::types::sane(*d))
         .ok_or_else(|| AppError::field("month", msg::NOT_DATE))?;
     if month > this {

@@ -29,4 +29,5 @@ mod races;
 mod scale;
 mod shape;
 mod slow;
+mod starvation;
 mod users;
