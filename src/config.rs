@@ -133,6 +133,16 @@ pub struct Settings {
     /// HTTP worker threads (default: one per core).
     #[arg(long, env = "SA_WORKERS", global = true)]
     pub workers: Option<usize>,
+
+    /// The client addresses `/metrics` answers (comma-separated; others get 404).
+    #[arg(
+        long,
+        env = "SA_METRICS_FROM",
+        value_delimiter = ',',
+        default_value = "127.0.0.1,::1",
+        global = true
+    )]
+    pub metrics_from: Vec<std::net::IpAddr>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -167,6 +177,10 @@ impl Settings {
             audit_checkpoint_secs: 60,
             max_requests_per_address: 64,
             workers: None,
+            metrics_from: vec![
+                std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
+                std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
+            ],
         }
     }
 

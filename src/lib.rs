@@ -17,6 +17,7 @@ pub mod home;
 pub mod inspections;
 pub mod limits;
 pub mod message;
+pub mod observability;
 pub mod openapi;
 pub mod org;
 pub mod oversight;
@@ -215,6 +216,7 @@ impl Platform {
                 .wrap(from_fn(crate::web::page_errors))
                 .wrap(from_fn(bounded))
                 .wrap(from_fn(request_context))
+                .wrap(from_fn(crate::observability::record))
                 .configure(configure)
                 .default_service(aweb::to(unmatched))
         })
@@ -233,6 +235,7 @@ impl Platform {
 pub fn configure(cfg: &mut aweb::ServiceConfig) {
     cfg.service(health::healthz)
         .service(health::readyz)
+        .configure(crate::observability::configure)
         .route(
             "/api/docs",
             aweb::get().to(|| async { crate::web::see_other("/api/docs/") }),

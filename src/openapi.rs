@@ -89,6 +89,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::oversight::routes::get_comparison,
         crate::health::healthz,
         crate::health::readyz,
+        crate::observability::metrics_text,
     ),
     modifiers(&BearerAuth, &TextLimits),
     tags(

@@ -194,6 +194,8 @@ pub struct Db {
     /// several, but never so many that readers find the pool empty. A writer waits for its turn
     /// holding neither a connection nor a thread.
     writers: std::sync::Arc<tokio::sync::Semaphore>,
+    /// Writers waiting for a turn now (for `/metrics`).
+    waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
 }
 
 /// How many writers may hold connections at once: one on SQLite; on PostgreSQL the pool less a
@@ -247,6 +249,7 @@ impl Db {
             backend,
             sealing_key: None,
             writers: std::sync::Arc::new(tokio::sync::Semaphore::new(turns)),
+            waiting: Default::default(),
         })
     }
 
@@ -262,6 +265,25 @@ impl Db {
 
     pub fn sealing_key(&self) -> Option<crate::secret::Secret> {
         self.sealing_key.clone()
+    }
+
+    /// The pool's connections now, and how many of them are idle.
+    pub fn pool_state(&self) -> (u32, u32) {
+        let state = self.pool.state();
+        (state.connections, state.idle_connections)
+    }
+
+    pub fn pool_max(&self) -> u32 {
+        self.pool.max_size()
+    }
+
+    /// Writers waiting for their turn, and turns free.
+    pub fn writers_waiting(&self) -> usize {
+        self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+    }
+
+    pub fn writer_turns_free(&self) -> usize {
+        self.writers.available_permits()
     }
 
     pub fn conn(&self) -> AppResult<PooledConn> {
@@ -290,12 +312,11 @@ impl Db {
     {
         // A writer waits for its turn holding no connection (readers are never starved of the
         // pool while writes queue) and no blocking thread.
-        let turn = self
-            .writers
-            .clone()
-            .acquire_owned()
-            .await
-            .map_err(AppError::internal)?;
+        use std::sync::atomic::Ordering;
+        self.waiting.fetch_add(1, Ordering::Relaxed);
+        let turn = self.writers.clone().acquire_owned().await;
+        self.waiting.fetch_sub(1, Ordering::Relaxed);
+        let turn = turn.map_err(AppError::internal)?;
         let pool = self.pool.clone();
         let key = self.sealing_key.clone();
         actix_web::web::block(move || {

@@ -315,6 +315,13 @@ fn ops() -> Vec<Op> {
             build: |_, _, _| ("/readyz".into(), None),
         },
         Op {
+            method: "get",
+            path: "/metrics",
+            // Every client of these tests scrapes from loopback, which is allowed by default.
+            expect: all(200),
+            build: |_, _, _| ("/metrics".into(), None),
+        },
+        Op {
             method: "post",
             path: "/api/v1/auth/login",
             // Each role with its own password; anonymous with a wrong one.

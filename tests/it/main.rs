@@ -21,6 +21,7 @@ mod input;
 pub mod inspections;
 mod logs;
 mod migrations;
+mod observability;
 mod org;
 mod oversight;
 mod oversight_pages;
