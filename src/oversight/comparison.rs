@@ -12,7 +12,7 @@ use utoipa::ToSchema;
 use crate::access::Policy;
 use crate::db::ids::{AllianceId, EnterpriseId};
 use crate::db::schema::{attendances, events, findings, inspections};
-use crate::db::types::{start_of_local_day, today};
+use crate::db::types::today;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
 use crate::oversight::model::{rate, SummaryQuery};
@@ -79,10 +79,7 @@ fn figures(
     ids: &[EnterpriseId],
     (from, to): (NaiveDate, NaiveDate),
 ) -> AppResult<HashMap<EnterpriseId, Own>> {
-    let (start, end) = (
-        start_of_local_day(from),
-        start_of_local_day(to.succ_opt().unwrap_or(to)),
-    );
+    let (start, end) = crate::oversight::summary::days(from, to);
     let mut out: HashMap<EnterpriseId, Own> = ids.iter().map(|e| (*e, Own::default())).collect();
     type Row = (
         EnterpriseId,

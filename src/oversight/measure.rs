@@ -8,7 +8,7 @@ use chrono::NaiveDate;
 use diesel::prelude::*;
 
 use crate::db::schema::{attendances, enterprises, evaluations, memberships, registrations};
-use crate::db::types::{now, start_of_local_day, today};
+use crate::db::types::{now, today};
 use crate::db::AnyConnection;
 use crate::error::AppResult;
 use crate::oversight::evaluation::{self, Metrics, Weights};
@@ -87,10 +87,7 @@ pub fn measure(
             m.inspections_completed += submitted;
         });
     }
-    let period = (
-        start_of_local_day(month),
-        start_of_local_day(last.succ_opt().unwrap_or(last)),
-    );
+    let period = crate::oversight::summary::days(month, last);
     let held = store::event_rows(conn, &everything, period, now())?;
     let ids: Vec<i64> = held.iter().map(|e| e.0).collect();
     // The attendance rate: registered people who checked in, of those registered (walk-ins

@@ -13,13 +13,13 @@ use crate::access::Policy;
 use crate::api::{PageRequest, Paginated};
 use crate::db::ids::{EnterpriseId, EventId};
 use crate::db::schema::{events, inspection_batches, inspections};
-use crate::db::types::{local, now, start_of_local_day};
+use crate::db::types::{local, now};
 use crate::db::AnyConnection;
 use crate::error::AppResult;
 use crate::events::model::EventKind;
 use crate::oversight::model::*;
 use crate::oversight::store;
-use crate::oversight::summary::period;
+use crate::oversight::summary::{days, period};
 
 /// The summary's filters, and a page.
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -75,10 +75,7 @@ pub fn held_events(
     let page = PageRequest::new(q.page, q.per_page)?;
     let s = store::scope(conn, policy, &q.summary())?;
     let (from, to) = period(&q.summary())?;
-    let window = (
-        start_of_local_day(from),
-        start_of_local_day(to.succ_opt().unwrap_or(to)),
-    );
+    let window = days(from, to);
     let at = now();
     let query = || {
         let mut query = store::held_events(&s, window, at);
@@ -141,10 +138,7 @@ pub fn held_attendance(
 ) -> AppResult<i64> {
     let s = store::scope(conn, policy, &q.summary())?;
     let (from, to) = period(&q.summary())?;
-    let window = (
-        start_of_local_day(from),
-        start_of_local_day(to.succ_opt().unwrap_or(to)),
-    );
+    let window = days(from, to);
     let mut query = store::held_events(&s, window, now());
     if let Some(kind) = q.kind {
         query = query.filter(events::kind.eq(kind.as_str()));

@@ -41,6 +41,14 @@ pub fn period(q: &SummaryQuery) -> AppResult<(NaiveDate, NaiveDate)> {
     Ok((first, last))
 }
 
+/// The instants (UTC, as stored) from the start of `from` to the end of `to`, Beijing days.
+pub fn days(from: NaiveDate, to: NaiveDate) -> (chrono::NaiveDateTime, chrono::NaiveDateTime) {
+    (
+        start_of_local_day(from),
+        start_of_local_day(to.succ_opt().unwrap_or(to)),
+    )
+}
+
 /// Figures grouped by a key.
 struct Groups<K: Ord> {
     rows: BTreeMap<K, Figures>,
@@ -159,9 +167,7 @@ fn activities(
     names: &Names,
     t: &mut Tally,
 ) -> AppResult<()> {
-    let until = start_of_local_day(to.succ_opt().unwrap_or(to));
-    for (_, alliance, kind, starts_at, people) in
-        store::event_rows(conn, s, (start_of_local_day(from), until), now())?
+    for (_, alliance, kind, starts_at, people) in store::event_rows(conn, s, days(from, to), now())?
     {
         let f = Figures {
             trainings: i64::from(kind == "training"),

@@ -23,6 +23,8 @@ fn a_regulator_reads_the_dashboard_changes_the_period_follows_a_figure_and_downl
     }
     browser.log_in(&app, "district-regulator");
     browser.goto(&app.url("/"));
+    browser.find("#home-figures-0");
+    browser.shoot("oversight-home");
     browser.click("#nav-oversight");
     browser.wait_text("#fig-found", "2");
     browser.find("#trend-chart svg");
@@ -70,4 +72,11 @@ fn a_regulator_reads_the_dashboard_changes_the_period_follows_a_figure_and_downl
     browser.goto(&app.url("/oversight/report"));
     browser.wait_text("#report-text", "安全联盟累计开展培训讲座");
     browser.shoot("oversight-report");
+
+    // A member compares itself with its alliances.
+    browser.log_in(&app, "member");
+    browser.goto(&app.url("/"));
+    browser.click("#home-comparison");
+    browser.wait_text("h1", "企业对标");
+    browser.shoot("comparison");
 }
