@@ -73,6 +73,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::events::routes::enterprise_training,
         crate::events::routes::my_training,
         crate::oversight::routes::get_summary,
+        crate::oversight::routes::list_alliance_figures,
         crate::oversight::routes::list_held_events,
         crate::oversight::routes::list_counted_batches,
         crate::oversight::routes::list_inspected,

@@ -18,6 +18,7 @@ use crate::oversight::summary;
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.service(get_summary)
+        .service(list_alliance_figures)
         .service(list_held_events)
         .service(list_counted_batches)
         .service(list_inspected)
@@ -49,6 +50,64 @@ pub(crate) async fn get_summary(
 ) -> AppResult<HttpResponse> {
     let s = access::read(&db, actor, move |c, p| summary::summary(c, p, &q.0)).await?;
     Ok(HttpResponse::Ok().json(s))
+}
+
+/// Query of the alliances' figures: the summary's filters and a page.
+#[derive(Debug, Clone, Default, serde::Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct AllianceFiguresQuery {
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
+    pub from: Option<chrono::NaiveDate>,
+    #[serde(default, deserialize_with = "crate::db::types::sane_date")]
+    pub to: Option<chrono::NaiveDate>,
+    pub region_id: Option<RegionId>,
+    pub industry_id: Option<IndustryId>,
+    #[param(minimum = 1, maximum = 1000000)]
+    pub page: Option<i64>,
+    #[param(minimum = 1, maximum = 100)]
+    pub per_page: Option<i64>,
+}
+
+/// Every alliance in the caller's scope with its figures for the period (those with none too),
+/// by name: `key` is the alliance's id.
+#[utoipa::path(get, path = "/api/v1/oversight/alliances", tag = "oversight",
+    params(AllianceFiguresQuery),
+    responses((status = 200, body = Paginated<Breakdown>), (status = 401, body = Problem, content_type = "application/problem+json"),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    security(("bearer" = [])))]
+#[actix_web::get("/oversight/alliances")]
+pub(crate) async fn list_alliance_figures(
+    db: web::Data<Db>,
+    ApiUser(actor): ApiUser,
+    q: QueryParams<AllianceFiguresQuery>,
+) -> AppResult<HttpResponse> {
+    let q = q.0;
+    let list = access::read(&db, actor, move |c, p| {
+        let page = crate::api::PageRequest::new(q.page, q.per_page)?;
+        let sq = SummaryQuery {
+            from: q.from,
+            to: q.to,
+            region_id: q.region_id,
+            industry_id: q.industry_id,
+            alliance_id: None,
+        };
+        let mut rows: Vec<Breakdown> = summary::summary(c, p, &sq)?
+            .by_alliance
+            .into_iter()
+            .filter(|b| b.key != "0")
+            .collect();
+        rows.sort_by(|a, b| a.name.cmp(&b.name).then(a.key.cmp(&b.key)));
+        let total = rows.len() as i64;
+        let items = rows
+            .into_iter()
+            .skip(page.offset() as usize)
+            .take(page.per_page as usize)
+            .collect();
+        Ok(page.wrap(items, total))
+    })
+    .await?;
+    Ok(HttpResponse::Ok().json(list))
 }
 
 /// The events held behind the summary's event figures (same filters; `total` is the figure).

@@ -218,6 +218,15 @@ pub fn summary(conn: &mut AnyConnection, policy: &Policy, q: &SummaryQuery) -> A
     let mut t = Tally::new();
     hazards(conn, &s, (from, to), &names, &mut t)?;
     activities(conn, &s, (from, to), &names, &mut t)?;
+    // Every alliance in scope has its row, those that did nothing too (they are the ones an
+    // oversight looks for).
+    let in_scope: Vec<i64> = match &s.alliances {
+        Some(list) => list.iter().map(|a| a.0).collect(),
+        None => names.alliances.keys().copied().collect(),
+    };
+    for a in in_scope {
+        t.alliance.rows.entry(a).or_default();
+    }
     // Every month of the period has its row, so that a trend has no gaps.
     let mut m = from;
     while m <= to {

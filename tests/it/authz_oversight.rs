@@ -35,6 +35,12 @@ pub(super) fn ops() -> Vec<Op> {
         },
         Op {
             method: "get",
+            path: "/api/v1/oversight/alliances",
+            expect: OVERSEE,
+            build: |_, _, _| ("/api/v1/oversight/alliances".into(), None),
+        },
+        Op {
+            method: "get",
             path: "/api/v1/oversight/events",
             expect: OVERSEE,
             build: |f, _, target| (filtered(f, "/api/v1/oversight/events", target), None),

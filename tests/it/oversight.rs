@@ -393,6 +393,25 @@ fn the_dashboard_figures_agree_with_the_records_in_every_scope() {
     assert_eq!(r.body["total"], row["inspection_batches"], "{row}");
     assert_eq!(r.body["items"][0]["id"].as_i64(), Some(batch));
 
+    // Every alliance in scope is listed with its figures, the idle ones too.
+    let listed = district.get(&format!(
+        "/api/v1/oversight/alliances?{period}&per_page=100"
+    ));
+    assert_eq!(listed.status, 200, "{}", listed.body);
+    let all = district.get("/api/v1/alliances?per_page=100").body["total"].clone();
+    assert_eq!(listed.body["total"], all);
+    let ours = listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["key"].as_str() == Some(alliance.to_string().as_str()))
+        .unwrap();
+    assert_eq!(ours["found"], row["found"]);
+    assert!(listed.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .any(|r| r["found"] == 0 && r["trainings"] == 0));
     // A street regulator counts only the street's; an industry regulator only the industry's.
     let street_after = summary(&street, "");
     assert_eq!(
