@@ -232,21 +232,30 @@ async fn save_settings(
     }
 }
 
+/// A month's evaluation as a file (a cleared month field: last month).
+async fn evaluation_file(
+    db: &Db,
+    exports: &crate::limits::Exports,
+    actor: crate::auth::Actor,
+    month: Option<String>,
+    xlsx: bool,
+) -> Result<actix_web::HttpResponse, crate::web::PageError> {
+    let q = crate::oversight::routes::EvaluationExportQuery {
+        month: month
+            .map(|m| m.trim().to_string())
+            .filter(|m| !m.is_empty()),
+        streets: None,
+    };
+    Ok(crate::oversight::routes::evaluation_file(db, exports, actor, q, xlsx).await?)
+}
+
 async fn xlsx(
     db: web::Data<Db>,
     exports: web::Data<crate::limits::Exports>,
     WebUser(actor): WebUser,
     q: web::Query<MonthQuery>,
 ) -> Result<actix_web::HttpResponse, crate::web::PageError> {
-    let q = crate::oversight::routes::EvaluationExportQuery {
-        month: q
-            .into_inner()
-            .month
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty()),
-        streets: None,
-    };
-    Ok(crate::oversight::routes::evaluation_file(&db, &exports, actor, q, true).await?)
+    evaluation_file(&db, &exports, actor, q.into_inner().month, true).await
 }
 
 async fn csv(
@@ -255,15 +264,7 @@ async fn csv(
     WebUser(actor): WebUser,
     q: web::Query<MonthQuery>,
 ) -> Result<actix_web::HttpResponse, crate::web::PageError> {
-    let q = crate::oversight::routes::EvaluationExportQuery {
-        month: q
-            .into_inner()
-            .month
-            .map(|m| m.trim().to_string())
-            .filter(|m| !m.is_empty()),
-        streets: None,
-    };
-    Ok(crate::oversight::routes::evaluation_file(&db, &exports, actor, q, false).await?)
+    evaluation_file(&db, &exports, actor, q.into_inner().month, false).await
 }
 
 #[derive(Debug, Default, serde::Deserialize)]

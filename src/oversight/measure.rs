@@ -230,20 +230,8 @@ pub fn month_of(
             evaluations::published_at,
         ))
         .load(conn)?;
-    let alliance_name = |id: i64| {
-        names
-            .alliances
-            .get(&id)
-            .map(|a| a.0.clone())
-            .unwrap_or_default()
-    };
-    let region_name = |id: i64| {
-        names
-            .regions
-            .get(&id)
-            .map(|r| r.0.clone())
-            .unwrap_or_default()
-    };
+    let alliance_name = |id: i64| names.alliance_name(id);
+    let region_name = |id: i64| names.region_name(id);
     if rows.is_empty() {
         let (alliances, streets) = measure(conn, names, month)?;
         return Ok(Month {

@@ -67,23 +67,40 @@ pub struct HeldEvent {
     pub attendances: i64,
 }
 
+/// The events a list of held events holds: the caller's scope, the period's days, as of now.
+struct Held {
+    scope: store::Scope,
+    window: (NaiveDateTime, NaiveDateTime),
+    at: NaiveDateTime,
+}
+
+impl Held {
+    fn of(conn: &mut AnyConnection, policy: &Policy, q: &RecordsQuery) -> AppResult<Self> {
+        let (from, to) = period(&q.summary())?;
+        Ok(Self {
+            scope: store::scope(conn, policy, &q.summary())?,
+            window: days(from, to),
+            at: now(),
+        })
+    }
+
+    fn query<'a>(&self, q: &RecordsQuery) -> events::BoxedQuery<'a, crate::db::MultiBackend> {
+        let mut query = store::held_events(&self.scope, self.window, self.at);
+        if let Some(kind) = q.kind {
+            query = query.filter(events::kind.eq(kind.as_str()));
+        }
+        query
+    }
+}
+
 pub fn held_events(
     conn: &mut AnyConnection,
     policy: &Policy,
     q: &RecordsQuery,
 ) -> AppResult<Paginated<HeldEvent>> {
     let page = PageRequest::new(q.page, q.per_page)?;
-    let s = store::scope(conn, policy, &q.summary())?;
-    let (from, to) = period(&q.summary())?;
-    let window = days(from, to);
-    let at = now();
-    let query = || {
-        let mut query = store::held_events(&s, window, at);
-        if let Some(kind) = q.kind {
-            query = query.filter(events::kind.eq(kind.as_str()));
-        }
-        query
-    };
+    let held = Held::of(conn, policy, q)?;
+    let query = || held.query(q);
     let total: i64 = query().select(count_star()).first(conn)?;
     type Row = (
         EventId,
@@ -106,8 +123,7 @@ pub fn held_events(
             events::ends_at,
         ))
         .load(conn)?;
-    let ids: Vec<EventId> = rows.iter().map(|r| r.0).collect();
-    let ids: Vec<i64> = ids.iter().map(|e| e.0).collect();
+    let ids: Vec<i64> = rows.iter().map(|r| r.0 .0).collect();
     let people = store::people_at(conn, &ids)?;
     let names = store::names(conn)?;
     let items = rows
@@ -115,11 +131,7 @@ pub fn held_events(
         .map(|(id, alliance_id, kind, title, starts, ends)| HeldEvent {
             id,
             alliance_id,
-            alliance_name: names
-                .alliances
-                .get(&alliance_id.0)
-                .map(|a| a.0.clone())
-                .unwrap_or_default(),
+            alliance_name: names.alliance_name(alliance_id.0),
             kind,
             title,
             starts_at: local(starts),
@@ -136,14 +148,10 @@ pub fn held_attendance(
     policy: &Policy,
     q: &RecordsQuery,
 ) -> AppResult<i64> {
-    let s = store::scope(conn, policy, &q.summary())?;
-    let (from, to) = period(&q.summary())?;
-    let window = days(from, to);
-    let mut query = store::held_events(&s, window, now());
-    if let Some(kind) = q.kind {
-        query = query.filter(events::kind.eq(kind.as_str()));
-    }
-    let ids: Vec<i64> = query.select(events::id).load(conn)?;
+    let ids: Vec<i64> = Held::of(conn, policy, q)?
+        .query(q)
+        .select(events::id)
+        .load(conn)?;
     Ok(store::people_at(conn, &ids)?.values().sum())
 }
 
@@ -200,11 +208,7 @@ pub fn batches(
             CountedBatch {
                 id,
                 alliance_id,
-                alliance_name: names
-                    .alliances
-                    .get(&alliance_id.0)
-                    .map(|a| a.0.clone())
-                    .unwrap_or_default(),
+                alliance_name: names.alliance_name(alliance_id.0),
                 name,
                 starts_on,
                 ends_on,

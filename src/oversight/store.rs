@@ -331,6 +331,22 @@ pub fn names(conn: &mut AnyConnection) -> AppResult<Names> {
 }
 
 impl Names {
+    /// An alliance's name ("" for none).
+    pub fn alliance_name(&self, id: i64) -> String {
+        self.alliances
+            .get(&id)
+            .map(|a| a.0.clone())
+            .unwrap_or_default()
+    }
+
+    /// A region's name ("" for none).
+    pub fn region_name(&self, id: i64) -> String {
+        self.regions
+            .get(&id)
+            .map(|r| r.0.clone())
+            .unwrap_or_default()
+    }
+
     /// The street a region lies in: its ancestor just below the district (the district itself
     /// for the root).
     pub fn street_of(&self, region: i64) -> i64 {

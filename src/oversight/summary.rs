@@ -236,19 +236,6 @@ pub fn summary(conn: &mut AnyConnection, policy: &Policy, q: &SummaryQuery) -> A
             .unwrap_or(to.succ_opt().unwrap_or(to));
     }
     let (enterprises, enterprises_total) = store::enterprise_counts(conn, &s)?;
-    let name_of = |map: &std::collections::HashMap<i64, String>, id: &i64| {
-        map.get(id).cloned().unwrap_or_default()
-    };
-    let alliance_names: std::collections::HashMap<i64, String> = names
-        .alliances
-        .iter()
-        .map(|(id, (n, _, _))| (*id, n.clone()))
-        .collect();
-    let region_names: std::collections::HashMap<i64, String> = names
-        .regions
-        .iter()
-        .map(|(id, (n, _))| (*id, n.clone()))
-        .collect();
     Ok(Summary {
         from,
         to,
@@ -258,12 +245,11 @@ pub fn summary(conn: &mut AnyConnection, policy: &Policy, q: &SummaryQuery) -> A
         figures: t.total.clone().finish(),
         open: t.open,
         awaiting_review: t.awaiting_review,
-        by_alliance: rows(t.alliance, |id| {
-            (id.to_string(), name_of(&alliance_names, id))
-        }),
-        by_street: rows(t.street, |id| (id.to_string(), name_of(&region_names, id))),
+        by_alliance: rows(t.alliance, |id| (id.to_string(), names.alliance_name(*id))),
+        by_street: rows(t.street, |id| (id.to_string(), names.region_name(*id))),
         by_industry: rows(t.industry, |id| {
-            (id.to_string(), name_of(&names.industries, id))
+            let name = names.industries.get(id).cloned().unwrap_or_default();
+            (id.to_string(), name)
         }),
         by_category: rows(t.category, |c| (c.clone(), c.clone())),
         by_month: rows(t.month, |m| {
