@@ -55,6 +55,12 @@ pub struct Settings {
     )]
     pub sqlite_synchronous: SqliteSync,
 
+    /// Group commit: concurrent write transactions are run by one writer, each in a savepoint of
+    /// one transaction that commits once for all of them (see README, Performance). `false` gives
+    /// each write its own transaction.
+    #[arg(long, env = "SA_GROUP_COMMIT", default_value_t = true, action = clap::ArgAction::Set, global = true)]
+    pub group_commit: bool,
+
     /// Lifetime of an API access token, in seconds.
     #[arg(
         long,
@@ -165,6 +171,7 @@ impl Settings {
             log: "info".into(),
             db_pool_size: 8,
             sqlite_synchronous: SqliteSync::Full,
+            group_commit: true,
             access_token_ttl: 900,
             refresh_token_ttl: 30 * 24 * 3600,
             web_session_ttl: 12 * 3600,

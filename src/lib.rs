@@ -101,7 +101,9 @@ impl Platform {
             ..Default::default()
         };
         let secret = settings.load_token_secret()?;
-        let db = db.seal_audit_with(settings.load_audit_key()?);
+        let db = db
+            .seal_audit_with(settings.load_audit_key()?)
+            .group_commit(settings.group_commit);
         let keys = TokenKeys::new(
             &secret,
             settings.access_ttl(),

@@ -20,6 +20,9 @@ const BUCKETS: [f64; 12] = [
     0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 10.0,
 ];
 
+/// Requests per group commit.
+const BATCH_BUCKETS: [f64; 8] = [1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 128.0];
+
 /// The process's recorder, installed once (every app of a process — tests spawn several —
 /// records into it).
 fn handle() -> &'static PrometheusHandle {
@@ -27,6 +30,11 @@ fn handle() -> &'static PrometheusHandle {
     HANDLE.get_or_init(|| {
         let recorder = PrometheusBuilder::new()
             .set_buckets(&BUCKETS)
+            .expect("non-empty buckets")
+            .set_buckets_for_metric(
+                metrics_exporter_prometheus::Matcher::Full("db_write_batch_size".into()),
+                &BATCH_BUCKETS,
+            )
             .expect("non-empty buckets")
             .build_recorder();
         let handle = recorder.handle();
@@ -84,6 +92,9 @@ pub async fn metrics_text(
     metrics::gauge!("db_pool_max_connections").set(f64::from(db.pool_max()));
     metrics::gauge!("db_writers_waiting").set(db.writers_waiting() as f64);
     metrics::gauge!("db_writer_turns_free").set(db.writer_turns_free() as f64);
+    if let Some(batches) = db.write_batches() {
+        metrics::gauge!("db_write_batches").set(batches as f64);
+    }
     HttpResponse::Ok()
         .content_type("text/plain; version=0.0.4; charset=utf-8")
         .insert_header(("Cache-Control", "no-store"))

@@ -2,6 +2,7 @@
 //! the backend from the URL scheme, embedded migrations per backend, and helpers to run diesel
 //! (synchronous) off the async workers.
 
+pub mod group;
 pub mod ids;
 pub mod schema;
 pub mod types;
@@ -196,6 +197,8 @@ pub struct Db {
     writers: std::sync::Arc<tokio::sync::Semaphore>,
     /// Writers waiting for a turn now (for `/metrics`).
     waiting: std::sync::Arc<std::sync::atomic::AtomicUsize>,
+    /// On SQLite, the writer thread that commits concurrent writes together.
+    group: Option<group::GroupCommit>,
 }
 
 /// How many writers may hold connections at once: one on SQLite; on PostgreSQL the pool less a
@@ -250,6 +253,7 @@ impl Db {
             sealing_key: None,
             writers: std::sync::Arc::new(tokio::sync::Semaphore::new(turns)),
             waiting: Default::default(),
+            group: None,
         })
     }
 
@@ -260,6 +264,12 @@ impl Db {
     /// Seals the audit entries of this pool's write transactions with `key`.
     pub fn seal_audit_with(mut self, key: crate::secret::Secret) -> Self {
         self.sealing_key = Some(key);
+        self
+    }
+
+    /// Group-commits this pool's writes (see [`group`]), or gives each its own transaction.
+    pub fn group_commit(mut self, on: bool) -> Self {
+        self.group = on.then(|| group::GroupCommit::start(self.pool.clone()));
         self
     }
 
@@ -277,9 +287,15 @@ impl Db {
         self.pool.max_size()
     }
 
-    /// Writers waiting for their turn, and turns free.
+    /// Writers waiting for their turn (or queued for the next batch), and turns free.
     pub fn writers_waiting(&self) -> usize {
         self.waiting.load(std::sync::atomic::Ordering::Relaxed)
+            + self.group.as_ref().map_or(0, |g| g.queued())
+    }
+
+    /// The write batches committed (or tried) so far, when writes are group-committed.
+    pub fn write_batches(&self) -> Option<usize> {
+        self.group.as_ref().map(|g| g.batches())
     }
 
     pub fn writer_turns_free(&self) -> usize {
@@ -304,12 +320,17 @@ impl Db {
         .await?
     }
 
-    /// Runs `f` inside one write transaction (see [`write_tx`]) on the blocking thread pool.
+    /// Runs `f` inside one write transaction: with group commit a savepoint of the writer
+    /// thread's next batch (see [`group`]), otherwise its own transaction (see [`write_tx`]) on
+    /// the blocking thread pool. Either way it answers once its changes are durably committed.
     pub async fn write<T, F>(&self, f: F) -> AppResult<T>
     where
         F: FnOnce(&mut AnyConnection) -> AppResult<T> + Send + 'static,
         T: Send + 'static,
     {
+        if let Some(group) = &self.group {
+            return group.write(self.sealing_key.clone(), f).await;
+        }
         // A writer waits for its turn holding no connection (readers are never starved of the
         // pool while writes queue) and no blocking thread.
         use std::sync::atomic::Ordering;

@@ -487,7 +487,7 @@ fn pages_at_a_desk_and_on_a_phone() {
     browser.shoot("report-refused");
     // Sent again with a date, the kept photo goes with it.
     browser.click("#treatment-deadline");
-    let date = (chrono::Local::now().date_naive() + chrono::Duration::days(7)).to_string();
+    let date = (safety_alliance::db::types::today() + chrono::Duration::days(7)).to_string();
     browser.call(
         "POST",
         "/execute/sync",

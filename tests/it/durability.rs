@@ -92,7 +92,7 @@ fn acknowledged_writes_survive_sigkill() {
 
     let acked: Arc<Mutex<Vec<i64>>> = Arc::default();
     let stop = Arc::new(AtomicBool::new(false));
-    let writers: Vec<_> = (0..8)
+    let writers: Vec<_> = (0..24)
         .map(|_| {
             let acked = acked.clone();
             let stop = stop.clone();
@@ -155,6 +155,16 @@ fn acknowledged_writes_survive_sigkill() {
         missing.len()
     );
     assert!(missing.is_empty(), "lost acknowledged writes: {missing:?}");
+    // The audit chain of the group-committed reports holds across the kill.
+    let verified = command(dir.path(), url.as_deref(), 0)
+        .args(["audit", "verify"])
+        .output()
+        .unwrap();
+    assert!(
+        verified.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verified.stderr)
+    );
     drop(pg);
 }
 

@@ -84,12 +84,22 @@ fn the_evaluation_measures_what_happened_and_scores_by_the_weights() {
         assert_eq!(r.status, 200, "{}", r.body);
     }
     // A training held this month: two registered, one came.
-    let start = chrono::Utc::now() - chrono::Duration::hours(3);
+    // (Within this Beijing month even in its first hours.)
+    let now = chrono::Utc::now();
+    let month_start = safety_alliance::db::types::today()
+        .with_day(1)
+        .unwrap()
+        .and_hms_opt(0, 0, 0)
+        .unwrap()
+        .and_local_timezone(chrono::FixedOffset::east_opt(8 * 3600).unwrap())
+        .unwrap()
+        .with_timezone(&chrono::Utc);
+    let start = (now - chrono::Duration::hours(3)).max(month_start);
     let e = crate::events::plan(
         &lead,
         alliance,
         json!({"starts_at": start.to_rfc3339(),
-               "ends_at": (start + chrono::Duration::hours(1)).to_rfc3339()}),
+               "ends_at": (start + (now - start) / 2).to_rfc3339()}),
     );
     let wang = app.enterprise_id("老王家常菜馆");
     let (_, a) = crate::events::person(&app, wang, "eva-a");

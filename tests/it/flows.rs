@@ -252,7 +252,7 @@ fn a_refused_report_keeps_its_text_and_photos_and_names_a_photo_too_large() {
     assert!(page.body.contains("灭火器失效"));
     assert_eq!(hidden(&page.body, "kept_photo"), kept, "still kept");
     // The next try sends only the kept id, and the finding has the photo.
-    let today = chrono::Local::now().date_naive().to_string();
+    let today = safety_alliance::db::types::today().to_string();
     let page = member.post_multipart(
         "/findings/new",
         &[
@@ -604,7 +604,9 @@ fn shared_lessons_show_their_photos_under_a_neutral_name_and_filter_by_month() {
     );
     // The page, by month.
     let (mut page, _) = signed_in(&app, "member");
-    let this_month = chrono::Local::now().format("%Y-%m").to_string();
+    let this_month = safety_alliance::db::types::today()
+        .format("%Y-%m")
+        .to_string();
     let shown = page.get(&format!("/alliances/{alliance}/lessons?month={this_month}"));
     assert!(
         shown.body.contains("燃气报警器失灵") && shown.body.contains(&format!("/files/{photo_id}"))

@@ -16,6 +16,7 @@ mod event_changes;
 pub mod events;
 mod findings;
 mod flows;
+mod group_commit;
 mod i18n;
 mod input;
 pub mod inspections;

@@ -25,6 +25,9 @@ fn metrics_count_requests_by_route_for_the_allowed_addresses_only() {
         "db_pool_max_connections",
         "db_writers_waiting",
         "db_writer_turns_free",
+        // The login was a write: group-committed, in a batch of its own or with others.
+        "db_write_batch_size_bucket{le=\"128\"}",
+        "db_write_batches ",
     ] {
         assert!(text.contains(needle), "{needle} in\n{text}");
     }
