@@ -27,11 +27,21 @@ pub const DEFAULT_PER_PAGE: i64 = 20;
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Paginated<T> {
     pub items: Vec<T>,
-    /// How many records match the filters, over all pages.
+    /// How many records match the filters, over all pages — exact, unless `total_capped`.
     pub total: i64,
+    /// The list counts no further than [`COUNT_CAP`]: more records match than `total` says
+    /// (show "10,000+"). Counting a huge list exactly would cost more than the page itself.
+    pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
+    /// Keyset paging, where the list offers it: pass as `after` for the next page (absent on
+    /// the last page).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_after: Option<String>,
 }
+
+/// The most records a huge list counts before answering "at least this many".
+pub const COUNT_CAP: i64 = 10_000;
 
 /// The query parameters of a list that takes no other filter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
@@ -84,8 +94,10 @@ impl PageRequest {
         Paginated {
             items,
             total,
+            total_capped: false,
             page: self.page,
             per_page: self.per_page,
+            next_after: None,
         }
     }
 }

@@ -120,7 +120,14 @@ async fn render_list(
         };
         Ok(json!({
             "items": items,
-            "pager": pager(list.page, list.per_page, list.total, &base),
+            "pager": crate::web::pager_counted(
+                list.page,
+                list.per_page,
+                list.total,
+                list.total_capped,
+                list.items.len() as i64 == list.per_page,
+                &base,
+            ),
             "review_count": queue,
             "may_report": policy::may_report(policy),
             "alliances": if review { json!([]) } else { alliance_choices(conn, policy)? },

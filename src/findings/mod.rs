@@ -8,6 +8,7 @@ mod list_pages;
 pub mod model;
 pub mod pages;
 pub mod policy;
+mod query;
 pub mod routes;
 pub mod service;
 pub mod store;

@@ -321,6 +321,10 @@ pub struct FindingQuery {
     pub page: Option<i64>,
     #[param(minimum = 1, maximum = 100)]
     pub per_page: Option<i64>,
+    /// Keyset paging: the `next_after` of the previous page (with the `created_at` sorts, in
+    /// place of `page`); deep pages cost as little as the first.
+    #[param(pattern = "^[0-9]{1,20}_[0-9]{1,19}$", max_length = 41)]
+    pub after: Option<String>,
 }
 
 /// A shared finding as other members of the alliance see it: the lesson, without the enterprise,

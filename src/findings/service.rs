@@ -388,6 +388,17 @@ pub fn list(
     if let (Some(from), Some(to)) = (q.from, q.to) {
         v.check(from <= to, "from", msg::FROM_AFTER_TO);
     }
+    let after = match &q.after {
+        Some(cursor) => {
+            let parsed = store::After::parse(cursor);
+            v.check(parsed.is_some(), "after", msg::CURSOR_INVALID);
+            let keyset = matches!(q.sort.as_deref(), None | Some("created_at" | "-created_at"));
+            v.check(keyset, "after", msg::CURSOR_SORT);
+            v.check(q.page.is_none_or(|p| p == 1), "page", msg::CURSOR_PAGE);
+            parsed
+        }
+        None => None,
+    };
     v.finish()?;
     let region_ids = match q.region_id {
         Some(root) => Some(org::region_subtree(conn, root)?),
@@ -396,11 +407,21 @@ pub fn list(
     let query = q.clone();
     let today = today();
     let scope = || policy::list_scope(policy, reviewable);
-    let (rows, total) = store::list(conn, &scope, &query, page, region_ids, today)?;
-    Ok(page.wrap(
+    let (rows, counted) = store::list(conn, &scope, &query, page, region_ids, today, after)?;
+    let keyset = matches!(q.sort.as_deref(), None | Some("created_at" | "-created_at"));
+    let next_after = match rows.last() {
+        Some(last) if keyset && rows.len() as i64 == page.per_page => {
+            Some(store::After::cursor(last))
+        }
+        _ => None,
+    };
+    let mut list = page.wrap(
         rows.into_iter()
             .map(|r| Finding::from_row(r, today))
             .collect(),
-        total,
-    ))
+        counted.n,
+    );
+    list.total_capped = counted.capped;
+    list.next_after = next_after;
+    Ok(list)
 }

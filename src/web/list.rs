@@ -48,6 +48,25 @@ pub fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
     })
 }
 
+/// The pager of a list whose count may stop at the cap (`capped`): then it shows "10000+" and
+/// offers the next page while this one is full.
+pub fn pager_counted(
+    page: i64,
+    per_page: i64,
+    total: i64,
+    capped: bool,
+    full: bool,
+    base: &str,
+) -> Value {
+    if !capped {
+        return pager(page, per_page, total, base);
+    }
+    let reach = total.max(page * per_page + i64::from(full));
+    let mut out = pager(page, per_page, reach, base);
+    out["total"] = json!(format!("{total}+"));
+    out
+}
+
 /// The page size a list page was asked for: one of [`PAGE_SIZES`], else `default`.
 pub fn page_size(raw: &Option<String>, default: i64) -> i64 {
     raw.as_deref()

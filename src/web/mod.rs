@@ -11,7 +11,7 @@ pub mod trail;
 
 pub use dates::{format_date, format_datetime};
 pub use errors::{page_errors, PageError, PageErrorKind, ERROR_KINDS};
-pub use list::{list_url, page_number, page_size, pager, PageParam, PAGE_SIZES};
+pub use list::{list_url, page_number, page_size, pager, pager_counted, PageParam, PAGE_SIZES};
 
 use std::collections::HashMap;
 use std::future::{ready, Ready};
