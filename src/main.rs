@@ -28,11 +28,28 @@ enum Command {
     Serve,
     /// Apply pending database migrations and exit.
     Migrate,
-    /// Load demo data.
+    /// Load demo data: the demo district, or a synthetic one of any size for load tests.
     Seed {
         /// Load the demo district (only into a database without organizations).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "synthetic")]
         demo: bool,
+        /// Generate a synthetic district (only into a database without organizations).
+        #[arg(long)]
+        synthetic: bool,
+        /// Enterprises of the synthetic district.
+        #[arg(long, default_value_t = 10_000, requires = "synthetic")]
+        enterprises: usize,
+        /// Findings of the synthetic district (its mutual-inspection findings included).
+        #[arg(long, default_value_t = 1_000_000, requires = "synthetic")]
+        findings: usize,
+        /// Seed of the synthetic district's random choices: the same seed (and --as-of) gives
+        /// the same district.
+        #[arg(long, default_value_t = 1, requires = "synthetic")]
+        rng_seed: u64,
+        /// The day the synthetic district is generated as of (YYYY-MM-DD; default today in
+        /// Beijing): its activity is the year before.
+        #[arg(long, requires = "synthetic")]
+        as_of: Option<chrono::NaiveDate>,
     },
     /// Manage user accounts.
     User {
@@ -135,17 +152,68 @@ fn run(cli: Cli) -> Result<(), String> {
             println!("{} migration(s) applied", applied.len());
             Ok(())
         }
-        Command::Seed { demo } => {
-            if !demo {
-                return Err("nothing to do: pass --demo to load the demo district".into());
+        Command::Seed {
+            demo,
+            synthetic,
+            enterprises,
+            findings,
+            rng_seed,
+            as_of,
+        } => {
+            if !demo && !synthetic {
+                return Err(
+                    "nothing to do: pass --demo to load the demo district, or --synthetic".into(),
+                );
+            }
+            let options = synthetic.then(|| seed::synthetic::Options {
+                enterprises,
+                findings,
+                rng_seed,
+                as_of: as_of.unwrap_or_else(db::types::today),
+                progress: std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            });
+            if let Some(options) = &options {
+                options.check()?;
             }
             let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
             db.run_migrations()?;
             let mut conn = db.conn().map_err(|e| e.to_string())?;
             let key = Some(settings.load_audit_key()?);
+            let path = settings.data_dir.join("demo-logins.txt");
+            if let Some(options) = options {
+                let started = std::time::Instant::now();
+                let made =
+                    db::with_sealing_key(key, || seed::synthetic::generate(&mut conn, &options))?;
+                // The load skipped SQLite's syncs: the whole file goes to disk before "done".
+                if let Ok(db::DbUrl::Sqlite(path)) = db::DbUrl::parse(&settings.database_url()) {
+                    std::fs::File::open(&path)
+                        .and_then(|f| f.sync_all())
+                        .map_err(|e| format!("cannot sync {path}: {e}"))?;
+                }
+                seed::write_logins(&path, &made.logins).map_err(|e| e.to_string())?;
+                println!(
+                    "Synthetic district generated in {:.1} s: {} streets, {} enterprises, {} users, \
+                     {} alliances ({} memberships), {} batches with {} inspections, {} events \
+                     ({} registrations, {} attendances), {} findings ({} timeline entries).",
+                    started.elapsed().as_secs_f64(),
+                    made.streets,
+                    made.enterprises,
+                    made.users,
+                    made.alliances,
+                    made.memberships,
+                    made.batches,
+                    made.inspections,
+                    made.events,
+                    made.registrations,
+                    made.attendances,
+                    made.findings,
+                    made.finding_events
+                );
+                print_logins(&made.logins, &path);
+                return Ok(());
+            }
             let logins = db::with_sealing_key(key, || seed::load_demo(&mut conn))
                 .map_err(|e| e.to_string())?;
-            let path = settings.data_dir.join("demo-logins.txt");
             seed::write_logins(&path, &logins).map_err(|e| e.to_string())?;
             print_logins(&logins, &path);
             Ok(())
@@ -221,10 +289,7 @@ fn run(cli: Cli) -> Result<(), String> {
 }
 
 fn print_logins(logins: &[seed::DemoLogin], path: &std::path::Path) {
-    println!(
-        "Demo district loaded. Demo logins (also in {}):",
-        path.display()
-    );
+    println!("Logins (also in {}):", path.display());
     for l in logins {
         println!("  {:<20} {:<40} {}", l.label, l.email, l.password);
     }

@@ -13,7 +13,7 @@ use crate::common::{fresh_pg, new_credit_code, test_database_url};
 
 const BIN: &str = env!("CARGO_BIN_EXE_safety-alliance");
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -21,7 +21,7 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn command(data_dir: &Path, database_url: Option<&str>, port: u16) -> Command {
+pub fn command(data_dir: &Path, database_url: Option<&str>, port: u16) -> Command {
     let mut cmd = Command::new(BIN);
     cmd.env("SA_DATA_DIR", data_dir)
         .env("SA_BIND", format!("127.0.0.1:{port}"))
@@ -35,7 +35,7 @@ fn command(data_dir: &Path, database_url: Option<&str>, port: u16) -> Command {
     cmd
 }
 
-fn start(data_dir: &Path, database_url: Option<&str>, port: u16) -> Child {
+pub fn start(data_dir: &Path, database_url: Option<&str>, port: u16) -> Child {
     let child = command(data_dir, database_url, port)
         .spawn()
         .expect("server starts");
@@ -50,7 +50,7 @@ fn start(data_dir: &Path, database_url: Option<&str>, port: u16) -> Child {
     child
 }
 
-fn login(port: u16, data_dir: &Path, label: &str) -> String {
+pub fn login(port: u16, data_dir: &Path, label: &str) -> String {
     let logins = std::fs::read_to_string(data_dir.join("demo-logins.txt")).unwrap();
     let line = logins
         .lines()

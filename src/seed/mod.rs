@@ -1,6 +1,8 @@
 //! The demo district in `seeds/demo.json` (embedded): regions, industries, enterprises,
 //! alliances with their members, and one user for each role with a random password.
 
+pub mod synthetic;
+
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
@@ -16,9 +18,9 @@ use crate::org::model::*;
 use crate::org::store;
 use crate::users::service::{self as users, NewUser};
 
-const DEMO: &str = include_str!("../seeds/demo.json");
+const DEMO: &str = include_str!("../../seeds/demo.json");
 /// Checklist templates of six domains, with their clauses and cautions (district-wide).
-const CHECKLISTS: &str = include_str!("../seeds/checklists.json");
+const CHECKLISTS: &str = include_str!("../../seeds/checklists.json");
 
 #[derive(Deserialize)]
 struct SeedChecklist {
