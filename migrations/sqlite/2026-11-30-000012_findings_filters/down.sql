@@ -1,0 +1,1 @@
+DROP INDEX findings_state_grade_reported;
