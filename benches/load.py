@@ -167,7 +167,9 @@ class Server:
         self.port = free_port()
         env = dict(os.environ, SA_DATA_DIR=data_dir, SA_BIND=f"127.0.0.1:{self.port}",
                    SA_LOG="warn", SA_MAX_REQUESTS_PER_ADDRESS="100000",
-                   SA_ACCESS_TOKEN_TTL="7200", SA_GROUP_COMMIT=group_commit)
+                   SA_ACCESS_TOKEN_TTL="7200")
+        if group_commit != "auto":
+            env["SA_GROUP_COMMIT"] = group_commit
         if database_url:
             env["DATABASE_URL"] = database_url
         self.proc = subprocess.Popen([binary, "serve"], env=env, stdout=subprocess.DEVNULL,
@@ -311,7 +313,8 @@ def main():
     p.add_argument("--rng-seed", type=int, default=1)
     p.add_argument("--seconds", type=int, default=10)
     p.add_argument("--runs", type=int, default=3)
-    p.add_argument("--group-commit", default="true", choices=["true", "false"])
+    p.add_argument("--group-commit", default="auto", choices=["auto", "true", "false"],
+                   help="auto: the platform's default (on for SQLite, off for PostgreSQL)")
     p.add_argument("--postgres", metavar="ADMIN_URL",
                    help="also run on PostgreSQL (a database is created next to this one)")
     p.add_argument("--skip-sqlite", action="store_true")

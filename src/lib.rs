@@ -101,9 +101,12 @@ impl Platform {
             ..Default::default()
         };
         let secret = settings.load_token_secret()?;
+        let grouped = settings
+            .group_commit
+            .unwrap_or(db.backend() == Backend::Sqlite);
         let db = db
             .seal_audit_with(settings.load_audit_key()?)
-            .group_commit(settings.group_commit);
+            .group_commit(grouped);
         let keys = TokenKeys::new(
             &secret,
             settings.access_ttl(),

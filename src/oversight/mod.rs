@@ -9,7 +9,6 @@ pub mod evaluations;
 pub mod export;
 pub mod figures;
 pub mod home;
-pub mod marginals;
 pub mod measure;
 pub mod model;
 pub mod pages;

@@ -11,7 +11,7 @@ use crate::db::types::{now, start_of_local_day, today};
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
 use crate::message::msg;
-use crate::oversight::figures::month_of;
+use crate::oversight::figures::{month_of, OVERDUE_STATES};
 use crate::oversight::model::*;
 use crate::oversight::store::{self, Names, Scope};
 
@@ -120,51 +120,34 @@ fn hazards(
     names: &Names,
     t: &mut Tally,
 ) -> AppResult<()> {
-    use crate::oversight::marginals as m;
-    let found = |found, rectified, on_time| Figures {
-        found,
-        rectified,
-        on_time,
-        ..Default::default()
-    };
+    for (month, region, industry, alliance, category, found, rectified, on_time) in
+        store::found_rows(conn, s, months)?
+    {
+        let f = Figures {
+            found,
+            rectified,
+            on_time,
+            ..Default::default()
+        };
+        let at = (alliance, names.street_of(region), industry);
+        t.add(f, at, Some(&category), Some(month));
+    }
     let today = today();
-    let open = |overdue, major_open| Figures {
-        overdue,
-        major_open,
-        ..Default::default()
-    };
-    // Each breakdown summed by the database; the total is the sum of one of them.
-    for row in m::found_by_month(conn, s, months)? {
-        t.total.add(&found(row.1, row.2, row.3));
-        t.month.add(row.0, &found(row.1, row.2, row.3));
-    }
-    for row in m::found_by_alliance(conn, s, months)? {
-        t.alliance.add(row.0, &found(row.1, row.2, row.3));
-    }
-    for row in m::found_by_region(conn, s, months)? {
-        t.street
-            .add(names.street_of(row.0), &found(row.1, row.2, row.3));
-    }
-    for row in m::found_by_industry(conn, s, months)? {
-        t.industry.add(row.0, &found(row.1, row.2, row.3));
-    }
-    for row in m::found_by_category(conn, s, months)? {
-        t.category.add(row.0.clone(), &found(row.1, row.2, row.3));
-    }
-    for row in m::open_by_category(conn, s, today)? {
-        t.total.add(&open(row.2, row.3));
-        t.open += row.1;
-        t.awaiting_review += row.4;
-        t.category.add(row.0.clone(), &open(row.2, row.3));
-    }
-    for row in m::open_by_alliance(conn, s, today)? {
-        t.alliance.add(row.0, &open(row.2, row.3));
-    }
-    for row in m::open_by_region(conn, s, today)? {
-        t.street.add(names.street_of(row.0), &open(row.2, row.3));
-    }
-    for row in m::open_by_industry(conn, s, today)? {
-        t.industry.add(row.0, &open(row.2, row.3));
+    for (region, industry, alliance, category, grade, state, deadline, n) in
+        store::open_rows(conn, s)?
+    {
+        let overdue = OVERDUE_STATES.contains(&state.as_str()) && deadline < today;
+        let f = Figures {
+            overdue: if overdue { n } else { 0 },
+            major_open: if grade == "major" { n } else { 0 },
+            ..Default::default()
+        };
+        t.open += n;
+        if state == "awaiting_review" {
+            t.awaiting_review += n;
+        }
+        let at = (alliance, names.street_of(region), industry);
+        t.add(f, at, Some(&category), None);
     }
     Ok(())
 }

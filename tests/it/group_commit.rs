@@ -19,7 +19,8 @@ const QUEUED: usize = 24;
 /// form the next batch together.
 #[test]
 fn queued_writes_share_one_commit_and_a_failing_one_rolls_back_alone() {
-    let app = TestApp::spawn();
+    // (On by default on SQLite; on PostgreSQL too when asked.)
+    let app = TestApp::spawn_with(|s| s.group_commit = Some(true));
     let db = app.platform.db.clone();
     let before = db.write_batches().expect("writes are group-committed");
     let results = actix_web::rt::System::new().block_on(async move {

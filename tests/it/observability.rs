@@ -5,7 +5,7 @@ use crate::common::TestApp;
 
 #[test]
 fn metrics_count_requests_by_route_for_the_allowed_addresses_only() {
-    let app = TestApp::spawn();
+    let app = TestApp::spawn_with(|s| s.group_commit = Some(true));
     let member = app.login("member");
     for _ in 0..3 {
         assert_eq!(member.get("/api/v1/findings?per_page=1").status, 200);
