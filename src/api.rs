@@ -34,8 +34,8 @@ pub struct Paginated<T> {
     pub total_capped: bool,
     pub page: i64,
     pub per_page: i64,
-    /// Keyset paging, where the list offers it: pass as `after` for the next page (absent on
-    /// the last page).
+    /// Keyset paging, where the list offers it: pass as `after` for the next page (absent when
+    /// this page is not full; after a full last page, the next one is empty).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_after: Option<String>,
 }

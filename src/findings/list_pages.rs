@@ -104,7 +104,7 @@ async fn render_list(
             .iter()
             .map(|f| finding_row(f, &names, &returned, lang))
             .collect();
-        let queue = if review {
+        let queue = if review && !list.total_capped {
             list.total
         } else {
             policy::review_count(conn, policy)?
@@ -125,7 +125,7 @@ async fn render_list(
                 list.per_page,
                 list.total,
                 list.total_capped,
-                list.items.len() as i64 == list.per_page,
+                list.items.len() as i64,
                 &base,
             ),
             "review_count": queue,

@@ -35,11 +35,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 pub fn home_section(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Value> {
     let review_count = policy::review_count(conn, policy)?;
     let count = |conn: &mut AnyConnection, query: FindingQuery| -> AppResult<i64> {
-        let query = FindingQuery {
-            per_page: Some(1),
-            ..query
-        };
-        Ok(service::list(conn, policy, &query, false)?.total)
+        service::count(conn, policy, &query)
     };
     // An enterprise user counts its own enterprise's hazards (a lead sees its alliance's too);
     // a regulator's figures of their scope are oversight's section, from its counters.

@@ -135,7 +135,17 @@ impl After {
 
     pub fn parse(cursor: &str) -> Option<Self> {
         let (micros, id) = cursor.split_once('_')?;
-        let at = chrono::DateTime::from_timestamp_micros(micros.parse().ok()?)?.naive_utc();
+        let digits =
+            |s: &str| !s.is_empty() && s.len() <= 19 && s.bytes().all(|b| b.is_ascii_digit());
+        if !digits(micros) || !digits(id) {
+            return None;
+        }
+        // From 1970 to the end of 9999: what both databases store.
+        let micros: i64 = micros.parse().ok()?;
+        if micros > 253_402_300_799_999_999 {
+            return None;
+        }
+        let at = chrono::DateTime::from_timestamp_micros(micros)?.naive_utc();
         Some(Self {
             at,
             id: id.parse().ok()?,
@@ -220,4 +230,17 @@ pub fn list(
         .select(FindingRow::as_select())
         .load(conn)?;
     Ok((rows, counted))
+}
+
+/// The exact number of findings a query matches (for numbers someone acts on: a home page's
+/// open and overdue counts).
+pub fn count(
+    conn: &mut AnyConnection,
+    scope: Scope<'_>,
+    q: &FindingQuery,
+    today: NaiveDate,
+) -> AppResult<i64> {
+    Ok(filtered(scope, q, None, today)
+        .select(count_star())
+        .first(conn)?)
 }

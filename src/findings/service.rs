@@ -425,3 +425,10 @@ pub fn list(
     list.next_after = next_after;
     Ok(list)
 }
+
+/// The exact number of findings the caller sees that match `q` (its region filter aside): for
+/// counts someone acts on, which a list's capped `total` would round down.
+pub fn count(conn: &mut AnyConnection, policy: &Policy, q: &FindingQuery) -> AppResult<i64> {
+    let scope = || policy::list_scope(policy, false);
+    store::count(conn, &scope, q, today())
+}

@@ -15,7 +15,7 @@ use crate::db::{AnyConnection, MultiBackend};
 use crate::error::{AppError, AppResult};
 use crate::findings::model::*;
 
-pub use super::query::{list, After, Counted, Scope};
+pub use super::query::{count, list, After, Counted, Scope};
 
 pub fn find(conn: &mut AnyConnection, id: FindingId) -> AppResult<Option<FindingRow>> {
     Ok(findings::table

@@ -49,19 +49,24 @@ pub fn pager(page: i64, per_page: i64, total: i64, base: &str) -> Value {
 }
 
 /// The pager of a list whose count may stop at the cap (`capped`): then it shows "10000+" and
-/// offers the next page while this one is full.
+/// offers the next page while this one is full (`shown` items); an empty page past the cap
+/// leads back to the last page counted.
 pub fn pager_counted(
     page: i64,
     per_page: i64,
     total: i64,
     capped: bool,
-    full: bool,
+    shown: i64,
     base: &str,
 ) -> Value {
     if !capped {
         return pager(page, per_page, total, base);
     }
-    let reach = total.max(page * per_page + i64::from(full));
+    let reach = if shown == 0 {
+        total
+    } else {
+        total.max(page * per_page + i64::from(shown == per_page))
+    };
     let mut out = pager(page, per_page, reach, base);
     out["total"] = json!(format!("{total}+"));
     out

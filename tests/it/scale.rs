@@ -184,6 +184,9 @@ fn huge_lists_cap_their_count_and_keyset_pages_walk_them_in_order() {
     // Cursors are checked, and only with the orders they walk.
     for (query, field) in [
         ("after=abc", "after"),
+        ("after=-5_1", "after"),
+        ("after=%2B5_1", "after"),
+        ("after=9999999999999999999_1", "after"),
         ("after=1_2&sort=deadline", "after"),
         ("after=1_2&page=3", "page"),
     ] {
