@@ -146,8 +146,7 @@ pub fn generate(conn: &mut AnyConnection, options: &Options) -> Result<Generated
     let hash = crate::auth::password::hash(&password)
         .map_err(|e| format!("cannot hash the password: {e}"))?;
     let bar = progress_bar(options);
-    // A larger page cache keeps the findings' indexes in memory while a million rows go in.
-    // A new database being filled: if this stops half-way it is started again anyway, so the
+    // A larger page cache while a million rows go in. A new database being filled: if this stops half-way it is started again anyway, so the
     // load skips the log and its syncs where it can (only a connection alone on the file may
     // leave WAL), and the file is back in WAL mode at the end (the caller syncs it: see
     // `seed --synthetic`).

@@ -198,7 +198,8 @@ fn the_platform_serves_a_synthetic_district() {
     };
     assert_eq!(get("/api/v1/findings?per_page=1")["total"], 3000);
     let summary = get("/api/v1/oversight/summary");
-    assert!(summary.to_string().contains("found"), "{summary}");
+    // The counters were rebuilt after the load: the year's hazards are counted.
+    assert!(summary["found"].as_i64().unwrap_or(0) > 0, "{summary}");
     let member = login(port, dir.path(), "member");
     let mine: serde_json::Value = ureq::get(&format!("http://127.0.0.1:{port}/api/v1/findings"))
         .set("Authorization", &format!("Bearer {member}"))
