@@ -192,6 +192,7 @@ impl Platform {
             crate::web::Pages::new()
                 .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
         );
+        let callers = aweb::Data::new(auth::callers::Callers::default());
         let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
         let exports = aweb::Data::new(limits::Exports::default());
         // Files attached by features other than findings, and who may download them.
@@ -205,6 +206,7 @@ impl Platform {
                 .app_data(exports.clone())
                 .app_data(viewers.clone())
                 .app_data(keys.clone())
+                .app_data(callers.clone())
                 .app_data(settings.clone())
                 .app_data(pages.clone())
                 .app_data(hashing.clone())

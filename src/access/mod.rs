@@ -25,6 +25,8 @@ pub use inspections::InspectionParts;
 pub use org::Sight;
 pub use visibility::{never, Area, Columns, Place, Predicate, Visibility};
 
+use std::sync::Arc;
+
 use diesel::prelude::*;
 
 use crate::auth::{Actor, Role};
@@ -33,10 +35,11 @@ use crate::db::schema::{alliances, expert_assignments, memberships, regions};
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
 
-/// What the caller's role and scope resolve to, loaded once per request. Private: everything
-/// outside asks the [`Policy`].
+/// What the caller's role and scope resolve to, loaded once per request (or kept by
+/// [`crate::auth::callers::Callers`] while the access epoch stands). Opaque: everything outside
+/// asks the [`Policy`].
 #[derive(Debug, Clone)]
-enum Scope {
+pub(crate) enum Scope {
     All,
     Regulator(Area),
     Enterprise {
@@ -62,12 +65,13 @@ pub enum Reach {
 #[derive(Debug, Clone)]
 pub struct Policy {
     pub actor: Actor,
-    scope: Scope,
+    scope: Arc<Scope>,
 }
 
-impl Policy {
-    pub fn load(conn: &mut AnyConnection, actor: &Actor) -> AppResult<Self> {
-        let scope = match actor.role {
+impl Scope {
+    /// Reads what the caller's role and scope resolve to.
+    pub(crate) fn resolve(conn: &mut AnyConnection, actor: &Actor) -> AppResult<Self> {
+        Ok(match actor.role {
             Role::Admin => Scope::All,
             Role::Regulator => Scope::Regulator(regulator_area(conn, actor)?),
             Role::Enterprise => match actor.enterprise_id {
@@ -101,6 +105,16 @@ impl Policy {
                     .select(expert_assignments::alliance_id)
                     .load(conn)?,
             },
+        })
+    }
+}
+
+impl Policy {
+    /// The caller's policy: the scope resolved when the request came in, or read now.
+    pub fn load(conn: &mut AnyConnection, actor: &Actor) -> AppResult<Self> {
+        let scope = match &actor.scope {
+            Some(scope) => scope.clone(),
+            None => Arc::new(Scope::resolve(conn, actor)?),
         };
         Ok(Self {
             actor: actor.clone(),
@@ -109,11 +123,11 @@ impl Policy {
     }
 
     pub fn is_admin(&self) -> bool {
-        matches!(self.scope, Scope::All)
+        matches!(*self.scope, Scope::All)
     }
 
     pub fn is_regulator(&self) -> bool {
-        matches!(self.scope, Scope::Regulator(_))
+        matches!(*self.scope, Scope::Regulator(_))
     }
 
     /// Admins and regulators: the roles that manage organizations.
@@ -132,7 +146,7 @@ impl Policy {
 
     /// The enterprise the caller works for (enterprise users only).
     pub fn own_enterprise(&self) -> Option<EnterpriseId> {
-        match &self.scope {
+        match self.scope.as_ref() {
             Scope::Enterprise { own, .. } => Some(*own),
             _ => None,
         }
@@ -140,7 +154,7 @@ impl Policy {
 
     /// The alliances the caller's enterprise leads (empty for other roles).
     pub fn led_alliances(&self) -> &[AllianceId] {
-        match &self.scope {
+        match self.scope.as_ref() {
             Scope::Enterprise { leads, .. } => leads,
             _ => &[],
         }
@@ -148,7 +162,7 @@ impl Policy {
 
     /// The alliances the caller's enterprise belongs to (empty for other roles).
     pub fn member_alliances(&self) -> &[AllianceId] {
-        match &self.scope {
+        match self.scope.as_ref() {
             Scope::Enterprise { member_of, .. } => member_of,
             _ => &[],
         }
@@ -156,7 +170,7 @@ impl Policy {
 
     /// The alliances an expert is assigned to (empty for other roles).
     pub fn assigned_alliances(&self) -> &[AllianceId] {
-        match &self.scope {
+        match self.scope.as_ref() {
             Scope::Expert { alliances } => alliances,
             _ => &[],
         }
@@ -173,7 +187,7 @@ impl Policy {
 
     /// What the caller oversees as admin or regulator: everything, an area, or nothing.
     pub fn oversight(&self) -> Visibility {
-        match &self.scope {
+        match self.scope.as_ref() {
             Scope::All => Visibility::Everything,
             Scope::Regulator(area) => Visibility::area(area.clone()),
             _ => Visibility::nothing(),
@@ -183,7 +197,7 @@ impl Policy {
     /// The records the caller sees: a regulator's area; an enterprise's own records and those of
     /// the alliances it leads or belongs to (see [`Reach`]); an expert's alliances.
     pub fn visibility(&self, reach: Reach) -> Visibility {
-        match &self.scope {
+        match self.scope.as_ref() {
             Scope::All => Visibility::Everything,
             Scope::Regulator(area) => Visibility::area(area.clone()),
             Scope::Enterprise {

@@ -1,15 +1,19 @@
 //! Who is calling: `ApiUser` (Bearer access token) for the JSON API, `WebUser` (session cookie)
-//! for pages. Both reload the user on every request, so a deactivated user or a revoked session
-//! loses access at once.
+//! for pages. Both check the user and the session on every request (through [`Callers`], which
+//! rereads them whenever the access epoch moved), so a deactivated user or a revoked session loses
+//! access at once.
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 
 use actix_web::http::header;
 use actix_web::{web, FromRequest, HttpRequest, HttpResponse, ResponseError};
 
+use crate::access::Scope;
+use crate::auth::callers::Callers;
 use crate::auth::token::{Purpose, TokenKeys};
-use crate::auth::{session, user, Role, UserRow};
+use crate::auth::{Role, UserRow};
 use crate::db::ids::{EnterpriseId, IndustryId, RegionId, UserId};
 use crate::db::Db;
 use crate::error::AppError;
@@ -27,16 +31,19 @@ pub struct Actor {
     pub industry_id: Option<IndustryId>,
     pub enterprise_id: Option<EnterpriseId>,
     pub session_id: i64,
+    /// The scope the access policy resolved for this caller when the request came in (absent
+    /// when the caller was not resolved through [`Callers`]; the policy then reads it).
+    pub(crate) scope: Option<Arc<Scope>>,
 }
 
 impl Actor {
     /// A user acting without a session: a personal calendar feed, whose secret token stands in
     /// for a login (and reaches only that feed).
     pub fn without_session(row: UserRow) -> Self {
-        Self::from_row(row, 0)
+        Self::with_session(row, 0)
     }
 
-    fn from_row(row: UserRow, session_id: i64) -> Self {
+    pub(crate) fn with_session(row: UserRow, session_id: i64) -> Self {
         Self {
             id: row.id,
             email: row.email,
@@ -46,6 +53,7 @@ impl Actor {
             industry_id: row.industry_id,
             enterprise_id: row.enterprise_id,
             session_id,
+            scope: None,
         }
     }
 }
@@ -64,29 +72,39 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
 }
 
 /// Loads the actor behind a verified token: the user must be active and the session live.
-pub async fn load_actor(db: &Db, user_id: UserId, session_id: i64) -> Result<Actor, AppError> {
+pub async fn load_actor(
+    db: &Db,
+    callers: Arc<Callers>,
+    user_id: UserId,
+    session_id: i64,
+) -> Result<Actor, AppError> {
     db.run(move |conn| {
-        let row = user::find(conn, user_id)?.filter(|u| u.active);
-        match row {
-            Some(row) if session::is_live(conn, session_id, user_id)? => {
-                Ok(Actor::from_row(row, session_id))
-            }
-            _ => Err(AppError::Unauthorized(
+        callers
+            .resolve(conn, user_id, session_id)?
+            .ok_or(AppError::Unauthorized(
                 "The session has ended; log in again.",
-            )),
-        }
+            ))
     })
     .await
 }
 
-fn app_parts(req: &HttpRequest) -> Result<(Db, web::Data<TokenKeys>), AppError> {
+type Parts = (Db, web::Data<TokenKeys>, Arc<Callers>);
+
+fn app_parts(req: &HttpRequest) -> Result<Parts, AppError> {
     let db = req
         .app_data::<web::Data<Db>>()
         .ok_or_else(|| AppError::internal("Db missing from app data"))?;
     let keys = req
         .app_data::<web::Data<TokenKeys>>()
         .ok_or_else(|| AppError::internal("TokenKeys missing from app data"))?;
-    Ok((db.get_ref().clone(), keys.clone()))
+    let callers = req
+        .app_data::<web::Data<Callers>>()
+        .ok_or_else(|| AppError::internal("Callers missing from app data"))?;
+    Ok((
+        db.get_ref().clone(),
+        keys.clone(),
+        callers.clone().into_inner(),
+    ))
 }
 
 /// The caller of a JSON API endpoint.
@@ -101,7 +119,7 @@ impl FromRequest for ApiUser {
         let token = bearer_token(req).map(str::to_owned);
         let has_header = req.headers().contains_key(header::AUTHORIZATION);
         Box::pin(async move {
-            let (db, keys) = parts?;
+            let (db, keys, callers) = parts?;
             let Some(token) = token else {
                 return Err(AppError::Unauthorized(if has_header {
                     "Malformed Authorization header; expected `Bearer <token>`."
@@ -114,7 +132,7 @@ impl FromRequest for ApiUser {
                     .ok_or(AppError::Unauthorized(
                         "The access token is invalid or expired.",
                     ))?;
-            load_actor(&db, user, session).await.map(ApiUser)
+            load_actor(&db, callers, user, session).await.map(ApiUser)
         })
     }
 }
@@ -174,13 +192,13 @@ impl FromRequest for WebUser {
             _ => "/".to_owned(),
         };
         Box::pin(async move {
-            let (db, keys) = parts.map_err(WebAuthError::App)?;
+            let (db, keys, callers) = parts.map_err(WebAuthError::App)?;
             let login = || WebAuthError::Login { next: next.clone() };
             let (user, session) = cookie
                 .as_deref()
                 .and_then(|c| keys.verify(Purpose::Web, c))
                 .ok_or_else(login)?;
-            match load_actor(&db, user, session).await {
+            match load_actor(&db, callers, user, session).await {
                 Ok(actor) => Ok(WebUser(actor)),
                 Err(AppError::Unauthorized(_)) => Err(login()),
                 Err(e) => Err(WebAuthError::App(e)),

@@ -1,6 +1,7 @@
 //! Identity: users, passwords, tokens, sessions, and the extractors that say who is calling.
 //! What a caller may see and do is decided in [`crate::access`], not here.
 
+pub mod callers;
 pub mod extract;
 pub mod password;
 pub mod routes;

@@ -60,17 +60,20 @@ pub fn start(
     Ok((id, refresh))
 }
 
-/// Whether the session is live (not revoked, not expired) and belongs to `user`.
-pub fn is_live(conn: &mut AnyConnection, id: i64, user: UserId) -> AppResult<bool> {
-    let found: Option<i64> = sessions::table
+/// Until when the session is live, if it is (not revoked, not expired) and belongs to `user`.
+pub fn live_until(
+    conn: &mut AnyConnection,
+    id: i64,
+    user: UserId,
+) -> AppResult<Option<NaiveDateTime>> {
+    Ok(sessions::table
         .filter(sessions::id.eq(id))
         .filter(sessions::user_id.eq(user))
         .filter(sessions::revoked_at.is_null())
         .filter(sessions::expires_at.gt(now()))
-        .select(sessions::id)
+        .select(sessions::expires_at)
         .first(conn)
-        .optional()?;
-    Ok(found.is_some())
+        .optional()?)
 }
 
 /// The outcome of presenting a refresh token.

@@ -122,6 +122,13 @@ diesel::joinable!(expert_assignments -> users (user_id));
 diesel::joinable!(expert_assignments -> alliances (alliance_id));
 
 diesel::table! {
+    access_epoch (id) {
+        id -> Integer,
+        value -> BigInt,
+    }
+}
+
+diesel::table! {
     login_throttle (key) {
         key -> Text,
         failures -> Integer,

@@ -8,6 +8,7 @@ pub mod browser;
 mod browser_events;
 mod browser_inspections;
 mod browser_oversight;
+mod callers;
 mod common;
 pub mod durability;
 mod enums;
