@@ -17,6 +17,7 @@ pub mod home;
 pub mod inspections;
 pub mod limits;
 pub mod message;
+pub mod notify;
 pub mod observability;
 pub mod openapi;
 pub mod org;
@@ -261,6 +262,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(inspections::routes::configure)
                 .configure(events::routes::configure)
                 .configure(oversight::routes::configure)
+                .configure(notify::routes::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)
@@ -270,7 +272,8 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(inspections::pages::configure)
         .configure(events::pages::configure)
         .configure(oversight::pages::configure)
-        .configure(users::pages::configure);
+        .configure(users::pages::configure)
+        .configure(notify::pages::configure);
 }
 
 /// The methods the API document lists for each path template, split into segments.

@@ -88,6 +88,10 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::oversight::routes::evaluations_xlsx,
         crate::oversight::routes::evaluations_csv,
         crate::oversight::routes::get_comparison,
+        crate::notify::routes::list_notifications,
+        crate::notify::routes::unread_count,
+        crate::notify::routes::read_one,
+        crate::notify::routes::read_all,
         crate::health::healthz,
         crate::health::readyz,
         crate::observability::metrics_text,
@@ -101,6 +105,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         (name = "inspections", description = "Mutual inspection (互查): checklists, batches, pairings, results, the calendar feed"),
         (name = "events", description = "Alliance events: trainings, warning education, experience exchanges; registrations"),
         (name = "oversight", description = "Regulators' figures of their scope, and the records behind them"),
+        (name = "notifications", description = "The caller's message centre: what happened, what to do and by when"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

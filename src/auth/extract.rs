@@ -34,6 +34,8 @@ pub struct Actor {
     /// The scope the access policy resolved for this caller when the request came in (absent
     /// when the caller was not resolved through [`Callers`]; the policy then reads it).
     pub(crate) scope: Option<Arc<Scope>>,
+    /// Unread messages, counted for a page's bell (pages only; `None` for the API).
+    pub unread: Option<i64>,
 }
 
 impl Actor {
@@ -54,6 +56,7 @@ impl Actor {
             enterprise_id: row.enterprise_id,
             session_id,
             scope: None,
+            unread: None,
         }
     }
 }
@@ -71,19 +74,25 @@ pub fn bearer_token(req: &HttpRequest) -> Option<&str> {
     valid.then_some(token)
 }
 
-/// Loads the actor behind a verified token: the user must be active and the session live.
+/// Loads the actor behind a verified token: the user must be active and the session live. A
+/// page's caller (`unread`) comes with its unread messages counted, for the bell.
 pub async fn load_actor(
     db: &Db,
     callers: Arc<Callers>,
-    user_id: UserId,
-    session_id: i64,
+    (user_id, session_id): (UserId, i64),
+    unread: bool,
 ) -> Result<Actor, AppError> {
     db.run(move |conn| {
-        callers
-            .resolve(conn, user_id, session_id)?
-            .ok_or(AppError::Unauthorized(
-                "The session has ended; log in again.",
-            ))
+        let mut actor =
+            callers
+                .resolve(conn, user_id, session_id)?
+                .ok_or(AppError::Unauthorized(
+                    "The session has ended; log in again.",
+                ))?;
+        if unread {
+            actor.unread = Some(crate::notify::unread(conn, user_id)?);
+        }
+        Ok(actor)
     })
     .await
 }
@@ -132,7 +141,9 @@ impl FromRequest for ApiUser {
                     .ok_or(AppError::Unauthorized(
                         "The access token is invalid or expired.",
                     ))?;
-            load_actor(&db, callers, user, session).await.map(ApiUser)
+            load_actor(&db, callers, (user, session), false)
+                .await
+                .map(ApiUser)
         })
     }
 }
@@ -198,7 +209,7 @@ impl FromRequest for WebUser {
                 .as_deref()
                 .and_then(|c| keys.verify(Purpose::Web, c))
                 .ok_or_else(login)?;
-            match load_actor(&db, callers, user, session).await {
+            match load_actor(&db, callers, (user, session), true).await {
                 Ok(actor) => Ok(WebUser(actor)),
                 Err(AppError::Unauthorized(_)) => Err(login()),
                 Err(e) => Err(WebAuthError::App(e)),

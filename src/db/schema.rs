@@ -443,6 +443,22 @@ diesel::table! {
     }
 }
 
+diesel::table! {
+    notifications (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        kind -> Text,
+        subject -> Text,
+        link -> Text,
+        due_on -> Nullable<Date>,
+        note -> Text,
+        created_at -> Timestamp,
+        read_at -> Nullable<Timestamp>,
+    }
+}
+
+diesel::joinable!(notifications -> users (user_id));
+
 diesel::allow_tables_to_appear_in_same_query!(
     regions,
     industries,
@@ -474,4 +490,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     open_finding_figures,
     evaluation_settings,
     evaluations,
+    notifications,
 );

@@ -6,6 +6,7 @@ pub mod lessons;
 pub mod lifecycle;
 mod list_pages;
 pub mod model;
+mod notices;
 pub mod pages;
 pub mod policy;
 mod query;

@@ -312,6 +312,13 @@ pub fn record(conn: &mut AnyConnection, r: Record<'_>) -> AppResult<FindingId> {
             "treatment": new.treatment, "deadline": new.deadline, "attachment_ids": new.attachment_ids,
         }),
     )?;
+    crate::findings::notices::reported(
+        conn,
+        (id, &new.title),
+        r.enterprise.id,
+        new.deadline,
+        r.reported_by,
+    )?;
     if new.grade == Grade::Major {
         tracing::warn!(
             finding = id.0,

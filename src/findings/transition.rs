@@ -176,5 +176,13 @@ pub fn transition(
             "attachment_ids": req.attachment_ids,
         }),
     )?;
+    crate::findings::notices::transitioned(
+        conn,
+        &row,
+        req.action,
+        change.deadline,
+        (&req.note, change.event_deadline),
+        policy.actor.id,
+    )?;
     Ok(id)
 }

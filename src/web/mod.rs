@@ -478,6 +478,7 @@ pub(crate) fn user_json(actor: &Actor) -> Value {
         "role": actor.role.as_str(),
         "is_admin": actor.role == crate::auth::Role::Admin,
         "is_authority": matches!(actor.role, crate::auth::Role::Admin | crate::auth::Role::Regulator),
+        "unread": actor.unread.unwrap_or(0),
     })
 }
 

@@ -59,6 +59,8 @@ struct Fixture {
     /// The lead user's enterprise.
     lead_enterprise: i64,
     unrelated_password: String,
+    /// A message in each signed-in role's message centre.
+    notification: HashMap<Role, i64>,
 }
 
 fn q(s: &str) -> String {
@@ -168,6 +170,7 @@ impl Fixture {
                 .with_token(r.body["access_token"].as_str().unwrap()),
         );
         clients.insert(Role::Anon, app.anon());
+        let notification = notify::fixtures(&app, &clients);
         Fixture {
             app,
             admin,
@@ -182,6 +185,7 @@ impl Fixture {
             event,
             lead_enterprise,
             unrelated_password,
+            notification,
         }
     }
 
@@ -294,6 +298,8 @@ const fn logged_in(s: u16) -> [(u16, u16); 9] {
 mod events;
 #[path = "authz_inspections.rs"]
 mod inspections;
+#[path = "authz_notify.rs"]
+mod notify;
 #[path = "authz_oversight.rs"]
 mod oversight;
 
@@ -301,6 +307,7 @@ fn ops() -> Vec<Op> {
     let mut ops = inspections::ops();
     ops.extend(events::ops());
     ops.extend(oversight::ops());
+    ops.extend(notify::ops());
     ops.extend(vec![
         Op {
             method: "get",

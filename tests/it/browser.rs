@@ -407,8 +407,17 @@ fn a_member_reports_with_a_photo_the_lead_rejects_the_member_resubmits_the_lead_
     browser.wait_text("#flash", "已退回整改");
     browser.wait_text("#finding-state", "已退回");
 
-    // She sees it sent back, with the reason, at the top of the page and in her list.
+    // She sees it sent back: the bell counts the message, which leads to the finding; with
+    // the reason at the top of the page and in her list.
     browser.log_in(&app, "member");
+    browser.wait_text("#bell-count", "1");
+    browser.click("#bell");
+    browser.wait_text("#notifications", "您的整改被退回");
+    browser.wait_text("#notifications", "未加装熄火保护");
+    browser.shoot("notifications-member");
+    browser.click("#notifications .notice-open");
+    browser.wait_text("#finding-state", "已退回");
+    assert_eq!(browser.current_url(), finding);
     browser.goto(&app.url("/findings"));
     browser.wait_text("#finding-list", "已退回");
     browser.wait_text("#finding-list", "未加装熄火保护");

@@ -9,6 +9,7 @@ use safety_alliance::events::attendance::Method;
 use safety_alliance::events::model::EventKind;
 use safety_alliance::findings::model::{Action, Category, FindingState, Grade, Source, Treatment};
 use safety_alliance::inspections::model::{BatchState, InspectionState, Outcome};
+use safety_alliance::notify::Kind;
 use safety_alliance::org::model::{AllianceLevel, MemberRole, RegionLevel, Scale};
 
 use crate::common::TestApp;
@@ -75,6 +76,7 @@ fn every_text_enum_keeps_one_name_everywhere() {
         ("Outcome", check(c, Outcome::ALL, Outcome::as_str)),
         ("EventKind", check(c, EventKind::ALL, EventKind::as_str)),
         ("Method", check(c, Method::ALL, Method::as_str)),
+        ("Kind", check(c, Kind::ALL, Kind::as_str)),
     ];
     // A new `text_enum!` must be added above: count them in the sources.
     let mut declared = Vec::new();

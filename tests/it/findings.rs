@@ -4,20 +4,20 @@ use serde_json::{json, Value};
 
 use crate::common::{jpeg, Client, TestApp};
 
-fn days_from_today(days: i64) -> String {
+pub(crate) fn days_from_today(days: i64) -> String {
     let today = chrono::Utc::now()
         .with_timezone(&safety_alliance::db::types::shanghai())
         .date_naive();
     (today + chrono::Duration::days(days)).to_string()
 }
 
-fn photo(client: &Client, tag: &str) -> i64 {
+pub(crate) fn photo(client: &Client, tag: &str) -> i64 {
     let r = client.upload(&jpeg(tag), &format!("{tag}.jpg"), "image/jpeg");
     assert_eq!(r.status, 201, "{}", r.body);
     r.body["id"].as_i64().unwrap()
 }
 
-fn report(client: &Client, extra: Value) -> Value {
+pub(crate) fn report(client: &Client, extra: Value) -> Value {
     let mut body = json!({
         "title": "后厨燃气软管老化", "description": "灶台燃气软管表面龟裂，长度超过2米", "cause": "未定期更换",
         "category": "equipment", "grade": "general", "treatment": "deadline", "deadline": days_from_today(7),
@@ -31,7 +31,7 @@ fn report(client: &Client, extra: Value) -> Value {
     r.body
 }
 
-fn act(client: &Client, id: i64, body: Value) -> crate::common::Response {
+pub(crate) fn act(client: &Client, id: i64, body: Value) -> crate::common::Response {
     client.post(&format!("/api/v1/findings/{id}/transitions"), &body)
 }
 

@@ -137,6 +137,14 @@ fn every_word_a_page_or_message_uses_is_in_both_languages() {
             }
         }
     }
+    // The message centre's words, one pair per kind of message (`notify::Kind::words`).
+    for kind in safety_alliance::notify::Kind::ALL {
+        for dated in [true, false] {
+            let (what, todo) = kind.words(dated);
+            need(what, "notify::Kind");
+            need(todo, "notify::Kind");
+        }
+    }
     // Flash messages and confirmation questions are named by literals, and one per action.
     for path in source_files() {
         let text = std::fs::read_to_string(&path).unwrap();

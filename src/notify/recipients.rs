@@ -1,0 +1,58 @@
+//! Who is told: the people of an enterprise, the regulators over a place.
+
+use diesel::prelude::*;
+
+use crate::auth::Role;
+use crate::db::ids::{EnterpriseId, IndustryId, RegionId, UserId};
+use crate::db::schema::{regions, users};
+use crate::db::AnyConnection;
+use crate::error::AppResult;
+
+/// The active accounts of an enterprise.
+pub fn enterprise_users(
+    conn: &mut AnyConnection,
+    enterprise: EnterpriseId,
+) -> AppResult<Vec<UserId>> {
+    Ok(users::table
+        .filter(users::role.eq(Role::Enterprise))
+        .filter(users::enterprise_id.eq(enterprise))
+        .filter(users::active.eq(true))
+        .select(users::id)
+        .load(conn)?)
+}
+
+/// The active regulators whose area covers a place: their region is the place's region or one
+/// above it (or they have none), and their industry is the place's (or they have none); a
+/// regulator with neither oversees nothing, as in the access policy.
+pub fn regulators_over(
+    conn: &mut AnyConnection,
+    region: RegionId,
+    industry: IndustryId,
+) -> AppResult<Vec<UserId>> {
+    let tree: Vec<(RegionId, Option<RegionId>)> = regions::table
+        .select((regions::id, regions::parent_id))
+        .load(conn)?;
+    let mut above = vec![region];
+    let mut at = region;
+    while let Some(parent) = tree.iter().find(|(id, _)| *id == at).and_then(|(_, p)| *p) {
+        if above.contains(&parent) {
+            break;
+        }
+        above.push(parent);
+        at = parent;
+    }
+    let candidates: Vec<(UserId, Option<RegionId>, Option<IndustryId>)> = users::table
+        .filter(users::role.eq(Role::Regulator))
+        .filter(users::active.eq(true))
+        .select((users::id, users::region_id, users::industry_id))
+        .load(conn)?;
+    Ok(candidates
+        .into_iter()
+        .filter(|(_, r, i)| {
+            (r.is_some() || i.is_some())
+                && r.is_none_or(|r| above.contains(&r))
+                && i.is_none_or(|i| i == industry)
+        })
+        .map(|(id, _, _)| id)
+        .collect())
+}
