@@ -196,6 +196,7 @@ impl Platform {
         let callers = aweb::Data::new(auth::callers::Callers::default());
         let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
         let exports = aweb::Data::new(limits::Exports::default());
+        let summaries = aweb::Data::new(limits::Summaries::default());
         // Files attached by features other than findings, and who may download them.
         let viewers = aweb::Data::new(findings::attachments::Viewers(vec![
             events::records::may_see_material,
@@ -205,6 +206,7 @@ impl Platform {
                 .app_data(db.clone())
                 .app_data(reveals.clone())
                 .app_data(exports.clone())
+                .app_data(summaries.clone())
                 .app_data(viewers.clone())
                 .app_data(keys.clone())
                 .app_data(callers.clone())

@@ -178,7 +178,7 @@ fn month_query(base: &str, month: &str) -> Option<String> {
 
 async fn dashboard(
     pages: web::Data<Pages>,
-    db: web::Data<Db>,
+    (db, summaries): (web::Data<Db>, web::Data<crate::limits::Summaries>),
     ctx: PageContext,
     WebUser(actor): WebUser,
     q: web::Query<PageQuery>,
@@ -186,7 +186,7 @@ async fn dashboard(
     let q = q.into_inner().summary();
     let lang = ctx.lang;
     let words = pages.clone();
-    let data = access::read(&db, actor.clone(), move |conn, policy| {
+    let figures = access::read(&db, actor.clone(), move |conn, policy| {
         let s = summary::summary(conn, policy, &q)?;
         let base = carried(&s, &q);
         let word = |k: &str| words.word(lang, k);
@@ -211,7 +211,12 @@ async fn dashboard(
         let ranking: Vec<(String, f64)> = ranked
             .iter()
             .take(10)
-            .map(|b| (b.name.clone(), b.figures.rectification_rate.unwrap_or(0.0) * 100.0))
+            .map(|b| {
+                (
+                    b.name.clone(),
+                    b.figures.rectification_rate.unwrap_or(0.0) * 100.0,
+                )
+            })
             .collect();
         let streets: Vec<(String, f64)> = s
             .by_street
@@ -292,8 +297,8 @@ async fn dashboard(
             "by_category": categories,
             "by_month": months,
         }))
-    })
-    .await?;
+    });
+    let data = summaries.hold(figures).await?;
     pages.page(&ctx, &actor, StatusCode::OK, "oversight/dashboard", data)
 }
 

@@ -40,15 +40,21 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 #[utoipa::path(get, path = "/api/v1/oversight/summary", tag = "oversight",
     params(SummaryQuery),
     responses((status = 200, body = Summary), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many summaries at once; retry after the Retry-After seconds")),
     security(("bearer" = [])))]
 #[actix_web::get("/oversight/summary")]
 pub(crate) async fn get_summary(
     db: web::Data<Db>,
+    summaries: web::Data<crate::limits::Summaries>,
     ApiUser(actor): ApiUser,
     q: QueryParams<SummaryQuery>,
 ) -> AppResult<HttpResponse> {
-    let s = access::read(&db, actor, move |c, p| summary::summary(c, p, &q.0)).await?;
+    let s = summaries
+        .hold(access::read(&db, actor, move |c, p| {
+            summary::summary(c, p, &q.0)
+        }))
+        .await?;
     Ok(HttpResponse::Ok().json(s))
 }
 
