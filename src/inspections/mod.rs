@@ -9,6 +9,7 @@ pub mod inspection;
 mod inspection_pages;
 pub mod lifecycle;
 pub mod model;
+mod notices;
 pub mod pages;
 pub mod pairing;
 mod plan;

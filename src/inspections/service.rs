@@ -424,6 +424,7 @@ fn publish(conn: &mut AnyConnection, policy: &Policy, batch: &mut BatchRow) -> A
         Some(batch.id.0),
         json!({"inspections": inspections.len()}),
     )?;
+    super::notices::published(conn, batch, &inspections, policy.actor.id)?;
     tracing::info!(
         batch = batch.id.0,
         inspections = inspections.len(),

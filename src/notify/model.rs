@@ -27,6 +27,10 @@ crate::text_enum! {
         ExtensionGranted = "extension_granted",
         /// The extension was refused: the deadline stays `due_on`.
         ExtensionRefused = "extension_refused",
+        /// The reader's enterprise is to inspect another, on `due_on` (a batch was published).
+        InspectionAssigned = "inspection_assigned",
+        /// The reader's enterprise will be inspected, on `due_on` (a batch was published).
+        InspectionScheduled = "inspection_scheduled",
     }
 }
 
@@ -35,7 +39,14 @@ impl Kind {
     /// date; without one, the words that need none).
     pub fn words(self, dated: bool) -> (String, String) {
         let kind = self.as_str();
-        let undated = !dated && matches!(self, Self::FindingReported | Self::FindingRejected);
+        let undated = !dated
+            && matches!(
+                self,
+                Self::FindingReported
+                    | Self::FindingRejected
+                    | Self::InspectionAssigned
+                    | Self::InspectionScheduled
+            );
         let todo = if undated {
             format!("notice_{kind}_do_undated")
         } else {
@@ -75,14 +86,15 @@ pub struct Notice {
 pub struct Notification {
     pub id: i64,
     /// What happened: `finding_reported`, `finding_awaiting_review`, `finding_rejected`,
-    /// `finding_closed`, `extension_requested`, `extension_granted`, `extension_refused`.
+    /// `finding_closed`, `extension_requested`, `extension_granted`, `extension_refused`,
+    /// `inspection_assigned`, `inspection_scheduled`.
     #[schema(value_type = String)]
     pub kind: Kind,
-    /// What it is about (a hazard's title).
+    /// What it is about (a hazard's title; a batch's name and the other enterprise).
     pub subject: String,
     /// The page to go to (a path on this server).
     pub link: String,
-    /// By when the reader must act, if by a date.
+    /// By when the reader must act (a deadline, an inspection's day), if by a date.
     #[schema(value_type = Option<String>, format = Date)]
     pub due_on: Option<NaiveDate>,
     /// A reason given (a rejection's).

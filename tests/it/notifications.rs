@@ -260,3 +260,32 @@ fn the_bell_counts_unread_messages_and_opening_one_goes_to_its_page() {
     assert_eq!(r.status, 303);
     assert_eq!(unread(&member), 0);
 }
+
+#[test]
+fn a_published_batch_tells_each_inspector_and_each_target_the_day() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let member = app.login("member");
+    assert!(kinds(&lead).is_empty());
+    let (batch, _, _) = crate::inspections::published_trio(&app, &lead);
+    // The member's enterprise (老王家常菜馆) inspects one member and is inspected by another.
+    let wang = app.enterprise_id("老王家常菜馆");
+    let pairs = crate::inspections::inspections(&lead, batch);
+    let told = messages(&member);
+    assert_eq!(told.len(), 2, "{told:?}");
+    for (kind, side) in [
+        ("inspection_assigned", "inspector_enterprise_id"),
+        ("inspection_scheduled", "target_enterprise_id"),
+    ] {
+        let pairing = pairs
+            .iter()
+            .find(|p| p[side].as_i64() == Some(wang))
+            .unwrap();
+        let m = told.iter().find(|m| m["kind"] == kind).unwrap();
+        assert_eq!(m["link"], format!("/inspections/{}", pairing["id"]));
+        assert_eq!(m["due_on"], pairing["scheduled_on"]);
+        assert!(m["subject"].as_str().unwrap().contains(" · "), "{m}");
+    }
+    // The lead published it: not told of what it did itself.
+    assert!(kinds(&lead).is_empty());
+}
