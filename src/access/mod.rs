@@ -282,13 +282,15 @@ where
 }
 
 /// Runs `f` with the caller's policy inside one write transaction (changes and their audit
-/// entries commit together or not at all).
+/// entries commit together or not at all). If anything the caller's rights come from changed
+/// since the request came in, they are read again inside the transaction.
 pub async fn write<T, F>(db: &crate::db::Db, actor: Actor, f: F) -> AppResult<T>
 where
     F: FnOnce(&mut AnyConnection, &Policy) -> AppResult<T> + Send + 'static,
     T: Send + 'static,
 {
     db.write(move |conn| {
+        let actor = crate::auth::callers::current(conn, actor)?;
         let policy = Policy::load(conn, &actor)?;
         f(conn, &policy)
     })

@@ -20,7 +20,7 @@ use crate::db::ids::UserId;
 use crate::db::schema::access_epoch;
 use crate::db::types::now;
 use crate::db::AnyConnection;
-use crate::error::AppResult;
+use crate::error::{AppError, AppResult};
 
 /// How many sessions are kept at most; past it the cache starts over (a bound on memory, not an
 /// eviction policy: a district has far fewer callers active at once).
@@ -44,6 +44,26 @@ pub fn epoch(conn: &mut AnyConnection) -> AppResult<i64> {
         .find(1)
         .select(access_epoch::value)
         .first(conn)?)
+}
+
+/// The caller as of now, inside a write transaction: as resolved when the request came in while
+/// the access epoch has not moved since, else read again (the user still active, the session
+/// still live, the scope as it now is), so a write that waited its turn never runs on rights
+/// that ended while it waited.
+pub fn current(conn: &mut AnyConnection, actor: Actor) -> AppResult<Actor> {
+    if actor.scope.is_none() || epoch(conn)? == actor.epoch {
+        return Ok(actor);
+    }
+    let ended = || AppError::Unauthorized("The session has ended; log in again.");
+    let row = user::find(conn, actor.id)?
+        .filter(|u| u.active)
+        .ok_or_else(ended)?;
+    if actor.session_id != 0 && session::live_until(conn, actor.session_id, actor.id)?.is_none() {
+        return Err(ended());
+    }
+    let mut fresh = Actor::with_session(row, actor.session_id);
+    fresh.unread = actor.unread;
+    Ok(fresh)
 }
 
 impl Callers {
@@ -72,6 +92,7 @@ impl Callers {
         };
         let mut actor = Actor::with_session(row, session_id);
         actor.scope = Some(Arc::new(Scope::resolve(conn, &actor)?));
+        actor.epoch = epoch;
         self.remember(epoch, actor.clone(), expires_at);
         Ok(Some(actor))
     }

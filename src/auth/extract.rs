@@ -34,6 +34,8 @@ pub struct Actor {
     /// The scope the access policy resolved for this caller when the request came in (absent
     /// when the caller was not resolved through [`Callers`]; the policy then reads it).
     pub(crate) scope: Option<Arc<Scope>>,
+    /// The access epoch the caller was resolved at (with `scope`).
+    pub(crate) epoch: i64,
     /// Unread messages, counted for a page's bell (pages only; `None` for the API).
     pub unread: Option<i64>,
 }
@@ -56,6 +58,7 @@ impl Actor {
             enterprise_id: row.enterprise_id,
             session_id,
             scope: None,
+            epoch: 0,
             unread: None,
         }
     }

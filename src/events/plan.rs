@@ -228,6 +228,13 @@ pub fn create(
                "starts_at": new.starts_at, "ends_at": new.ends_at, "capacity": new.capacity,
                "quota": quota, "required_all": required_all, "lesson_id": new.lesson_id}),
     )?;
+    super::notices::planned(
+        conn,
+        (id, &new.title, starts_at),
+        alliance_id,
+        (required_all, &new.requirements),
+        policy.actor.id,
+    )?;
     Ok(id)
 }
 

@@ -11,7 +11,7 @@ use crate::db::ids::{EnterpriseId, UserId};
 use crate::db::AnyConnection;
 use crate::error::AppResult;
 use crate::findings::model::*;
-use crate::notify::recipients::{enterprise_users, regulators_over};
+use crate::notify::recipients::{active, enterprise_users, regulators_over};
 use crate::notify::{self, Kind, Notice};
 use crate::org::store as org;
 
@@ -104,7 +104,7 @@ pub fn transitioned(
         }
         Action::Accept => {
             let mut people = enterprise_users(conn, row.enterprise_id)?;
-            people.push(row.reported_by);
+            people.extend(active(conn, &[row.reported_by])?);
             tell(conn, people, actor, about(Kind::FindingClosed, None))
         }
         Action::GrantExtension => {

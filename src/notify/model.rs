@@ -31,6 +31,8 @@ crate::text_enum! {
         InspectionAssigned = "inspection_assigned",
         /// The reader's enterprise will be inspected, on `due_on` (a batch was published).
         InspectionScheduled = "inspection_scheduled",
+        /// The reader's enterprise must attend an event, beginning on `due_on`.
+        EventRequired = "event_required",
     }
 }
 
@@ -44,6 +46,7 @@ impl Kind {
                 self,
                 Self::FindingReported
                     | Self::FindingRejected
+                    | Self::ExtensionRefused
                     | Self::InspectionAssigned
                     | Self::InspectionScheduled
             );
@@ -87,10 +90,11 @@ pub struct Notification {
     pub id: i64,
     /// What happened: `finding_reported`, `finding_awaiting_review`, `finding_rejected`,
     /// `finding_closed`, `extension_requested`, `extension_granted`, `extension_refused`,
-    /// `inspection_assigned`, `inspection_scheduled`.
+    /// `inspection_assigned`, `inspection_scheduled`, `event_required`.
     #[schema(value_type = String)]
     pub kind: Kind,
-    /// What it is about (a hazard's title; a batch's name and the other enterprise).
+    /// What it is about (a hazard's title; a batch's name and the other enterprise; an event's
+    /// title).
     pub subject: String,
     /// The page to go to (a path on this server).
     pub link: String,

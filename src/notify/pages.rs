@@ -10,7 +10,7 @@ use crate::db::Db;
 use crate::notify::model::{NotificationQuery, NotificationRow};
 use crate::notify::store;
 use crate::web::form::PageForm;
-use crate::web::{list_url, page_number, pager, path_id, see_other};
+use crate::web::{list_url, page_number, pager, path_id, safe_next, see_other};
 use crate::web::{Lang, PageContext, PageResult, Pages};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -84,12 +84,7 @@ async fn open(
     let user = actor.id;
     let row: NotificationRow = db.write(move |c| store::mark_read(c, user, id)).await?;
     // Links are written by the server itself, always a path here; anything else goes home.
-    let to = if row.link.starts_with('/') && !row.link.starts_with("//") {
-        row.link
-    } else {
-        "/".to_string()
-    };
-    Ok(see_other(&to))
+    Ok(see_other(&safe_next(Some(&row.link))))
 }
 
 /// Marks every message read and shows the list again.

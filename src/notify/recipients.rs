@@ -21,6 +21,15 @@ pub fn enterprise_users(
         .load(conn)?)
 }
 
+/// Those of `ids` whose accounts are active.
+pub fn active(conn: &mut AnyConnection, ids: &[UserId]) -> AppResult<Vec<UserId>> {
+    Ok(users::table
+        .filter(users::id.eq_any(ids.to_vec()))
+        .filter(users::active.eq(true))
+        .select(users::id)
+        .load(conn)?)
+}
+
 /// The active regulators whose area covers a place: their region is the place's region or one
 /// above it (or they have none), and their industry is the place's (or they have none); a
 /// regulator with neither oversees nothing, as in the access policy.

@@ -80,16 +80,18 @@ pub struct AllianceFiguresQuery {
 #[utoipa::path(get, path = "/api/v1/oversight/alliances", tag = "oversight",
     params(AllianceFiguresQuery),
     responses((status = 200, body = Paginated<Breakdown>), (status = 401, body = Problem, content_type = "application/problem+json"),
-        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+        (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json"),
+        (status = 429, body = Problem, content_type = "application/problem+json", description = "Too many summaries at once; retry after the Retry-After seconds")),
     security(("bearer" = [])))]
 #[actix_web::get("/oversight/alliances")]
 pub(crate) async fn list_alliance_figures(
     db: web::Data<Db>,
+    summaries: web::Data<crate::limits::Summaries>,
     ApiUser(actor): ApiUser,
     q: QueryParams<AllianceFiguresQuery>,
 ) -> AppResult<HttpResponse> {
     let q = q.0;
-    let list = access::read(&db, actor, move |c, p| {
+    let figures = access::read(&db, actor, move |c, p| {
         let page = crate::api::PageRequest::new(q.page, q.per_page)?;
         let sq = SummaryQuery {
             from: q.from,
@@ -111,8 +113,8 @@ pub(crate) async fn list_alliance_figures(
             .take(page.per_page as usize)
             .collect();
         Ok(page.wrap(items, total))
-    })
-    .await?;
+    });
+    let list = summaries.hold(figures).await?;
     Ok(HttpResponse::Ok().json(list))
 }
 

@@ -11,7 +11,7 @@ use crate::db::types::{now, start_of_local_day, today};
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
 use crate::message::msg;
-use crate::oversight::figures::{month_of, OVERDUE_STATES};
+use crate::oversight::figures::month_of;
 use crate::oversight::model::*;
 use crate::oversight::store::{self, Names, Scope};
 
@@ -132,22 +132,16 @@ fn hazards(
         let at = (alliance, names.street_of(region), industry);
         t.add(f, at, Some(&category), Some(month));
     }
-    let today = today();
-    for (region, industry, alliance, category, grade, state, deadline, n) in
-        store::open_rows(conn, s)?
-    {
-        let overdue = OVERDUE_STATES.contains(&state.as_str()) && deadline < today;
+    for o in store::open_sums(conn, s, today())? {
         let f = Figures {
-            overdue: if overdue { n } else { 0 },
-            major_open: if grade == "major" { n } else { 0 },
+            overdue: o.overdue,
+            major_open: o.major_open,
             ..Default::default()
         };
-        t.open += n;
-        if state == "awaiting_review" {
-            t.awaiting_review += n;
-        }
-        let at = (alliance, names.street_of(region), industry);
-        t.add(f, at, Some(&category), None);
+        t.open += o.open;
+        t.awaiting_review += o.awaiting_review;
+        let at = (o.alliance_id, names.street_of(o.region_id), o.industry_id);
+        t.add(f, at, Some(&o.category), None);
     }
     Ok(())
 }

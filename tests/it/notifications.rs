@@ -289,3 +289,36 @@ fn a_published_batch_tells_each_inspector_and_each_target_the_day() {
     // The lead published it: not told of what it did itself.
     assert!(kinds(&lead).is_empty());
 }
+
+#[test]
+fn an_event_members_must_attend_tells_their_people_the_day_it_begins() {
+    let app = TestApp::spawn();
+    let lead = app.login("lead");
+    let member = app.login("member");
+    let alliance = crate::inspections::alliance_id(&lead, "东城街道餐饮燃气安全联盟");
+    let e = crate::events::plan(
+        &lead,
+        alliance,
+        json!({"title": "燃气安全<培训>", "starts_at": crate::events::at(3, 0), "ends_at": crate::events::at(3, 2)}),
+    );
+    let id = e["id"].as_i64().unwrap();
+    let m = &messages(&member)[0];
+    assert_eq!(m["kind"], "event_required");
+    assert_eq!(m["subject"], "燃气安全<培训>");
+    assert_eq!(m["link"], format!("/events/{id}"));
+    assert_eq!(m["due_on"], days_from_today(3));
+    assert!(kinds(&lead).is_empty(), "the organizer is not told");
+    // An event for named enterprises tells only them.
+    let hotpot = app.enterprise_id("东城味道火锅店");
+    crate::events::plan(
+        &lead,
+        alliance,
+        json!({"title": "火锅店专场", "requirements": [{"enterprise_id": hotpot, "people": 1}]}),
+    );
+    assert_eq!(
+        kinds(&member),
+        vec!["event_required"],
+        "not named: not told"
+    );
+    assert!(kinds(&app.login("street-regulator")).is_empty());
+}
