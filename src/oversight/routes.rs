@@ -302,6 +302,8 @@ pub(crate) async fn publish_evaluations(
     month: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let month = month.into_inner();
+    // A malformed month is refused at once, not after waiting for a turn to write.
+    evaluations::parse_month(Some(&month))?;
     let m = month.clone();
     access::write(&db, actor.clone(), move |c, p| {
         evaluations::publish(c, p, &m)
@@ -324,6 +326,8 @@ pub(crate) async fn recompute_evaluations(
     month: web::Path<String>,
 ) -> AppResult<HttpResponse> {
     let month = month.into_inner();
+    // A malformed month is refused at once, not after waiting for a turn to write.
+    evaluations::parse_month(Some(&month))?;
     let m = month.clone();
     access::write(&db, actor.clone(), move |c, p| {
         evaluations::recompute(c, p, &m)
