@@ -133,17 +133,4 @@ impl Callers {
             .sessions
             .insert((actor.id, actor.session_id), (actor, expires_at));
     }
-
-    /// How many sessions are kept (for tests and metrics).
-    pub fn len(&self) -> usize {
-        self.inner
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .sessions
-            .len()
-    }
-
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
 }

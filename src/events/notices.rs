@@ -29,7 +29,6 @@ pub fn planned(
     for enterprise in enterprises {
         people.extend(enterprise_users(conn, enterprise)?);
     }
-    people.retain(|u| *u != actor);
     let notice = Notice {
         kind: Kind::EventRequired,
         subject: title.trim().to_string(),
@@ -37,6 +36,6 @@ pub fn planned(
         due_on: Some(local(starts_at).date_naive()),
         note: String::new(),
     };
-    notify::tell(conn, &people, &notice)?;
+    notify::tell_others(conn, &people, actor, &notice)?;
     Ok(())
 }

@@ -25,14 +25,8 @@ fn notice(kind: Kind, id: FindingId, title: &str, due_on: Option<NaiveDate>, not
     }
 }
 
-fn tell(
-    conn: &mut AnyConnection,
-    mut users: Vec<UserId>,
-    actor: UserId,
-    n: Notice,
-) -> AppResult<()> {
-    users.retain(|u| *u != actor);
-    notify::tell(conn, &users, &n)?;
+fn tell(conn: &mut AnyConnection, users: Vec<UserId>, actor: UserId, n: Notice) -> AppResult<()> {
+    notify::tell_others(conn, &users, actor, &n)?;
     Ok(())
 }
 

@@ -35,7 +35,7 @@ pub fn published(
                 i.inspector_enterprise_id,
             ),
         ] {
-            let mut users = match people.get(&told) {
+            let users = match people.get(&told) {
                 Some(users) => users.clone(),
                 None => {
                     let users = enterprise_users(conn, told)?;
@@ -43,7 +43,6 @@ pub fn published(
                     users
                 }
             };
-            users.retain(|u| *u != actor);
             let counterpart = names.get(&other).map_or("", String::as_str);
             let notice = Notice {
                 kind,
@@ -52,7 +51,7 @@ pub fn published(
                 due_on: i.scheduled_on,
                 note: String::new(),
             };
-            notify::tell(conn, &users, &notice)?;
+            notify::tell_others(conn, &users, actor, &notice)?;
         }
     }
     Ok(())

@@ -13,4 +13,4 @@ pub mod routes;
 pub mod store;
 
 pub use model::{Kind, Notice, Notification};
-pub use store::{tell, unread};
+pub use store::{tell, tell_others, unread};

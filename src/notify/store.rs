@@ -38,6 +38,17 @@ pub fn tell(conn: &mut AnyConnection, users: &[UserId], notice: &Notice) -> AppR
     Ok(users.len())
 }
 
+/// Tells `users` about `notice`, except `actor`: nobody is told of what they did themselves.
+pub fn tell_others(
+    conn: &mut AnyConnection,
+    users: &[UserId],
+    actor: UserId,
+    notice: &Notice,
+) -> AppResult<usize> {
+    let others: Vec<UserId> = users.iter().copied().filter(|u| *u != actor).collect();
+    tell(conn, &others, notice)
+}
+
 /// How many unread messages `user` has.
 pub fn unread(conn: &mut AnyConnection, user: UserId) -> AppResult<i64> {
     Ok(notifications::table
