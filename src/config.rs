@@ -150,6 +150,46 @@ pub struct Settings {
         global = true
     )]
     pub metrics_from: Vec<std::net::IpAddr>,
+
+    /// Mail server: `smtp://host:25`, `smtp://user:pass@host:587?tls=required` (STARTTLS),
+    /// `smtps://user:pass@host:465` (TLS). Unset: mail is written as files into
+    /// `<data dir>/outbox/`.
+    #[arg(long, env = "SMTP_URL", global = true, hide_env_values = true)]
+    pub smtp_url: Option<Secret>,
+
+    /// The sender of the platform's mail.
+    #[arg(
+        long,
+        env = "SA_MAIL_FROM",
+        default_value = "安全联盟 <noreply@safety-alliance.localhost>",
+        global = true
+    )]
+    pub mail_from: String,
+
+    /// The platform's address as its users reach it, for links in mail and robot posts.
+    /// Default: `http://<bind>`.
+    #[arg(long, env = "SA_PUBLIC_URL", global = true)]
+    pub public_url: Option<String>,
+
+    /// How often (milliseconds) the outbox worker looks for mail and posts to deliver; 0 turns
+    /// the worker off on this instance.
+    #[arg(long, env = "SA_OUTBOX_POLL_MS", default_value_t = 1000, global = true)]
+    pub outbox_poll_ms: u64,
+
+    /// How often (seconds) the scheduler walks deadlines, event reminders and digests; 0 turns
+    /// it off on this instance.
+    #[arg(long, env = "SA_SCHEDULE_SECS", default_value_t = 60, global = true)]
+    pub schedule_secs: u64,
+
+    /// Let an administrator move the platform's calendar day (`PUT /api/v1/admin/clock`), for
+    /// trials and acceptance tests of reminders. Never on in production.
+    #[arg(
+        long,
+        env = "SA_SETTABLE_CLOCK",
+        default_value_t = false,
+        global = true
+    )]
+    pub settable_clock: bool,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -189,7 +229,29 @@ impl Settings {
                 std::net::IpAddr::V4(std::net::Ipv4Addr::LOCALHOST),
                 std::net::IpAddr::V6(std::net::Ipv6Addr::LOCALHOST),
             ],
+            smtp_url: None,
+            mail_from: "安全联盟 <noreply@safety-alliance.localhost>".into(),
+            public_url: None,
+            // Tests and embedders start the worker and the scheduler when they want them.
+            outbox_poll_ms: 0,
+            schedule_secs: 0,
+            settable_clock: false,
         }
+    }
+
+    /// The platform's address for links in mail.
+    pub fn site(&self) -> String {
+        self.public_url
+            .clone()
+            .filter(|u| !u.trim().is_empty())
+            .unwrap_or_else(|| format!("http://{}", self.bind))
+            .trim_end_matches('/')
+            .to_string()
+    }
+
+    /// Where mail is written when no SMTP server is set.
+    pub fn outbox_dir(&self) -> PathBuf {
+        self.data_dir.join("outbox")
     }
 
     pub fn database_url(&self) -> String {

@@ -71,6 +71,8 @@ pub struct Platform {
     pub settings: Settings,
     pub db: Db,
     pub keys: std::sync::Arc<TokenKeys>,
+    /// Wakes this instance's scheduler.
+    pub wake: notify::Wake,
 }
 
 /// What preparing the platform did that the operator should know.
@@ -147,6 +149,7 @@ impl Platform {
                 settings,
                 db,
                 keys: std::sync::Arc::new(keys),
+                wake: notify::Wake::default(),
             },
             prepared,
         ))
@@ -179,6 +182,46 @@ impl Platform {
         Ok(Some(checkpoint))
     }
 
+    /// The outbox worker of this instance, delivering through `transport`.
+    pub fn worker(
+        &self,
+        transport: notify::mail::Transport,
+    ) -> Result<notify::worker::Worker, String> {
+        let from = self
+            .settings
+            .mail_from
+            .parse()
+            .map_err(|e| format!("SA_MAIL_FROM: {e}"))?;
+        notify::worker::Worker::new(self.db.clone(), transport, from, &self.settings.site())
+    }
+
+    /// Starts the outbox worker (mail through `SMTP_URL`, else files in `<data dir>/outbox/`) and
+    /// the scheduler, as the settings ask, on the current runtime.
+    pub fn start_background(&self) -> Result<(), String> {
+        if self.settings.outbox_poll_ms > 0 {
+            let smtp = self
+                .settings
+                .smtp_url
+                .as_ref()
+                .map(|u| u.expose().to_string());
+            let transport =
+                notify::mail::Transport::configured(smtp.as_deref(), &self.settings.outbox_dir())?;
+            tracing::info!(transport = transport.name(), "outbox worker started");
+            let worker = self.worker(transport)?;
+            let poll = Duration::from_millis(self.settings.outbox_poll_ms);
+            actix_web::rt::spawn(worker.run(poll));
+        }
+        if self.settings.schedule_secs > 0 {
+            let every = Duration::from_secs(self.settings.schedule_secs);
+            actix_web::rt::spawn(notify::schedule::run(
+                self.db.clone(),
+                every,
+                self.wake.0.clone(),
+            ));
+        }
+        Ok(())
+    }
+
     /// Builds the HTTP server on a bound listener.
     pub fn server(&self, listener: TcpListener) -> std::io::Result<Server> {
         let db = aweb::Data::new(self.db.clone());
@@ -194,6 +237,7 @@ impl Platform {
                 .map_err(|e| std::io::Error::other(format!("templates: {e}")))?,
         );
         let callers = aweb::Data::new(auth::callers::Callers::default());
+        let wake = aweb::Data::new(self.wake.clone());
         let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
         let exports = aweb::Data::new(limits::Exports::default());
         let summaries = aweb::Data::new(limits::Summaries::default());
@@ -210,6 +254,7 @@ impl Platform {
                 .app_data(viewers.clone())
                 .app_data(keys.clone())
                 .app_data(callers.clone())
+                .app_data(wake.clone())
                 .app_data(settings.clone())
                 .app_data(pages.clone())
                 .app_data(hashing.clone())
@@ -265,6 +310,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(events::routes::configure)
                 .configure(oversight::routes::configure)
                 .configure(notify::routes::configure)
+                .configure(notify::admin::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)
@@ -275,7 +321,8 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(events::pages::configure)
         .configure(oversight::pages::configure)
         .configure(users::pages::configure)
-        .configure(notify::pages::configure);
+        .configure(notify::pages::configure)
+        .configure(notify::settings_pages::configure);
 }
 
 /// The methods the API document lists for each path template, split into segments.

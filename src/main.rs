@@ -312,7 +312,10 @@ fn serve(settings: Settings) -> Result<(), String> {
     start_audit_checkpoints(&platform);
     println!("Safety-alliance platform on http://{bind}/  (API docs: http://{bind}/api/docs/)");
     actix_web::rt::System::new()
-        .block_on(async move { platform.server(listener)?.await })
+        .block_on(async move {
+            platform.start_background().map_err(std::io::Error::other)?;
+            platform.server(listener)?.await
+        })
         .map_err(|e| e.to_string())
 }
 

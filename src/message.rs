@@ -256,6 +256,8 @@ pub mod msg {
         REQUIRED_ABOVE_CAPACITY = "msg_required_above_capacity",
         NOT_IN_FUTURE = "msg_not_in_future",
         WEIGHTS_ALL_ZERO = "msg_weights_all_zero",
+        MANDATORY_NOTICE = "msg_mandatory_notice",
+        ALLIANCE_OR_REGION = "msg_alliance_or_region",
     }
 }
 

@@ -5,6 +5,7 @@
 pub mod group;
 pub mod ids;
 pub mod schema;
+pub mod schema_notify;
 pub mod types;
 
 use std::path::Path;

@@ -492,3 +492,6 @@ diesel::allow_tables_to_appear_in_same_query!(
     evaluations,
     notifications,
 );
+
+// Notification tables (the outbox and its settings) join nothing above.
+pub use super::schema_notify::*;

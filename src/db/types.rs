@@ -172,7 +172,23 @@ pub fn start_of_local_day(date: chrono::NaiveDate) -> NaiveDateTime {
         .unwrap_or(midnight)
 }
 
-/// Today's date in the display zone.
+/// Days the platform's calendar is moved from the real one (only by the settable clock of
+/// trials and acceptance tests; see `SA_SETTABLE_CLOCK`).
+static DAYS_MOVED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::new(0);
+
+/// Today's date in the display zone, as the platform reckons deadlines, overdue and reminders.
 pub fn today() -> chrono::NaiveDate {
-    Utc::now().with_timezone(&shanghai()).date_naive()
+    let real = Utc::now().with_timezone(&shanghai()).date_naive();
+    let moved = DAYS_MOVED.load(std::sync::atomic::Ordering::Relaxed);
+    real.checked_add_signed(chrono::Duration::days(moved))
+        .unwrap_or(real)
+}
+
+/// Moves the platform's calendar so that [`today`] is `day` (timestamps stay real).
+pub fn set_today(day: chrono::NaiveDate) {
+    let real = Utc::now().with_timezone(&shanghai()).date_naive();
+    DAYS_MOVED.store(
+        (day - real).num_days(),
+        std::sync::atomic::Ordering::Relaxed,
+    );
 }

@@ -5,7 +5,7 @@
 pub mod attendance;
 mod form_pages;
 pub mod model;
-mod notices;
+pub mod notices;
 pub mod pages;
 pub mod plan;
 mod record_pages;

@@ -220,6 +220,8 @@ pub struct FindingDetail {
     #[serde(flatten)]
     pub finding: Finding,
     pub timeline: Vec<TimelineEntry>,
+    /// The reminders and escalations of the deadline ladder sent about it, oldest first.
+    pub reminders: Vec<crate::notify::ladder::Reminder>,
     /// The transition actions the caller may take now.
     pub actions: Vec<Action>,
 }

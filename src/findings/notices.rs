@@ -7,7 +7,7 @@
 
 use chrono::NaiveDate;
 
-use crate::db::ids::{EnterpriseId, UserId};
+use crate::db::ids::UserId;
 use crate::db::AnyConnection;
 use crate::error::AppResult;
 use crate::findings::model::*;
@@ -30,17 +30,24 @@ fn tell(conn: &mut AnyConnection, users: Vec<UserId>, actor: UserId, n: Notice) 
     Ok(())
 }
 
-/// A hazard reported at `enterprise`: its people are told, with the deadline.
-pub fn reported(
-    conn: &mut AnyConnection,
-    (id, title): (FindingId, &str),
-    enterprise: EnterpriseId,
-    deadline: Option<NaiveDate>,
-    actor: UserId,
-) -> AppResult<()> {
-    let people = enterprise_users(conn, enterprise)?;
-    let n = notice(Kind::FindingReported, id, title, deadline, "");
-    tell(conn, people, actor, n)
+/// A hazard reported: the people of its enterprise are told, with the deadline; a major one
+/// also reaches the regulators over it and the group robots of its alliance and region at once.
+pub fn reported(conn: &mut AnyConnection, id: FindingId, actor: UserId) -> AppResult<()> {
+    let Some(row) = crate::findings::store::find(conn, id)? else {
+        return Ok(());
+    };
+    let people = enterprise_users(conn, row.enterprise_id)?;
+    let people: Vec<UserId> = people.into_iter().filter(|u| *u != actor).collect();
+    let n = notice(Kind::FindingReported, id, &row.title, row.deadline, "");
+    // A major hazard is mailed to its enterprise whatever it muted.
+    notify::store::tell_with(conn, &people, &n, row.grade == Grade::Major)?;
+    if row.grade == Grade::Major {
+        let regulators = regulators_over(conn, row.region_id, row.industry_id)?;
+        let n = notice(Kind::MajorReported, id, &row.title, row.deadline, "");
+        notify::webhooks::post(conn, row.alliance_id, row.region_id, &n)?;
+        tell(conn, regulators, actor, n)?;
+    }
+    Ok(())
 }
 
 /// The people who review `row` (never its own enterprise's).

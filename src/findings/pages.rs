@@ -294,7 +294,7 @@ async fn render_detail(
         let returned = events::returned(conn, &[f.id])?.remove(&f.id).filter(|_| {
             matches!(f.state, FindingState::Reported | FindingState::Rectifying)
         });
-        let timeline: Vec<Value> = d
+        let mut timeline: Vec<(chrono::DateTime<chrono::FixedOffset>, Value)> = d
             .timeline
             .iter()
             .map(|e| {
@@ -303,12 +303,19 @@ async fn render_detail(
                     Action::RequestExtension => "extension_requested",
                     _ => "new_deadline_set",
                 };
-                json!({"action": e.action.as_str(), "actor": e.actor_name, "note": e.note,
+                (e.at, json!({"rung": null, "action": e.action.as_str(), "actor": e.actor_name, "note": e.note,
                        "at": format_datetime(lang, e.at), "deadline_label": label,
                        "deadline": e.deadline.map(|d| format_date(lang, d)),
-                       "attachment_ids": e.attachment_ids})
+                       "attachment_ids": e.attachment_ids}))
             })
             .collect();
+        // The deadline ladder's reminders and escalations, among the steps, as they were sent.
+        timeline.extend(d.reminders.iter().map(|r| {
+            (r.at, json!({"rung": r.rung.as_str(), "told": r.told, "day": format_date(lang, r.day),
+                          "at": format_datetime(lang, r.at)}))
+        }));
+        timeline.sort_by_key(|(at, _)| *at);
+        let timeline: Vec<Value> = timeline.into_iter().map(|(_, v)| v).collect();
         // The photos of the report, and of the latest rectification, side by side.
         let photos_of = |action: Action| {
             d.timeline.iter().rev().find(|e| e.action == action).map(|e| e.attachment_ids.clone())

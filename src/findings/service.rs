@@ -312,13 +312,7 @@ pub fn record(conn: &mut AnyConnection, r: Record<'_>) -> AppResult<FindingId> {
             "treatment": new.treatment, "deadline": new.deadline, "attachment_ids": new.attachment_ids,
         }),
     )?;
-    crate::findings::notices::reported(
-        conn,
-        (id, &new.title),
-        r.enterprise.id,
-        new.deadline,
-        r.reported_by,
-    )?;
+    crate::findings::notices::reported(conn, id, r.reported_by)?;
     if new.grade == Grade::Major {
         tracing::warn!(
             finding = id.0,
@@ -362,6 +356,7 @@ pub fn detail(
     Ok(FindingDetail {
         actions: lifecycle::available(row.state, parts, facts(&row)),
         timeline: store::timeline(conn, id)?,
+        reminders: crate::notify::ladder::of_finding(conn, id)?,
         finding: Finding::from_row(row, today()),
     })
 }

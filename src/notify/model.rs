@@ -33,6 +33,24 @@ crate::text_enum! {
         InspectionScheduled = "inspection_scheduled",
         /// The reader's enterprise must attend an event, beginning on `due_on`.
         EventRequired = "event_required",
+        /// An event the reader's enterprise must attend begins tomorrow (`due_on`).
+        EventReminder = "event_reminder",
+        /// A hazard of the reader's enterprise is due on `due_on`, a few days away.
+        DeadlineNear = "deadline_near",
+        /// A hazard of the reader's enterprise is due today.
+        DeadlineToday = "deadline_today",
+        /// A hazard of the reader's enterprise (or alliance) is past its deadline `due_on`.
+        FindingOverdue = "finding_overdue",
+        /// A hazard in the reader's area has been overdue for days past `due_on`.
+        FindingEscalated = "finding_escalated",
+        /// A major hazard was reported in the reader's area.
+        MajorReported = "major_reported",
+        /// A major hazard in the reader's area is overdue (挂牌督办, daily until closed).
+        MajorOverdue = "major_overdue",
+        /// An inspection of the reader's enterprise changed (its day, its inspectors).
+        InspectionChanged = "inspection_changed",
+        /// The monthly bulletin (evaluations) was published.
+        BulletinPublished = "bulletin_published",
     }
 }
 
@@ -49,6 +67,9 @@ impl Kind {
                     | Self::ExtensionRefused
                     | Self::InspectionAssigned
                     | Self::InspectionScheduled
+                    | Self::InspectionChanged
+                    | Self::MajorReported
+                    | Self::BulletinPublished
             );
         let todo = if undated {
             format!("notice_{kind}_do_undated")
@@ -56,6 +77,17 @@ impl Kind {
             format!("notice_{kind}_do")
         };
         (format!("notice_{kind}"), todo)
+    }
+
+    /// Messages nobody may turn off or put off to a digest: overdue and major hazards.
+    pub fn mandatory(self) -> bool {
+        matches!(
+            self,
+            Self::FindingOverdue
+                | Self::FindingEscalated
+                | Self::MajorReported
+                | Self::MajorOverdue
+        )
     }
 }
 

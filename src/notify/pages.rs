@@ -8,6 +8,7 @@ use serde_json::{json, Value};
 
 use crate::db::Db;
 use crate::notify::model::{NotificationQuery, NotificationRow};
+use crate::notify::outbox::{self, OutboxQuery, OutboxState};
 use crate::notify::store;
 use crate::web::form::PageForm;
 use crate::web::{list_url, page_number, pager, path_id, safe_next, see_other};
@@ -16,7 +17,89 @@ use crate::web::{Lang, PageContext, PageResult, Pages};
 pub fn configure(cfg: &mut web::ServiceConfig) {
     cfg.route("/notifications", web::get().to(list))
         .route("/notifications/read", web::post().to(read_all))
-        .route("/notifications/{id}/open", web::post().to(open));
+        .route("/notifications/{id}/open", web::post().to(open))
+        .route("/admin/outbox", web::get().to(outbox_page))
+        .route("/admin/outbox/{id}/resend", web::post().to(resend));
+}
+
+#[derive(Deserialize, Default)]
+struct OutboxPageQuery {
+    state: Option<String>,
+    page: Option<String>,
+}
+
+/// The outbox, for administrators: what waits, what went, what failed and why; send again.
+async fn outbox_page(
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    ctx: PageContext,
+    crate::auth::WebUser(actor): crate::auth::WebUser,
+    q: web::Query<OutboxPageQuery>,
+) -> PageResult {
+    let state = q
+        .state
+        .as_deref()
+        .and_then(|s| s.parse::<OutboxState>().ok());
+    let query = OutboxQuery {
+        state,
+        page: Some(page_number(&q.page)),
+        per_page: Some(50),
+    };
+    let base = list_url("/admin/outbox", &[("state", &q.state)]);
+    let (counts, list) = crate::access::read(&db, actor.clone(), move |c, p| {
+        if !p.is_admin() {
+            return Err(crate::error::AppError::NotFound);
+        }
+        Ok((outbox::counts(c)?, outbox::list(c, &query)?))
+    })
+    .await?;
+    let rows: Vec<Value> = list
+        .items
+        .iter()
+        .map(|r| {
+            json!({
+                "id": r.id, "channel": r.channel.as_str(), "recipient": r.recipient,
+                "kind": r.kind, "subject": r.subject, "state": r.state.as_str(),
+                "attempts": r.attempts, "error": r.last_error,
+                "created": r.created_at.format("%Y-%m-%d %H:%M").to_string(),
+                "sent": r.sent_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),
+                "next": r.next_attempt_at.format("%Y-%m-%d %H:%M:%S").to_string(),
+            })
+        })
+        .collect();
+    let data = json!({
+        "counts": counts,
+        "rows": rows,
+        "state": state.map(|s| s.as_str()),
+        "pager": pager(list.page, list.per_page, list.total, &base),
+    });
+    pages.page(&ctx, &actor, StatusCode::OK, "notifications/outbox", data)
+}
+
+async fn resend(
+    db: web::Data<Db>,
+    ctx: PageContext,
+    crate::auth::WebUser(actor): crate::auth::WebUser,
+    id: web::Path<String>,
+    _form: PageForm,
+) -> PageResult {
+    let id = path_id::<i64>(&id)?;
+    crate::access::write(&db, actor, move |c, p| {
+        if !p.is_admin() {
+            return Err(crate::error::AppError::NotFound);
+        }
+        outbox::resend(c, id)?;
+        crate::audit::record(
+            c,
+            Some(p.actor.id),
+            "outbox.resend",
+            "outbox",
+            Some(id),
+            json!({}),
+        )
+    })
+    .await?;
+    Ok(ctx.done("/admin/outbox", "flash_resent"))
 }
 
 #[derive(Deserialize, Default)]

@@ -65,3 +65,22 @@ pub fn regulators_over(
         .map(|(id, _, _)| id)
         .collect())
 }
+
+/// The active regulators, and the people of every alliance's lead enterprise (the readers of
+/// the monthly bulletin).
+pub fn regulators_and_leads(conn: &mut AnyConnection) -> AppResult<Vec<UserId>> {
+    use crate::db::schema::alliances;
+    let leads: Vec<EnterpriseId> = alliances::table
+        .select(alliances::lead_enterprise_id)
+        .distinct()
+        .load(conn)?;
+    Ok(users::table
+        .filter(users::active.eq(true))
+        .filter(
+            users::role.eq(Role::Regulator).or(users::role
+                .eq(Role::Enterprise)
+                .and(users::enterprise_id.eq_any(leads))),
+        )
+        .select(users::id)
+        .load(conn)?)
+}

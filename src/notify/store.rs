@@ -11,8 +11,20 @@ use crate::error::{AppError, AppResult};
 use crate::notify::model::{Notice, Notification, NotificationQuery, NotificationRow};
 
 /// Tells each of `users` (once, however often listed) about `notice`, in the caller's
-/// transaction: the message exists if and only if the change that caused it does.
+/// transaction: the message, and the mail queued for those who want one now, exist if and only
+/// if the change that caused them does.
 pub fn tell(conn: &mut AnyConnection, users: &[UserId], notice: &Notice) -> AppResult<usize> {
+    tell_with(conn, users, notice, false)
+}
+
+/// [`tell`], mailing at once even to those who muted the kind or gather a digest when `urgent`
+/// (a major hazard).
+pub fn tell_with(
+    conn: &mut AnyConnection,
+    users: &[UserId],
+    notice: &Notice,
+    urgent: bool,
+) -> AppResult<usize> {
     let mut users = users.to_vec();
     users.sort();
     users.dedup();
@@ -35,6 +47,7 @@ pub fn tell(conn: &mut AnyConnection, users: &[UserId], notice: &Notice) -> AppR
             ))
             .execute(conn)?;
     }
+    crate::notify::outbox::mail(conn, &users, notice, urgent)?;
     Ok(users.len())
 }
 

@@ -297,6 +297,16 @@ pub fn publish(conn: &mut AnyConnection, policy: &Policy, month: &str) -> AppRes
     }
     let set = settings(conn)?;
     let stored = store_month(conn, policy, month, &set)?;
+    let readers = crate::notify::recipients::regulators_and_leads(conn)?;
+    let shown = month.format("%Y-%m").to_string();
+    let notice = crate::notify::Notice {
+        kind: crate::notify::Kind::BulletinPublished,
+        subject: shown.clone(),
+        link: format!("/oversight/bulletin?month={shown}"),
+        due_on: None,
+        note: String::new(),
+    };
+    crate::notify::tell_others(conn, &readers, policy.actor.id, &notice)?;
     audit::record(
         conn,
         Some(policy.actor.id),

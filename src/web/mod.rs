@@ -149,6 +149,15 @@ impl Pages {
             .to_string()
     }
 
+    /// Renders mail template `templates/email/<lang>/<name>.hbs` with `data` and the dictionary `t`.
+    pub fn render_mail(&self, lang: Lang, name: &str, data: &Value) -> Result<String, String> {
+        let mut root = data.as_object().cloned().unwrap_or_default();
+        root.insert("t".into(), self.dictionaries[lang.code()].clone());
+        let name = format!("email/{}/{name}", lang.code());
+        let rendered = self.registry.render(&name, &Value::Object(root));
+        rendered.map_err(|e| format!("mail template {name}: {e}"))
+    }
+
     /// Renders a page for a signed-in viewer (the layout's menu is the viewer's) as the response.
     pub fn page(
         &self,

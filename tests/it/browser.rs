@@ -415,6 +415,14 @@ fn a_member_reports_with_a_photo_the_lead_rejects_the_member_resubmits_the_lead_
     browser.wait_text("#notifications", "您的整改被退回");
     browser.wait_text("#notifications", "未加装熄火保护");
     browser.shoot("notifications-member");
+    // Her message settings: she stops mail about reports, keeps the rest.
+    browser.click("#preferences-link");
+    browser.wait_text("#preferences-form", "逾期");
+    browser.click("#on-finding_reported");
+    browser.click("#save-preferences");
+    browser.wait_text("#flash", "已保存");
+    browser.shoot("preferences-member");
+    browser.goto(&app.url("/notifications"));
     browser.click("#notifications .notice-open");
     browser.wait_text("#finding-state", "已退回");
     assert_eq!(browser.current_url(), finding);
@@ -445,6 +453,27 @@ fn a_member_reports_with_a_photo_the_lead_rejects_the_member_resubmits_the_lead_
     if let Ok(dir) = std::env::var("SA_SCREENSHOTS") {
         browser.screenshot(&std::path::Path::new(&dir).join("finding-closed.png"));
     }
+    // The street regulator attaches its work group's robot; the district sets the ladder; the
+    // administrator reads the outbox the loop filled.
+    browser.log_in(&app, "street-regulator");
+    browser.goto(&app.url("/notifications/robots"));
+    browser.type_into("#robot-name", "东城街道安全群");
+    browser.type_into(
+        "#robot-url",
+        "https://oapi.dingtalk.com/robot/send?access_token=demo",
+    );
+    browser.type_into("#robot-secret", "SECdemo");
+    browser.click("#add-robot");
+    browser.wait_text("#robot-list", "东城街道安全群");
+    browser.shoot("robots-street");
+    browser.log_in(&app, "district-regulator");
+    browser.goto(&app.url("/notifications/ladder"));
+    browser.wait_text("#ladder-form", "一般");
+    browser.shoot("ladder-district");
+    browser.log_in(&app, "admin");
+    browser.goto(&app.url("/admin/outbox"));
+    browser.wait_text("#outbox-list", "后厨燃气软管老化");
+    browser.shoot("outbox-admin");
     // The photos on the timeline load (served only to those who may see the finding).
     let api = app.login("lead");
     let detail = api.get(&format!(

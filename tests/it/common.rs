@@ -161,6 +161,13 @@ impl TestApp {
         }
     }
 
+    /// Another instance of the platform on the same database (as a second server would be).
+    pub fn second_instance(&self) -> Platform {
+        Platform::prepare(self.platform.settings.clone())
+            .expect("a second instance prepares")
+            .0
+    }
+
     pub fn url(&self, path: &str) -> String {
         format!("{}{}", self.base, path)
     }

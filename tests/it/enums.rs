@@ -9,6 +9,9 @@ use safety_alliance::events::attendance::Method;
 use safety_alliance::events::model::EventKind;
 use safety_alliance::findings::model::{Action, Category, FindingState, Grade, Source, Treatment};
 use safety_alliance::inspections::model::{BatchState, InspectionState, Outcome};
+use safety_alliance::notify::ladder::Rung;
+use safety_alliance::notify::outbox::{Channel, OutboxState};
+use safety_alliance::notify::webhooks::RobotKind;
 use safety_alliance::notify::Kind;
 use safety_alliance::org::model::{AllianceLevel, MemberRole, RegionLevel, Scale};
 
@@ -77,6 +80,13 @@ fn every_text_enum_keeps_one_name_everywhere() {
         ("EventKind", check(c, EventKind::ALL, EventKind::as_str)),
         ("Method", check(c, Method::ALL, Method::as_str)),
         ("Kind", check(c, Kind::ALL, Kind::as_str)),
+        (
+            "OutboxState",
+            check(c, OutboxState::ALL, OutboxState::as_str),
+        ),
+        ("Channel", check(c, Channel::ALL, Channel::as_str)),
+        ("RobotKind", check(c, RobotKind::ALL, RobotKind::as_str)),
+        ("Rung", check(c, Rung::ALL, Rung::as_str)),
     ];
     // A new `text_enum!` must be added above: count them in the sources.
     let mut declared = Vec::new();

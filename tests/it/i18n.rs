@@ -54,6 +54,18 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
         "treatment_" => all(Treatment::ALL, Treatment::as_str),
         "grade_" => all(Grade::ALL, Grade::as_str),
         "action_" => all(Action::ALL, Action::as_str),
+        "outbox_" => all(
+            safety_alliance::notify::outbox::OutboxState::ALL,
+            safety_alliance::notify::outbox::OutboxState::as_str,
+        ),
+        "robot_" => all(
+            safety_alliance::notify::webhooks::RobotKind::ALL,
+            safety_alliance::notify::webhooks::RobotKind::as_str,
+        ),
+        "rung_" => all(
+            safety_alliance::notify::ladder::Rung::ALL,
+            safety_alliance::notify::ladder::Rung::as_str,
+        ),
         "scale_" => all(Scale::ALL, Scale::as_str),
         "level_" => all(AllianceLevel::ALL, AllianceLevel::as_str),
         "role_" => all(MemberRole::ALL, MemberRole::as_str),

@@ -110,10 +110,11 @@ fn a_major_hazard_waits_for_the_regulators_over_its_place_and_they_are_told() {
         json!({"action": "submit_rectification", "attachment_ids": [proof]}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
+    // They heard of it at once when it was reported, and now of its rectification to review.
     for label in ["street-regulator", "district-regulator"] {
         assert_eq!(
             kinds(&app.login(label)),
-            vec!["finding_awaiting_review"],
+            vec!["finding_awaiting_review", "major_reported"],
             "{label}"
         );
     }
@@ -321,4 +322,45 @@ fn an_event_members_must_attend_tells_their_people_the_day_it_begins() {
         "not named: not told"
     );
     assert!(kinds(&app.login("street-regulator")).is_empty());
+}
+
+#[test]
+fn the_bulletin_reaches_regulators_and_leads_and_a_changed_inspection_both_sides() {
+    let app = TestApp::spawn();
+    let district = app.login("district-regulator");
+    let lead = app.login("lead");
+    let member = app.login("member");
+    let last = (safety_alliance::db::types::today() - chrono::Duration::days(40))
+        .format("%Y-%m")
+        .to_string();
+    let r = district.post(
+        &format!("/api/v1/oversight/evaluations/{last}/publish"),
+        &json!({}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    for label in ["lead", "street-regulator", "industry-regulator"] {
+        let m = &messages(&app.login(label))[0];
+        assert_eq!(m["kind"], "bulletin_published", "{label}");
+        assert_eq!(m["link"], format!("/oversight/bulletin?month={last}"));
+    }
+    assert!(
+        kinds(&member).is_empty(),
+        "a member that leads nothing is not told"
+    );
+    assert!(kinds(&district).is_empty(), "not of its own publishing");
+    // A published batch's inspection is changed: the target's people hear, the lead (who
+    // changed it) does not.
+    let (_, own, target) = crate::inspections::published_trio(&app, &lead);
+    let (someone, _) = crate::events::person(&app, target, "被查企业联系人");
+    let inspection = own["id"].as_i64().unwrap();
+    let r = lead.patch(
+        &format!("/api/v1/inspections/{inspection}"),
+        &json!({"inspectors": "刘强、王芳"}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    let m = &messages(&someone)[0];
+    assert_eq!(m["kind"], "inspection_changed");
+    assert_eq!(m["link"], format!("/inspections/{inspection}"));
+    assert_eq!(m["due_on"], own["scheduled_on"]);
+    assert!(!kinds(&lead).contains(&"inspection_changed".to_string()));
 }

@@ -1,0 +1,5 @@
+DROP TABLE webhooks;
+DROP TABLE reminders;
+DROP TABLE deadline_ladder;
+DROP TABLE notification_prefs;
+DROP TABLE outbox;
