@@ -198,6 +198,12 @@ impl Platform {
     /// Starts the outbox worker (mail through `SMTP_URL`, else files in `<data dir>/outbox/`) and
     /// the scheduler, as the settings ask, on the current runtime.
     pub fn start_background(&self) -> Result<(), String> {
+        if self.settings.settable_clock {
+            // A calendar moved before this instance started (or by another) holds here too.
+            let mut conn = self.db.conn().map_err(|e| e.to_string())?;
+            let days = notify::schedule::stored_days(&mut conn).map_err(|e| e.to_string())?;
+            db::types::set_days_moved(days);
+        }
         if self.settings.outbox_poll_ms > 0 {
             let smtp = self
                 .settings
@@ -217,6 +223,7 @@ impl Platform {
                 self.db.clone(),
                 every,
                 self.wake.0.clone(),
+                self.settings.settable_clock,
             ));
         }
         Ok(())

@@ -71,3 +71,11 @@ diesel::table! {
         created_at -> Timestamp,
     }
 }
+
+diesel::table! {
+    platform_clock (id) {
+        id -> Integer,
+        days_moved -> BigInt,
+        updated_at -> Timestamp,
+    }
+}

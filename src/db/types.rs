@@ -178,17 +178,22 @@ static DAYS_MOVED: std::sync::atomic::AtomicI64 = std::sync::atomic::AtomicI64::
 
 /// Today's date in the display zone, as the platform reckons deadlines, overdue and reminders.
 pub fn today() -> chrono::NaiveDate {
-    let real = Utc::now().with_timezone(&shanghai()).date_naive();
-    let moved = DAYS_MOVED.load(std::sync::atomic::Ordering::Relaxed);
-    real.checked_add_signed(chrono::Duration::days(moved))
+    let real = real_today();
+    real.checked_add_signed(chrono::Duration::days(days_moved()))
         .unwrap_or(real)
 }
 
-/// Moves the platform's calendar so that [`today`] is `day` (timestamps stay real).
-pub fn set_today(day: chrono::NaiveDate) {
-    let real = Utc::now().with_timezone(&shanghai()).date_naive();
-    DAYS_MOVED.store(
-        (day - real).num_days(),
-        std::sync::atomic::Ordering::Relaxed,
-    );
+/// Today's date in the display zone, as the calendar on the wall says.
+pub fn real_today() -> chrono::NaiveDate {
+    Utc::now().with_timezone(&shanghai()).date_naive()
+}
+
+/// How many days the platform's calendar is moved.
+pub fn days_moved() -> i64 {
+    DAYS_MOVED.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// Moves the platform's calendar by `days` from the real one (timestamps stay real).
+pub fn set_days_moved(days: i64) {
+    DAYS_MOVED.store(days, std::sync::atomic::Ordering::Relaxed);
 }

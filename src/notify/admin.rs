@@ -274,12 +274,14 @@ async fn put_clock(
 ) -> AppResult<HttpResponse> {
     settable(&settings)?;
     let day = body.0.today;
+    let days = (day - crate::db::types::real_today()).num_days();
     access::write(&db, actor, move |c, p| {
         if !p.is_admin() {
             return Err(AppError::Forbidden(
                 "Only administrators move the clock.".into(),
             ));
         }
+        crate::notify::schedule::store_days(c, days)?;
         crate::audit::record(
             c,
             Some(p.actor.id),
@@ -290,7 +292,7 @@ async fn put_clock(
         )
     })
     .await?;
-    crate::db::types::set_today(day);
+    crate::db::types::set_days_moved(days);
     wake.0.notify_one();
     Ok(HttpResponse::Ok().json(Clock {
         today: crate::db::types::today(),

@@ -57,9 +57,13 @@ async fn outbox_page(
         .items
         .iter()
         .map(|r| {
+            let what = match r.kind.parse::<crate::notify::Kind>() {
+                Ok(kind) => pages.word(ctx.lang, &kind.words(true).0),
+                Err(_) => pages.word(ctx.lang, "rung_digest"),
+            };
             json!({
                 "id": r.id, "channel": r.channel.as_str(), "recipient": r.recipient,
-                "kind": r.kind, "subject": r.subject, "state": r.state.as_str(),
+                "what": what, "subject": r.subject, "state": r.state.as_str(),
                 "attempts": r.attempts, "error": r.last_error,
                 "created": r.created_at.format("%Y-%m-%d %H:%M").to_string(),
                 "sent": r.sent_at.map(|t| t.format("%Y-%m-%d %H:%M").to_string()),

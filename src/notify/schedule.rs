@@ -161,25 +161,85 @@ pub fn digest(conn: &mut AnyConnection, user: UserId, today: NaiveDate) -> AppRe
     Ok(true)
 }
 
+/// The days the platform's calendar is moved, as stored (0 when never moved).
+pub fn stored_days(conn: &mut AnyConnection) -> AppResult<i64> {
+    use crate::db::schema::platform_clock;
+    let days: Option<i64> = platform_clock::table
+        .find(1)
+        .select(platform_clock::days_moved)
+        .first(conn)
+        .optional()?;
+    Ok(days.unwrap_or(0))
+}
+
+/// Stores the days the platform's calendar is moved (every instance follows within seconds).
+pub fn store_days(conn: &mut AnyConnection, days: i64) -> AppResult<()> {
+    use crate::db::schema::platform_clock;
+    let at = crate::db::types::now();
+    let updated = diesel::update(platform_clock::table.find(1))
+        .set((
+            platform_clock::days_moved.eq(days),
+            platform_clock::updated_at.eq(at),
+        ))
+        .execute(conn)?;
+    if updated == 0 {
+        diesel::insert_into(platform_clock::table)
+            .values((
+                platform_clock::id.eq(1),
+                platform_clock::days_moved.eq(days),
+                platform_clock::updated_at.eq(at),
+            ))
+            .execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Runs the scheduler every `every` until the process ends; `wake` runs it at once (the clock
-/// was moved).
-pub async fn run(db: Db, every: std::time::Duration, wake: std::sync::Arc<tokio::sync::Notify>) {
+/// was moved here). With a settable clock it also follows, within two seconds, the calendar
+/// another instance moved.
+pub async fn run(
+    db: Db,
+    every: std::time::Duration,
+    wake: std::sync::Arc<tokio::sync::Notify>,
+    settable: bool,
+) {
+    let mut due = true;
+    let mut last = std::time::Instant::now();
     loop {
-        let today = crate::db::types::today();
-        match tick(&db, today, crate::db::types::now()).await {
-            Ok(t) if t != Tick::default() => tracing::info!(
-                rungs = t.rungs,
-                events = t.events,
-                digests = t.digests,
-                %today,
-                "reminders sent"
-            ),
-            Ok(_) => {}
-            Err(e) => tracing::warn!(error = %e, "scheduler tick failed; trying again"),
+        if settable {
+            match db.run(stored_days).await {
+                Ok(days) if days != crate::db::types::days_moved() => {
+                    crate::db::types::set_days_moved(days);
+                    due = true;
+                }
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "reading the clock failed"),
+            }
         }
+        if due || last.elapsed() >= every {
+            due = false;
+            last = std::time::Instant::now();
+            let today = crate::db::types::today();
+            match tick(&db, today, crate::db::types::now()).await {
+                Ok(t) if t != Tick::default() => tracing::info!(
+                    rungs = t.rungs,
+                    events = t.events,
+                    digests = t.digests,
+                    %today,
+                    "reminders sent"
+                ),
+                Ok(_) => {}
+                Err(e) => tracing::warn!(error = %e, "scheduler tick failed; trying again"),
+            }
+        }
+        let nap = if settable {
+            every.min(std::time::Duration::from_secs(2))
+        } else {
+            every
+        };
         tokio::select! {
-            _ = tokio::time::sleep(every) => {}
-            _ = wake.notified() => {}
+            _ = tokio::time::sleep(nap) => {}
+            _ = wake.notified() => due = true,
         }
     }
 }

@@ -177,6 +177,7 @@ async fn robots_data(db: &Db, actor: &Actor) -> Result<Value, crate::error::AppE
     let region = actor.region_id;
     let (list, alliances) = access::read(db, actor.clone(), |c, p| {
         let list = webhooks::list(c, p)?;
+        let list = named(c, list)?;
         let page = crate::api::PageRequest::new(Some(1), Some(100))?;
         let (visible, _) = crate::org::store::list_alliances(
             c,
@@ -206,6 +207,35 @@ async fn robots_data(db: &Db, actor: &Actor) -> Result<Value, crate::error::AppE
         "values": {"name": "", "url": "", "secret": ""},
         "errors": {},
     }))
+}
+
+/// The robots with the name of the alliance or region each is attached to (as `place`).
+fn named(
+    c: &mut crate::db::AnyConnection,
+    list: Vec<webhooks::Webhook>,
+) -> crate::error::AppResult<Vec<Value>> {
+    use crate::db::schema::{alliances, regions};
+    use diesel::prelude::*;
+    let mut out = Vec::new();
+    for hook in list {
+        let place: Option<String> = match (hook.alliance_id, hook.region_id) {
+            (Some(a), _) => alliances::table
+                .find(a)
+                .select(alliances::name)
+                .first(c)
+                .optional()?,
+            (None, Some(r)) => regions::table
+                .find(r)
+                .select(regions::name)
+                .first(c)
+                .optional()?,
+            (None, None) => None,
+        };
+        let mut v = serde_json::to_value(&hook).unwrap_or_default();
+        v["place"] = json!(place.unwrap_or_default());
+        out.push(v);
+    }
+    Ok(out)
 }
 
 async fn robots(

@@ -318,6 +318,56 @@ fn moving_a_running_servers_clock_across_a_deadline_sends_the_overdue_mail() {
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
     assert!(files > 0, "mail written as files");
-    let _ = child.kill();
-    let _ = child.wait();
+    // A second instance on the same database reckons the same day, from its start.
+    let port2 = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let mut second = serve(dir.path(), port2);
+    let base2 = format!("http://127.0.0.1:{port2}");
+    let mut day = None;
+    for _ in 0..300 {
+        if let Ok(r) = ureq::get(&format!("{base2}/api/v1/admin/clock"))
+            .set(
+                "authorization",
+                &format!("Bearer {}", admin.token.clone().unwrap()),
+            )
+            .call()
+        {
+            day = r.into_json::<Value>().ok().map(|v| v["today"].clone());
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert_eq!(day, Some(json!(days_from_today(5))));
+    // Moved again on the first, the second follows within seconds.
+    assert_eq!(
+        admin
+            .put("/api/v1/admin/clock", &json!({"today": days_from_today(9)}))
+            .status,
+        200
+    );
+    let mut followed = false;
+    for _ in 0..60 {
+        let r: Value = ureq::get(&format!("{base2}/api/v1/admin/clock"))
+            .set(
+                "authorization",
+                &format!("Bearer {}", admin.token.clone().unwrap()),
+            )
+            .call()
+            .unwrap()
+            .into_json()
+            .unwrap();
+        if r["today"] == json!(days_from_today(9)) {
+            followed = true;
+            break;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    assert!(followed, "the second instance follows the moved calendar");
+    for c in [&mut child, &mut second] {
+        let _ = c.kill();
+        let _ = c.wait();
+    }
 }

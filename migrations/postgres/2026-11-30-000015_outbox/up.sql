@@ -86,3 +86,11 @@ CREATE TABLE webhooks (
     created_by BIGINT NOT NULL REFERENCES users (id),
     created_at TIMESTAMP NOT NULL
 );
+
+-- The platform's calendar moved (days), when the clock is settable (trials, acceptance tests):
+-- kept here so that every instance, and a restarted one, reckons the same day.
+CREATE TABLE platform_clock (
+    id INTEGER PRIMARY KEY,
+    days_moved BIGINT NOT NULL,
+    updated_at TIMESTAMP NOT NULL
+);

@@ -1,3 +1,4 @@
+DROP TABLE platform_clock;
 DROP TABLE webhooks;
 DROP TABLE reminders;
 DROP TABLE deadline_ladder;
