@@ -190,6 +190,17 @@ pub struct Settings {
         global = true
     )]
     pub settable_clock: bool,
+
+    /// The hosts group-robot webhooks may post to (comma-separated); a robot's URL must be
+    /// `https://` one of them.
+    #[arg(
+        long,
+        env = "SA_WEBHOOK_HOSTS",
+        value_delimiter = ',',
+        default_value = "qyapi.weixin.qq.com,oapi.dingtalk.com",
+        global = true
+    )]
+    pub webhook_hosts: Vec<String>,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -236,6 +247,7 @@ impl Settings {
             outbox_poll_ms: 0,
             schedule_secs: 0,
             settable_clock: false,
+            webhook_hosts: vec!["qyapi.weixin.qq.com".into(), "oapi.dingtalk.com".into()],
         }
     }
 

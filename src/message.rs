@@ -258,6 +258,7 @@ pub mod msg {
         WEIGHTS_ALL_ZERO = "msg_weights_all_zero",
         MANDATORY_NOTICE = "msg_mandatory_notice",
         ALLIANCE_OR_REGION = "msg_alliance_or_region",
+        ROBOT_URL = "msg_robot_url",
     }
 }
 

@@ -454,6 +454,7 @@ diesel::table! {
         note -> Text,
         created_at -> Timestamp,
         read_at -> Nullable<Timestamp>,
+        mailed -> Bool,
     }
 }
 

@@ -176,17 +176,10 @@ pub fn update_inspection(
         store::save_batch(conn, &batch)?;
     }
     let mut now_changed = vec![store::inspection(conn, id)?.ok_or(AppError::NotFound)?];
-    let mut before = Vec::new();
     if let Some((other, _)) = &swapped {
-        before.extend([row.target_enterprise_id, other.target_enterprise_id]);
         now_changed.extend(store::inspection(conn, other.id)?);
     }
-    crate::inspections::notices::changed(
-        conn,
-        &seen.batch,
-        (&now_changed, &before),
-        policy.actor.id,
-    )?;
+    crate::inspections::notices::changed(conn, &seen.batch, &now_changed, policy.actor.id)?;
     audit::record(
         conn,
         Some(policy.actor.id),

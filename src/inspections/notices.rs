@@ -58,26 +58,21 @@ pub fn published(
 }
 
 /// Inspections of a published batch changed (their day, their inspectors, their targets): the
-/// inspecting and inspected enterprises of each as it is now, and those it no longer concerns
-/// (`before`: targets swapped away), are told.
+/// inspecting and inspected enterprises of each, as it is now, are told (after a swap, both new
+/// targets; the old ones are each other's new).
 pub fn changed(
     conn: &mut AnyConnection,
     batch: &BatchRow,
-    (changed, before): (&[InspectionRow], &[EnterpriseId]),
+    changed: &[InspectionRow],
     actor: UserId,
 ) -> AppResult<()> {
     if batch.published_at.is_none() {
         return Ok(());
     }
-    let mut told: Vec<EnterpriseId> = Vec::new();
     for i in changed {
         let mut concerned = vec![i.inspector_enterprise_id, i.target_enterprise_id];
-        concerned.extend(before.iter().copied());
+        concerned.dedup();
         for enterprise in concerned {
-            if told.contains(&enterprise) {
-                continue;
-            }
-            told.push(enterprise);
             let users = enterprise_users(conn, enterprise)?;
             let notice = Notice {
                 kind: Kind::InspectionChanged,

@@ -111,10 +111,11 @@ async fn list_webhooks(db: web::Data<Db>, ApiUser(actor): ApiUser) -> AppResult<
 #[actix_web::post("/webhooks")]
 async fn create_webhook(
     db: web::Data<Db>,
+    settings: web::Data<Settings>,
     ApiUser(actor): ApiUser,
     body: JsonBody<NewWebhook>,
 ) -> AppResult<HttpResponse> {
-    webhooks::check(&body.0)?;
+    webhooks::check(&body.0, &settings.webhook_hosts)?;
     let hook = access::write(&db, actor, move |c, p| {
         let hook = webhooks::create(c, p, &body.0)?;
         crate::audit::record(
@@ -200,7 +201,7 @@ async fn list_outbox(
 /// Sends an outbox row again (a failed one, or a sent one asked for again) at once.
 #[utoipa::path(post, path = "/api/v1/admin/outbox/{id}/resend", tag = "notifications",
     params(("id" = i64, Path, description = "Outbox row id")),
-    responses((status = 200, body = OutboxEntry), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = OutboxEntry), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/admin/outbox/{id}/resend")]
 async fn resend(

@@ -220,9 +220,16 @@ pub fn told(conn: &mut AnyConnection, key: &str, people: usize) -> AppResult<()>
     Ok(())
 }
 
+/// How late an overdue or escalation rung is still sent when the scheduler catches up (after
+/// downtime, or on hazards brought in from before the platform): older ones were the business
+/// of their own days, and a district's history must not flood everyone's mail at once.
+pub const CATCH_UP_DAYS: i64 = 30;
+
 /// The rungs a finding with `deadline` is due on `today`, by the ladder `r`.
 pub fn due_rungs(grade: Grade, deadline: NaiveDate, today: NaiveDate, r: Rungs) -> Vec<Rung> {
     let mut due = Vec::new();
+    let late = |since: NaiveDate| today > since && (today - since).num_days() <= CATCH_UP_DAYS;
+    let escalate_after = deadline + Duration::days(i64::from(r.escalate_days));
     if today < deadline {
         if today >= deadline - Duration::days(i64::from(r.remind_days)) && r.remind_days > 0 {
             due.push(Rung::Remind);
@@ -230,8 +237,10 @@ pub fn due_rungs(grade: Grade, deadline: NaiveDate, today: NaiveDate, r: Rungs) 
     } else if today == deadline {
         due.push(Rung::DueToday);
     } else {
-        due.push(Rung::Overdue);
-        if today > deadline + Duration::days(i64::from(r.escalate_days)) {
+        if late(deadline) {
+            due.push(Rung::Overdue);
+        }
+        if late(escalate_after) {
             due.push(Rung::Escalated);
         }
         if grade == Grade::Major {
@@ -310,7 +319,13 @@ pub fn send(
     };
     // Every message about a major hazard is mailed, whatever the reader muted.
     let told = notify::store::tell_with(conn, &people, &notice, row.grade == Grade::Major)?;
-    if kind.mandatory() {
+    // The work group hears once a day at most: of a major hazard the daily rung, of another
+    // its overdue and escalation.
+    let robots = match row.grade {
+        Grade::Major => rung == Rung::Supervised,
+        Grade::General => kind.mandatory(),
+    };
+    if robots {
         notify::webhooks::post(conn, row.alliance_id, row.region_id, &notice)?;
     }
     self::told(conn, &key, told)?;
@@ -327,9 +342,16 @@ pub fn candidates(
 ) -> AppResult<Vec<FindingRow>> {
     let reach = ladder.iter().map(|r| r.remind_days).max().unwrap_or(0);
     let open: Vec<&str> = crate::oversight::figures::OVERDUE_STATES.to_vec();
+    // Past the catch-up window only a major hazard has a rung left (the daily one).
+    let oldest = today - Duration::days(CATCH_UP_DAYS + 61);
     Ok(findings::table
         .filter(findings::state.eq_any(open))
         .filter(findings::deadline.le(today + Duration::days(i64::from(reach))))
+        .filter(
+            findings::deadline
+                .ge(oldest)
+                .or(findings::grade.eq(Grade::Major)),
+        )
         .filter(findings::id.gt(after))
         .order(findings::id.asc())
         .limit(limit)

@@ -127,6 +127,9 @@ pub struct Sent {
     pub raw: String,
 }
 
+/// The longest one SMTP command may take (well within an outbox lease).
+pub const SMTP_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(20);
+
 /// How mail leaves.
 #[derive(Clone)]
 pub enum Transport {
@@ -143,7 +146,7 @@ impl Transport {
     pub fn configured(smtp_url: Option<&str>, dir: &std::path::Path) -> Result<Self, String> {
         match smtp_url.map(str::trim).filter(|u| !u.is_empty()) {
             Some(url) => AsyncSmtpTransport::<Tokio1Executor>::from_url(url)
-                .map(|b| Self::Smtp(b.build()))
+                .map(|b| Self::Smtp(b.timeout(Some(SMTP_TIMEOUT)).build()))
                 .map_err(|e| format!("SMTP_URL: {e}")),
             None => {
                 std::fs::create_dir_all(dir)

@@ -172,24 +172,24 @@ fn insert(
 
 /// Queues a mail about `notice` to each of `users` who wants one now (their preferences: muted
 /// kinds are not mailed, a digest gathers the ones that may wait; an `urgent` one goes to all),
-/// in the caller's transaction.
+/// in the caller's transaction. Returns those mailed.
 pub fn mail(
     conn: &mut AnyConnection,
     users: &[UserId],
     notice: &Notice,
     urgent: bool,
-) -> AppResult<usize> {
+) -> AppResult<Vec<UserId>> {
     let addresses: Vec<(UserId, String)> = users::table
         .filter(users::id.eq_any(users.to_vec()))
         .filter(users::active.eq(true))
         .select((users::id, users::email))
         .load(conn)?;
     if addresses.is_empty() {
-        return Ok(0);
+        return Ok(Vec::new());
     }
     let ids: Vec<UserId> = addresses.iter().map(|a| a.0).collect();
     let wants = prefs::of(conn, &ids)?;
-    let mut queued = 0;
+    let mut queued = Vec::new();
     for ((user, address), (_, prefs)) in addresses.iter().zip(&wants) {
         if (urgent || prefs.mails_at_once(notice.kind)) && !address.trim().is_empty() {
             let kind = notice.kind.as_str();
@@ -202,7 +202,7 @@ pub fn mail(
                 notice,
                 "",
             )?;
-            queued += 1;
+            queued.push(*user);
         }
     }
     Ok(queued)
@@ -279,6 +279,19 @@ pub fn claim(
         .order(outbox::id.asc())
         .select(OutboxRow::as_select())
         .load(conn)?)
+}
+
+/// Renews worker `by`'s lease on row `id` just before sending it; false when the lease was lost
+/// (it ran out and another worker took the row, or an administrator sent it again): then this
+/// worker must not send it.
+pub fn renew(conn: &mut AnyConnection, id: i64, by: &str, at: NaiveDateTime) -> AppResult<bool> {
+    let renewed = diesel::update(outbox::table.find(id))
+        .filter(outbox::leased_by.eq(by))
+        .filter(outbox::state.eq(OutboxState::Pending))
+        .filter(outbox::leased_until.gt(at))
+        .set(outbox::leased_until.eq(at + LEASE))
+        .execute(conn)?;
+    Ok(renewed == 1)
 }
 
 /// How a delivery went.
@@ -380,10 +393,23 @@ pub fn counts(conn: &mut AnyConnection) -> AppResult<OutboxCounts> {
 /// Sends a row again: a failed one (or a sent one, asked for again) is pending now; a pending one
 /// is tried at once.
 pub fn resend(conn: &mut AnyConnection, id: i64) -> AppResult<OutboxEntry> {
+    let at = now();
+    let busy: Option<Option<NaiveDateTime>> = outbox::table
+        .find(id)
+        .filter(outbox::state.eq(OutboxState::Pending))
+        .select(outbox::leased_until)
+        .first(conn)
+        .optional()?;
+    if busy.flatten().is_some_and(|until| until > at) {
+        return Err(AppError::conflict(
+            "being-delivered",
+            "A worker is delivering it now; see how it went first.",
+        ));
+    }
     let updated = diesel::update(outbox::table.find(id))
         .set((
             outbox::state.eq(OutboxState::Pending),
-            outbox::next_attempt_at.eq(now()),
+            outbox::next_attempt_at.eq(at),
             outbox::leased_until.eq(None::<NaiveDateTime>),
             outbox::sent_at.eq(None::<NaiveDateTime>),
         ))

@@ -149,38 +149,35 @@ pub fn check(input: &PrefsInput) -> AppResult<Stored> {
     })
 }
 
-/// Stores `user`'s preferences.
+/// Stores `user`'s preferences (two saves at once: the later wins, neither fails).
 pub fn set(conn: &mut AnyConnection, user: UserId, prefs: &Stored) -> AppResult<Prefs> {
+    use diesel::sql_types::{BigInt, Bool, Text, Timestamp};
     let muted = prefs
         .muted
         .iter()
         .map(|k| k.as_str())
         .collect::<Vec<_>>()
         .join(",");
-    let updated = diesel::update(notification_prefs::table.find(user))
-        .set((
-            notification_prefs::language.eq(prefs.lang.code()),
-            notification_prefs::digest.eq(prefs.digest),
-            notification_prefs::muted.eq(&muted),
-            notification_prefs::updated_at.eq(now()),
-        ))
-        .execute(conn)?;
-    if updated == 0 {
-        // Messages already told are not gathered into a first digest: it begins now.
-        let upto: Option<i64> = crate::db::schema::notifications::table
-            .filter(crate::db::schema::notifications::user_id.eq(user))
-            .select(diesel::dsl::max(crate::db::schema::notifications::id))
-            .first(conn)?;
-        diesel::insert_into(notification_prefs::table)
-            .values((
-                notification_prefs::user_id.eq(user),
-                notification_prefs::language.eq(prefs.lang.code()),
-                notification_prefs::digest.eq(prefs.digest),
-                notification_prefs::muted.eq(&muted),
-                notification_prefs::digest_upto.eq(upto.unwrap_or(0)),
-                notification_prefs::updated_at.eq(now()),
-            ))
-            .execute(conn)?;
-    }
+    // Messages already told are not gathered into a first digest: it begins when the digest is
+    // turned on.
+    let upto: Option<i64> = crate::db::schema::notifications::table
+        .filter(crate::db::schema::notifications::user_id.eq(user))
+        .select(diesel::dsl::max(crate::db::schema::notifications::id))
+        .first(conn)?;
+    diesel::sql_query(
+        "INSERT INTO notification_prefs (user_id, language, digest, muted, digest_upto, updated_at) \
+         VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (user_id) DO UPDATE SET \
+         language = excluded.language, digest = excluded.digest, muted = excluded.muted, \
+         updated_at = excluded.updated_at, digest_upto = CASE \
+         WHEN excluded.digest AND NOT notification_prefs.digest THEN excluded.digest_upto \
+         ELSE notification_prefs.digest_upto END",
+    )
+    .bind::<BigInt, _>(user.0)
+    .bind::<Text, _>(prefs.lang.code())
+    .bind::<Bool, _>(prefs.digest)
+    .bind::<Text, _>(&muted)
+    .bind::<BigInt, _>(upto.unwrap_or(0))
+    .bind::<Timestamp, _>(now())
+    .execute(conn)?;
     Ok(prefs.view())
 }

@@ -83,8 +83,9 @@ pub async fn tick(db: &Db, today: NaiveDate, at: NaiveDateTime) -> AppResult<Tic
 
 /// Reminds of the events beginning tomorrow (or today, when the eve was missed).
 async fn events(db: &Db, today: NaiveDate) -> AppResult<usize> {
+    // Not those begun already (an event moved is reminded again for its new day).
     let window = (
-        start_of_local_day(today),
+        start_of_local_day(today).max(crate::db::types::now()),
         start_of_local_day(today + Duration::days(2)),
     );
     let soon = db
@@ -93,7 +94,7 @@ async fn events(db: &Db, today: NaiveDate) -> AppResult<usize> {
     let mut sent = 0;
     for (id, _, starts_at) in soon {
         let day = local(starts_at).date_naive();
-        let key = format!("event:{}:{}", id.0, Rung::EventEve.as_str());
+        let key = format!("event:{}:{}:{day}", id.0, Rung::EventEve.as_str());
         let told = db
             .write(move |c| {
                 if !ladder::mark(c, &key, (None, Some(id.0)), Rung::EventEve, day)? {
@@ -137,28 +138,35 @@ pub fn digest(conn: &mut AnyConnection, user: UserId, today: NaiveDate) -> AppRe
         .find(user)
         .select(notification_prefs::digest_upto)
         .first(conn)?;
-    let fresh: Vec<(i64, Kind)> = notifications::table
+    let fresh: Vec<(i64, Kind, bool)> = notifications::table
         .filter(notifications::user_id.eq(user))
         .filter(notifications::id.gt(upto))
         .order(notifications::id.asc())
-        .select((notifications::id, notifications::kind))
+        .select((
+            notifications::id,
+            notifications::kind,
+            notifications::mailed,
+        ))
         .load(conn)?;
     let Some(newest) = fresh.last().map(|f| f.0) else {
         return Ok(false);
     };
+    // What was mailed at once (mandatory, major) is not mailed again.
     let items: Vec<i64> = fresh
         .iter()
-        .filter(|(_, kind)| wants.digests(*kind))
+        .filter(|(_, kind, mailed)| !mailed && wants.digests(*kind))
         .map(|f| f.0)
         .collect();
-    if items.is_empty() || !ladder::mark(conn, &key, (None, None), Rung::Digest, today)? {
-        return Ok(false);
+    let sent = !items.is_empty() && ladder::mark(conn, &key, (None, None), Rung::Digest, today)?;
+    if sent {
+        outbox::digest(conn, user, &items)?;
     }
-    outbox::digest(conn, user, &items)?;
-    diesel::update(notification_prefs::table.find(user))
-        .set(notification_prefs::digest_upto.eq(newest))
-        .execute(conn)?;
-    Ok(true)
+    if sent || items.is_empty() {
+        diesel::update(notification_prefs::table.find(user))
+            .set(notification_prefs::digest_upto.eq(newest))
+            .execute(conn)?;
+    }
+    Ok(sent)
 }
 
 /// The days the platform's calendar is moved, as stored (0 when never moved).

@@ -251,6 +251,7 @@ async fn robots(
 async fn add_robot(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    settings: web::Data<crate::config::Settings>,
     ctx: PageContext,
     WebUser(actor): WebUser,
     form: PageForm,
@@ -262,20 +263,41 @@ async fn add_robot(
             .strip_prefix(prefix)
             .and_then(|i| i.parse::<i64>().ok())
     };
+    let kind = form.text("kind").parse::<RobotKind>().ok();
     let input = NewWebhook {
         alliance_id: id("alliance:"),
         region_id: id("region:"),
-        kind: form.text("kind").parse().unwrap_or(RobotKind::Wecom),
+        kind: kind.unwrap_or(RobotKind::Wecom),
         name: form.text("name").to_string(),
         url: form.text("url").to_string(),
         secret: form.text("secret").trim().to_string(),
     };
-    let result = match webhooks::check(&input) {
-        Ok(()) => access::write(&db, actor.clone(), move |c, p| {
-            webhooks::create(c, p, &input)
-        })
-        .await
-        .map(|_| ()),
+    let checked = match (kind, webhooks::check(&input, &settings.webhook_hosts)) {
+        (Some(_), checked) => checked,
+        (None, Ok(())) => Err(crate::error::AppError::field(
+            "kind",
+            crate::message::msg::NOT_LISTED,
+        )),
+        (None, Err(e)) => Err(e.merge(crate::error::AppError::field(
+            "kind",
+            crate::message::msg::NOT_LISTED,
+        ))),
+    };
+    let result = match checked {
+        Ok(()) => {
+            access::write(&db, actor.clone(), move |c, p| {
+                let hook = webhooks::create(c, p, &input)?;
+                crate::audit::record(
+                    c,
+                    Some(p.actor.id),
+                    "webhook.create",
+                    "webhook",
+                    Some(hook.id),
+                    json!({"name": hook.name, "alliance_id": hook.alliance_id, "region_id": hook.region_id}),
+                )
+            })
+            .await
+        }
         Err(e) => Err(e),
     };
     match result {
@@ -284,7 +306,9 @@ async fn add_robot(
             let (errors, status) = form_failure(&pages, ctx.lang, err, ("url", "group_robots"))?;
             let mut data = robots_data(&db, &actor).await?;
             data["errors"] = errors;
-            data["values"] = form.echo(json!({"name": "", "url": "", "secret": ""}));
+            // The secret is not shown back.
+            data["values"] = form.echo(json!({"name": "", "url": ""}));
+            data["values"]["secret"] = json!("");
             pages.page(&ctx, &actor, status, "notifications/robots", data)
         }
     }

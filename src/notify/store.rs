@@ -31,6 +31,7 @@ pub fn tell_with(
     if users.is_empty() {
         return Ok(0);
     }
+    let mailed = crate::notify::outbox::mail(conn, &users, notice, urgent)?;
     let at = now();
     // One statement per person (diesel's multi-backend connection has no batch insert); a change
     // tells a handful of people.
@@ -44,10 +45,10 @@ pub fn tell_with(
                 notifications::due_on.eq(notice.due_on),
                 notifications::note.eq(&notice.note),
                 notifications::created_at.eq(at),
+                notifications::mailed.eq(mailed.contains(user)),
             ))
             .execute(conn)?;
     }
-    crate::notify::outbox::mail(conn, &users, notice, urgent)?;
     Ok(users.len())
 }
 

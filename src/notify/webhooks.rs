@@ -92,20 +92,42 @@ pub struct NewWebhook {
     pub secret: String,
 }
 
-/// Checks a new robot's fields (422 naming the field) before any write.
-pub fn check(input: &NewWebhook) -> AppResult<()> {
+/// The host a robot URL posts to, if it is `https://host/…` (or `http://` to this machine, for
+/// tests) without credentials.
+fn robot_host(url: &str) -> Option<&str> {
+    let (secure, rest) = match url.split_once("://")? {
+        ("https", rest) => (true, rest),
+        ("http", rest) => (false, rest),
+        _ => return None,
+    };
+    let authority = rest.split(['/', '?', '#']).next()?;
+    if authority.contains('@') || authority.is_empty() {
+        return None;
+    }
+    let host = match authority.rsplit_once(':') {
+        Some((host, port)) if port.chars().all(|c| c.is_ascii_digit()) => host,
+        _ => authority,
+    };
+    (secure || matches!(host, "127.0.0.1" | "localhost")).then_some(host)
+}
+
+/// Checks a new robot's fields (422 naming the field) before any write: its URL must be one of
+/// the robots' own hosts (`SA_WEBHOOK_HOSTS`), so that nobody makes the server post into the
+/// office network.
+pub fn check(input: &NewWebhook, hosts: &[String]) -> AppResult<()> {
     let mut v = Validator::new();
     v.text("name", &input.name, 100);
     if !input.secret.is_empty() {
         v.text("secret", &input.secret, 200);
     }
     let url = input.url.trim();
+    let host = robot_host(url);
     v.check(
-        (url.starts_with("https://") || url.starts_with("http://"))
+        host.is_some_and(|h| hosts.iter().any(|allowed| allowed.eq_ignore_ascii_case(h)))
             && url.len() <= 1000
             && !url.chars().any(|c| c.is_whitespace() || c.is_control()),
         "url",
-        msg::LINK.with("link", url.chars().take(80).collect::<String>()),
+        msg::ROBOT_URL.with("hosts", hosts.join(", ")),
     );
     v.check(
         input.alliance_id.is_some() != input.region_id.is_some(),
@@ -125,12 +147,22 @@ fn may_attach(
 ) -> AppResult<bool> {
     if let Some(alliance) = alliance {
         let Some(row) = crate::org::store::alliance(conn, alliance)? else {
-            return Ok(false);
+            return Err(AppError::field("alliance_id", msg::NO_SUCH_ALLIANCE));
         };
         return Ok(policy.led_alliances().contains(&alliance)
             || policy.oversees(&Place::at(row.region_id, row.industry_id)));
     }
-    Ok(region.is_some_and(|r| policy.oversees(&Place::at(r, None))))
+    let Some(region) = region else {
+        return Ok(false);
+    };
+    let known: i64 = regions::table
+        .filter(regions::id.eq(region))
+        .count()
+        .get_result(conn)?;
+    if known == 0 {
+        return Err(AppError::field("region_id", msg::NO_SUCH_REGION));
+    }
+    Ok(policy.oversees(&Place::at(region, None)))
 }
 
 pub fn create(conn: &mut AnyConnection, policy: &Policy, input: &NewWebhook) -> AppResult<Webhook> {
@@ -177,7 +209,7 @@ pub fn list(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Vec<Webhook>
         .load(conn)?;
     let mut mine = Vec::new();
     for row in rows {
-        if may_attach(conn, policy, row.alliance_id, row.region_id)? {
+        if may_attach(conn, policy, row.alliance_id, row.region_id).unwrap_or(false) {
             mine.push(row.into());
         }
     }
@@ -187,7 +219,7 @@ pub fn list(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Vec<Webhook>
 /// Detaches a robot (one the caller may not manage reads as missing).
 pub fn remove(conn: &mut AnyConnection, policy: &Policy, id: i64) -> AppResult<()> {
     let row = find(conn, id)?;
-    if !may_attach(conn, policy, row.alliance_id, row.region_id)? {
+    if !may_attach(conn, policy, row.alliance_id, row.region_id).unwrap_or(false) {
         return Err(AppError::NotFound);
     }
     diesel::update(webhooks::table.find(id))
@@ -269,24 +301,38 @@ pub fn deliver(conn: &mut AnyConnection, id: i64, content: &str) -> Delivery {
         return Delivery::Refused("the robot was detached".into());
     }
     let url = signed_url(&row.url, &row.secret, chrono::Utc::now().timestamp_millis());
+    // No redirects (a robot never sends one), and a bounded wait.
     let agent = ureq::AgentBuilder::new()
         .timeout(std::time::Duration::from_secs(10))
+        .redirects(0)
         .build();
+    // Errors are described without the URL: it carries the robot's key and signature.
     match agent.post(&url).send_json(payload(content)) {
         Ok(response) => {
             // Both robots answer 200 with {"errcode":0} when the message was taken.
             let body: serde_json::Value = response.into_json().unwrap_or_default();
+            let errmsg: String = body["errmsg"]
+                .as_str()
+                .unwrap_or_default()
+                .chars()
+                .take(200)
+                .collect();
             match body.get("errcode").and_then(|c| c.as_i64()) {
                 None | Some(0) => Delivery::Sent,
-                Some(code) => Delivery::Retry(format!(
-                    "robot answered errcode {code}: {}",
-                    body["errmsg"].as_str().unwrap_or_default()
-                )),
+                // Sent too fast (企业微信 45009, 钉钉 130101): later.
+                Some(code @ (45009 | 130101)) => {
+                    Delivery::Retry(format!("robot answered errcode {code}: {errmsg}"))
+                }
+                // A wrong key or signature, a robot removed: it will not change.
+                Some(code) => Delivery::Refused(format!("robot answered errcode {code}: {errmsg}")),
             }
         }
         Err(ureq::Error::Status(code, _)) if (400..500).contains(&code) && code != 429 => {
             Delivery::Refused(format!("robot answered HTTP {code}"))
         }
-        Err(e) => Delivery::Retry(format!("robot: {e}")),
+        Err(ureq::Error::Status(code, _)) => Delivery::Retry(format!("robot answered HTTP {code}")),
+        Err(ureq::Error::Transport(t)) => {
+            Delivery::Retry(format!("robot unreachable: {}", t.kind()))
+        }
     }
 }

@@ -53,6 +53,17 @@ impl Worker {
             .await?;
         let count = claimed.len();
         for row in claimed {
+            // Each send is bounded (SMTP and robots time out well within a lease), and the
+            // lease is renewed before it: a row whose lease ran out is another worker's now.
+            let (id, name) = (row.id, self.name.clone());
+            let at = crate::db::types::now();
+            if !self
+                .db
+                .write(move |c| outbox::renew(c, id, &name, at))
+                .await?
+            {
+                continue;
+            }
             let outcome = self.deliver(&row).await;
             match &outcome {
                 Delivery::Sent => {
@@ -82,7 +93,7 @@ impl Worker {
                         .send(&self.from, &row.recipient, &written)
                         .await
                 }
-                Err(e) => Delivery::Retry(e),
+                Err(failed) => failed,
             },
             Channel::Webhook => {
                 let Some(id) = row.webhook_id else {
@@ -117,7 +128,7 @@ impl Worker {
     }
 
     /// The mail of a row, in its reader's language.
-    async fn write_mail(&self, row: &OutboxRow) -> Result<mail::Written, String> {
+    async fn write_mail(&self, row: &OutboxRow) -> Result<mail::Written, Delivery> {
         let user = row.user_id;
         let items: Vec<i64> = row
             .items
@@ -143,7 +154,7 @@ impl Worker {
                 Ok((lang, name, gathered))
             })
             .await
-            .map_err(|e| e.to_string())?;
+            .map_err(|e| Delivery::Retry(e.to_string()))?;
         let site = (self.site.as_str(), name.as_str());
         if row.kind == outbox::DIGEST {
             let items: Vec<Item> = gathered
@@ -156,19 +167,19 @@ impl Worker {
                     note: n.note,
                 })
                 .collect();
-            return mail::digest(&self.pages, lang, site, &items);
+            return mail::digest(&self.pages, lang, site, &items).map_err(Delivery::Retry);
         }
         let item = Item {
             kind: row
                 .kind
                 .parse()
-                .map_err(|_| format!("unknown kind {}", row.kind))?,
+                .map_err(|_| Delivery::Refused(format!("unknown kind {}", row.kind)))?,
             subject: row.subject.clone(),
             link: row.link.clone(),
             due_on: row.due_on,
             note: row.note.clone(),
         };
-        mail::notice(&self.pages, lang, site, &item)
+        mail::notice(&self.pages, lang, site, &item).map_err(Delivery::Retry)
     }
 
     /// Delivers until the process ends: at once when there was work, else every `poll`.

@@ -119,6 +119,8 @@ impl TestApp {
         let mut settings = Settings::for_data_dir(data_dir.path());
         settings.db_pool_size = 4;
         settings.workers = Some(2);
+        // Group robots of the tests listen on this machine.
+        settings.webhook_hosts.push("127.0.0.1".into());
         let mut pg = None;
         if let Ok(admin) = std::env::var("TEST_DATABASE_URL") {
             if !admin.is_empty() {

@@ -423,8 +423,12 @@ fn preferences_mute_what_may_be_muted_choose_the_language_and_gather_a_digest() 
     );
     assert_eq!(r.status, 200, "{}", r.body);
     report(&street, json!({"enterprise_id": own, "title": "汇总一"}));
+    report(
+        &street,
+        json!({"enterprise_id": own, "title": "重大不等汇总", "grade": "major"}),
+    );
     report(&street, json!({"enterprise_id": own, "title": "汇总二"}));
-    assert!(to_member("pending").is_empty());
+    assert_eq!(to_member("pending").len(), 1, "the major one at once");
     let today = safety_alliance::db::types::today();
     let morning =
         safety_alliance::db::types::start_of_local_day(today) + chrono::Duration::hours(8);
@@ -435,13 +439,18 @@ fn preferences_mute_what_may_be_muted_choose_the_language_and_gather_a_digest() 
     assert_eq!(t.digests, 0, "once a day");
     let (t, sent) = Transport::memory();
     drain(&app.platform.worker(t).unwrap());
-    let digest = sent.lock().unwrap()[0].raw.clone();
-    assert!(
-        digest.contains("=E6=B1=87=E6=80=BB")
-            || digest.contains("汇总")
-            || digest.contains("base64"),
-        "{digest}"
-    );
+    // (The ladder's reminders of the major hazards, due within their seven days, went at once
+    // too: every message about a major hazard does.)
+    let kinds: Vec<String> = to_member("sent")
+        .iter()
+        .map(|r| r["kind"].as_str().unwrap().to_string())
+        .collect();
+    assert!(kinds.contains(&"deadline_near".to_string()), "{kinds:?}");
+    assert!(sent
+        .lock()
+        .unwrap()
+        .iter()
+        .any(|m| m.to == app.email("member")));
     assert_eq!(
         to_member("sent")
             .iter()
@@ -449,6 +458,36 @@ fn preferences_mute_what_may_be_muted_choose_the_language_and_gather_a_digest() 
             .count(),
         1
     );
+    // It gathers the two reports since the digest was turned on: not what went before, not the
+    // major hazard that was mailed at once.
+    #[derive(diesel::QueryableByName)]
+    struct Items {
+        #[diesel(sql_type = diesel::sql_types::Text)]
+        items: String,
+    }
+    use diesel::RunQueryDsl;
+    let mut conn = app.platform.db.conn().unwrap();
+    let rows: Vec<Items> = diesel::sql_query("SELECT items FROM outbox WHERE kind = 'digest'")
+        .load(&mut *conn)
+        .unwrap();
+    let all = member.get("/api/v1/notifications?per_page=100").body;
+    let titles: Vec<String> = rows[0]
+        .items
+        .split(',')
+        .map(|id| {
+            let id: i64 = id.parse().unwrap();
+            all["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .find(|m| m["id"] == id)
+                .unwrap()["subject"]
+                .as_str()
+                .unwrap()
+                .to_string()
+        })
+        .collect();
+    assert_eq!(titles, ["汇总一", "汇总二"]);
 }
 
 /// What a robot was sent: (request target, body).
@@ -514,6 +553,19 @@ fn group_robots_of_the_region_hear_of_a_major_hazard_signed_when_they_have_a_sec
         (
             json!({"region_id": region, "kind": "dingtalk", "name": "街道群", "url": "ftp://x"}),
             "url",
+        ),
+        // Only the robots' own hosts: never the office network or a metadata service.
+        (
+            json!({"region_id": region, "kind": "dingtalk", "name": "街道群", "url": "https://169.254.169.254/latest"}),
+            "url",
+        ),
+        (
+            json!({"region_id": region, "kind": "dingtalk", "name": "街道群", "url": "https://oapi.dingtalk.com@10.0.0.1/x"}),
+            "url",
+        ),
+        (
+            json!({"region_id": 999_999, "kind": "dingtalk", "name": "街道群", "url": url}),
+            "region_id",
         ),
         (
             json!({"kind": "dingtalk", "name": "街道群", "url": url}),
@@ -753,4 +805,39 @@ fn the_settings_pages_save_preferences_the_ladder_and_robots_and_the_admin_resen
             .status,
         303
     );
+}
+
+#[test]
+fn a_worker_whose_lease_ran_out_does_not_send_what_another_took() {
+    use safety_alliance::notify::outbox::{claim, renew};
+    let app = TestApp::spawn();
+    let street = app.login("street-regulator");
+    let member = app.login("member");
+    let own = member.get("/api/v1/me").body["enterprise_id"].clone();
+    report(&street, json!({"enterprise_id": own, "title": "租约测试"}));
+    let mut conn = app.platform.db.conn().unwrap();
+    let now = safety_alliance::db::types::now();
+    // Worker A claimed it and stalled; its lease ran out, and B took the row.
+    let a = claim(&mut conn, "A", now, 16).unwrap();
+    assert!(!a.is_empty());
+    use diesel::RunQueryDsl;
+    diesel::sql_query("UPDATE outbox SET leased_until = $1 WHERE leased_by = 'A'")
+        .bind::<diesel::sql_types::Timestamp, _>(now - chrono::Duration::seconds(1))
+        .execute(&mut *conn)
+        .unwrap();
+    let b = claim(&mut conn, "B", now, 16).unwrap();
+    assert_eq!(b.len(), a.len(), "B takes what A's lapsed lease held");
+    assert_eq!(b[0].attempts, 2);
+    // A wakes up: its renewal fails, so it does not send; B's succeeds.
+    assert!(!renew(&mut conn, a[0].id, "A", now).unwrap());
+    assert!(renew(&mut conn, b[0].id, "B", now).unwrap());
+    // Nobody else may take it while B holds it.
+    assert!(claim(&mut conn, "C", now, 16).unwrap().is_empty());
+    // An administrator cannot send it again while B is delivering it.
+    let admin = app.login("admin");
+    let r = admin.post(
+        &format!("/api/v1/admin/outbox/{}/resend", b[0].id),
+        &json!({}),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
 }

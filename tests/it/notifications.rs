@@ -364,3 +364,45 @@ fn the_bulletin_reaches_regulators_and_leads_and_a_changed_inspection_both_sides
     assert_eq!(m["due_on"], own["scheduled_on"]);
     assert!(!kinds(&lead).contains(&"inspection_changed".to_string()));
 }
+
+#[test]
+fn marking_read_and_saving_preferences_at_once_neither_fail_nor_lose_anything() {
+    let app = TestApp::spawn();
+    let street = app.login("street-regulator");
+    let member = app.login("member");
+    let own = member.get("/api/v1/me").body["enterprise_id"].clone();
+    for i in 0..12 {
+        report(
+            &street,
+            json!({"enterprise_id": own, "title": format!("并发{i}")}),
+        );
+    }
+    let ids: Vec<i64> = messages(&member)
+        .iter()
+        .map(|m| m["id"].as_i64().unwrap())
+        .collect();
+    std::thread::scope(|s| {
+        for (n, id) in ids.iter().enumerate() {
+            let member = &member;
+            s.spawn(move || {
+                let r = if n % 3 == 0 {
+                    member.post("/api/v1/notifications/read", &json!({}))
+                } else {
+                    member.post(&format!("/api/v1/notifications/{id}/read"), &json!({}))
+                };
+                assert_eq!(r.status, 200, "{}", r.body);
+                let lang = if n % 2 == 0 { "en" } else { "zh-CN" };
+                let r = member.put(
+                    "/api/v1/notifications/preferences",
+                    &json!({"language": lang, "digest": n % 2 == 0}),
+                );
+                assert_eq!(r.status, 200, "{}", r.body);
+            });
+        }
+    });
+    assert_eq!(unread(&member), 0);
+    assert!(messages(&member).iter().all(|m| !m["read_at"].is_null()));
+    assert_eq!(messages(&member).len(), 12);
+    let p = member.get("/api/v1/notifications/preferences").body;
+    assert!(p["language"] == "en" || p["language"] == "zh-CN");
+}

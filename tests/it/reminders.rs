@@ -187,8 +187,19 @@ fn catching_up_after_downtime_sends_what_still_matters_once_and_a_major_hazard_d
     });
     assert_eq!(a.rungs + b.rungs, 1, "{a:?} {b:?}");
     assert_eq!(count(&district, "major_overdue"), 4);
-    // An extension moves the deadline: the ladder starts again for the new one.
-    let _ = general;
+    // Long past the catch-up window (a district's old hazards, a long outage) a general hazard
+    // sends nothing more; the major one is still supervised daily.
+    let old = report(
+        &street,
+        json!({"enterprise_id": own, "title": "陈年隐患", "deadline": days_from_today(3)}),
+    );
+    let t = run(&app, day(3 + 45));
+    assert_eq!(t.rungs, 1, "only the major hazard's daily rung: {t:?}");
+    assert!(rungs(&member, old["id"].as_i64().unwrap()).is_empty());
+    assert_eq!(
+        rungs(&member, general["id"].as_i64().unwrap()),
+        ["overdue", "escalated"]
+    );
 }
 
 #[test]

@@ -1,3 +1,4 @@
+ALTER TABLE notifications DROP COLUMN mailed;
 DROP TABLE platform_clock;
 DROP TABLE webhooks;
 DROP TABLE reminders;

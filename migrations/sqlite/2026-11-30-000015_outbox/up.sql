@@ -94,3 +94,6 @@ CREATE TABLE platform_clock (
     days_moved BIGINT NOT NULL,
     updated_at TIMESTAMP NOT NULL
 );
+
+-- Whether a message was mailed at once (a digest gathers only the others).
+ALTER TABLE notifications ADD COLUMN mailed BOOLEAN NOT NULL DEFAULT FALSE;
