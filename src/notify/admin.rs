@@ -44,7 +44,7 @@ async fn get_preferences(db: web::Data<Db>, ApiUser(actor): ApiUser) -> AppResul
 /// Sets the caller's mail preferences: language, daily digest, kinds not mailed (overdue and
 /// major-hazard messages cannot be muted: 422).
 #[utoipa::path(put, path = "/api/v1/notifications/preferences", tag = "notifications", request_body = PrefsInput,
-    responses((status = 200, body = Prefs), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Prefs), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::put("/notifications/preferences")]
 async fn put_preferences(
@@ -68,7 +68,7 @@ async fn get_ladder(db: web::Data<Db>, ApiUser(_actor): ApiUser) -> AppResult<Ht
 
 /// Sets the deadline ladder (a district regulator or an administrator).
 #[utoipa::path(put, path = "/api/v1/deadline-ladder", tag = "notifications", request_body = LadderInput,
-    responses((status = 200, body = Vec<Rungs>), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Vec<Rungs>), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::put("/deadline-ladder")]
 async fn put_ladder(
@@ -106,7 +106,7 @@ async fn list_webhooks(db: web::Data<Db>, ApiUser(actor): ApiUser) -> AppResult<
 /// Attaches a group robot to an alliance (its lead, or a regulator over it) or a region (its
 /// regulators): overdue and major-hazard messages there are posted to it.
 #[utoipa::path(post, path = "/api/v1/webhooks", tag = "notifications", request_body = NewWebhook,
-    responses((status = 201, body = Webhook), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 201, body = Webhook), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/webhooks")]
 async fn create_webhook(
@@ -263,7 +263,7 @@ async fn get_clock(
 /// Moves the platform's calendar day (administrators; only with `SA_SETTABLE_CLOCK=true`), and
 /// runs the scheduler at once: for trials and acceptance tests of the deadline ladder.
 #[utoipa::path(put, path = "/api/v1/admin/clock", tag = "notifications", request_body = Clock,
-    responses((status = 200, body = Clock), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
+    responses((status = 200, body = Clock), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"), (status = 403, body = Problem, content_type = "application/problem+json"), (status = 404, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::put("/admin/clock")]
 async fn put_clock(

@@ -30,14 +30,8 @@ pub fn active(conn: &mut AnyConnection, ids: &[UserId]) -> AppResult<Vec<UserId>
         .load(conn)?)
 }
 
-/// The active regulators whose area covers a place: their region is the place's region or one
-/// above it (or they have none), and their industry is the place's (or they have none); a
-/// regulator with neither oversees nothing, as in the access policy.
-pub fn regulators_over(
-    conn: &mut AnyConnection,
-    region: RegionId,
-    industry: IndustryId,
-) -> AppResult<Vec<UserId>> {
+/// `region` and the regions above it, nearest first.
+pub fn regions_up_from(conn: &mut AnyConnection, region: RegionId) -> AppResult<Vec<RegionId>> {
     let tree: Vec<(RegionId, Option<RegionId>)> = regions::table
         .select((regions::id, regions::parent_id))
         .load(conn)?;
@@ -50,6 +44,18 @@ pub fn regulators_over(
         above.push(parent);
         at = parent;
     }
+    Ok(above)
+}
+
+/// The active regulators whose area covers a place: their region is the place's region or one
+/// above it (or they have none), and their industry is the place's (or they have none); a
+/// regulator with neither oversees nothing, as in the access policy.
+pub fn regulators_over(
+    conn: &mut AnyConnection,
+    region: RegionId,
+    industry: IndustryId,
+) -> AppResult<Vec<UserId>> {
+    let above = regions_up_from(conn, region)?;
     let candidates: Vec<(UserId, Option<RegionId>, Option<IndustryId>)> = users::table
         .filter(users::role.eq(Role::Regulator))
         .filter(users::active.eq(true))

@@ -235,18 +235,7 @@ pub fn post(
     region: RegionId,
     notice: &Notice,
 ) -> AppResult<usize> {
-    let tree: Vec<(RegionId, Option<RegionId>)> = regions::table
-        .select((regions::id, regions::parent_id))
-        .load(conn)?;
-    let mut above = vec![region];
-    let mut at = region;
-    while let Some(parent) = tree.iter().find(|(id, _)| *id == at).and_then(|(_, p)| *p) {
-        if above.contains(&parent) {
-            break;
-        }
-        above.push(parent);
-        at = parent;
-    }
+    let above = crate::notify::recipients::regions_up_from(conn, region)?;
     let mut query = webhooks::table
         .filter(webhooks::active.eq(true))
         .into_boxed::<crate::db::MultiBackend>();
