@@ -249,7 +249,11 @@ pub fn post(conn: &mut AnyConnection, webhook: i64, url: &str, notice: &Notice) 
 }
 
 /// How long a claim lasts: a worker that dies mid-delivery leaves its rows to another after it.
-pub const LEASE: Duration = Duration::seconds(120);
+pub const LEASE: Duration = Duration::minutes(10);
+
+/// The longest one delivery may take (an SMTP exchange of a few commands at 20 s each at most; a
+/// robot's post, 10 s): a row begun this long before its lease ends is renewed first.
+pub const SEND_BOUND: Duration = Duration::minutes(4);
 
 /// Claims up to `limit` due rows for worker `by` until `now + LEASE`.
 pub fn claim(

@@ -47,22 +47,26 @@ impl Worker {
     /// Delivers what is due now; returns how many rows it handled.
     pub async fn round(&self) -> AppResult<usize> {
         let name = self.name.clone();
+        let claimed_at = crate::db::types::now();
         let claimed = self
             .db
-            .write(move |c| outbox::claim(c, &name, crate::db::types::now(), BATCH))
+            .write(move |c| outbox::claim(c, &name, claimed_at, BATCH))
             .await?;
         let count = claimed.len();
         for row in claimed {
-            // Each send is bounded (SMTP and robots time out well within a lease), and the
-            // lease is renewed before it: a row whose lease ran out is another worker's now.
-            let (id, name) = (row.id, self.name.clone());
+            // Each send is bounded (SEND_BOUND). Begun early in the claim's lease, it ends
+            // before the lease does; later, the lease is renewed first, and a row whose lease
+            // ran out (another worker's now) is left alone.
             let at = crate::db::types::now();
-            if !self
-                .db
-                .write(move |c| outbox::renew(c, id, &name, at))
-                .await?
-            {
-                continue;
+            if at - claimed_at > outbox::LEASE - outbox::SEND_BOUND {
+                let (id, name) = (row.id, self.name.clone());
+                if !self
+                    .db
+                    .write(move |c| outbox::renew(c, id, &name, at))
+                    .await?
+                {
+                    continue;
+                }
             }
             let outcome = self.deliver(&row).await;
             match &outcome {
