@@ -251,6 +251,17 @@ pub fn post(conn: &mut AnyConnection, webhook: i64, url: &str, notice: &Notice) 
 /// How long a claim lasts: a worker that dies mid-delivery leaves its rows to another after it.
 pub const LEASE: Duration = Duration::minutes(10);
 
+/// Removes sent rows older than `keep` (failed and pending ones stay until sent or resent);
+/// returns how many.
+pub fn prune(conn: &mut AnyConnection, at: NaiveDateTime, keep: Duration) -> AppResult<usize> {
+    Ok(diesel::delete(
+        outbox::table
+            .filter(outbox::state.eq(OutboxState::Sent))
+            .filter(outbox::sent_at.lt(at - keep)),
+    )
+    .execute(conn)?)
+}
+
 /// The longest one delivery may take (an SMTP exchange of a few commands at 20 s each at most; a
 /// robot's post, 10 s): a row begun this long before its lease ends is renewed first.
 pub const SEND_BOUND: Duration = Duration::minutes(4);

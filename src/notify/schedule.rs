@@ -26,7 +26,12 @@ pub struct Tick {
     pub events: usize,
     /// Digests queued.
     pub digests: usize,
+    /// Sent outbox rows removed (older than [`KEEP_SENT_DAYS`]).
+    pub pruned: usize,
 }
+
+/// How long a sent mail or robot post stays in the outbox (the administrator's record of it).
+pub const KEEP_SENT_DAYS: i64 = 90;
 
 /// The hour (Beijing time) from which the day's digests go out.
 pub const DIGEST_HOUR: u32 = 7;
@@ -75,6 +80,8 @@ pub async fn tick(db: &Db, today: NaiveDate, at: NaiveDateTime) -> AppResult<Tic
         }
     }
     done.events = events(db, today).await?;
+    let keep = chrono::Duration::days(KEEP_SENT_DAYS);
+    done.pruned = db.write(move |c| outbox::prune(c, at, keep)).await?;
     if local(at).hour() >= DIGEST_HOUR {
         done.digests = digests(db, today).await?;
     }
@@ -233,6 +240,7 @@ pub async fn run(
                     rungs = t.rungs,
                     events = t.events,
                     digests = t.digests,
+                    pruned = t.pruned,
                     %today,
                     "reminders sent"
                 ),

@@ -841,3 +841,53 @@ fn a_worker_whose_lease_ran_out_does_not_send_what_another_took() {
     );
     assert_eq!(r.status, 409, "{}", r.body);
 }
+
+#[test]
+fn sent_rows_leave_the_outbox_after_ninety_days_and_failed_ones_stay() {
+    use diesel::RunQueryDsl;
+    let app = TestApp::spawn();
+    let admin = app.login("admin");
+    let street = app.login("street-regulator");
+    let member = app.login("member");
+    let own = member.get("/api/v1/me").body["enterprise_id"].clone();
+    report(&street, json!({"enterprise_id": own, "title": "旧邮件"}));
+    report(&street, json!({"enterprise_id": own, "title": "新邮件"}));
+    let (t, _) = Transport::memory();
+    drain(&app.platform.worker(t).unwrap());
+    let now = safety_alliance::db::types::now();
+    let mut conn = app.platform.db.conn().unwrap();
+    // One was sent 91 days ago; one failed as long ago.
+    diesel::sql_query("UPDATE outbox SET sent_at = $1 WHERE subject = '旧邮件'")
+        .bind::<diesel::sql_types::Timestamp, _>(now - chrono::Duration::days(91))
+        .execute(&mut *conn)
+        .unwrap();
+    diesel::sql_query("UPDATE outbox SET state = 'failed', sent_at = $1 WHERE subject = '新邮件'")
+        .bind::<diesel::sql_types::Timestamp, _>(now - chrono::Duration::days(91))
+        .execute(&mut *conn)
+        .unwrap();
+    let before = outbox(&admin, "sent")["counts"].clone();
+    let today = safety_alliance::db::types::today();
+    let t = block(safety_alliance::notify::schedule::tick(
+        &app.platform.db,
+        today,
+        now,
+    ))
+    .unwrap();
+    assert!(t.pruned >= 1, "{t:?}");
+    let after = outbox(&admin, "sent")["counts"].clone();
+    assert_eq!(
+        after["sent"].as_i64().unwrap(),
+        before["sent"].as_i64().unwrap() - t.pruned as i64
+    );
+    assert_eq!(
+        after["failed"], before["failed"],
+        "failed rows stay for the administrator"
+    );
+    let subjects: Vec<String> = outbox(&admin, "sent")["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["subject"].as_str().unwrap().to_string())
+        .collect();
+    assert!(!subjects.contains(&"旧邮件".to_string()));
+}
