@@ -77,19 +77,7 @@ async fn put_ladder(
     body: JsonBody<LadderInput>,
 ) -> AppResult<HttpResponse> {
     ladder::check(&body.0)?;
-    let ladder = access::write(&db, actor, move |c, p| {
-        let set = ladder::set(c, p, &body.0)?;
-        crate::audit::record(
-            c,
-            Some(p.actor.id),
-            "deadline_ladder.set",
-            "deadline_ladder",
-            None,
-            serde_json::to_value(&set).unwrap_or_default(),
-        )?;
-        Ok(set)
-    })
-    .await?;
+    let ladder = access::write(&db, actor, move |c, p| ladder::set(c, p, &body.0)).await?;
     Ok(HttpResponse::Ok().json(ladder))
 }
 
@@ -116,19 +104,7 @@ async fn create_webhook(
     body: JsonBody<NewWebhook>,
 ) -> AppResult<HttpResponse> {
     webhooks::check(&body.0, &settings.webhook_hosts)?;
-    let hook = access::write(&db, actor, move |c, p| {
-        let hook = webhooks::create(c, p, &body.0)?;
-        crate::audit::record(
-            c,
-            Some(p.actor.id),
-            "webhook.create",
-            "webhook",
-            Some(hook.id),
-            serde_json::json!({"name": hook.name, "alliance_id": hook.alliance_id, "region_id": hook.region_id}),
-        )?;
-        Ok(hook)
-    })
-    .await?;
+    let hook = access::write(&db, actor, move |c, p| webhooks::create(c, p, &body.0)).await?;
     Ok(HttpResponse::Created().json(hook))
 }
 
@@ -144,18 +120,7 @@ async fn delete_webhook(
     id: web::Path<i64>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
-    access::write(&db, actor, move |c, p| {
-        webhooks::remove(c, p, id)?;
-        crate::audit::record(
-            c,
-            Some(p.actor.id),
-            "webhook.remove",
-            "webhook",
-            Some(id),
-            serde_json::json!({}),
-        )
-    })
-    .await?;
+    access::write(&db, actor, move |c, p| webhooks::remove(c, p, id)).await?;
     Ok(HttpResponse::NoContent().finish())
 }
 
@@ -212,16 +177,7 @@ async fn resend(
     let id = id.into_inner();
     let entry = access::write(&db, actor, move |c, p| {
         require_admin(p)?;
-        let entry = outbox::resend(c, id)?;
-        crate::audit::record(
-            c,
-            Some(p.actor.id),
-            "outbox.resend",
-            "outbox",
-            Some(id),
-            serde_json::json!({}),
-        )?;
-        Ok(entry)
+        outbox::resend(c, p.actor.id, id)
     })
     .await?;
     Ok(HttpResponse::Ok().json(entry))

@@ -130,7 +130,16 @@ pub fn set(
             ))
             .execute(conn)?;
     }
-    get(conn)
+    let set = get(conn)?;
+    crate::audit::record(
+        conn,
+        Some(policy.actor.id),
+        "deadline_ladder.set",
+        "deadline_ladder",
+        None,
+        serde_json::to_value(&set).unwrap_or_default(),
+    )?;
+    Ok(set)
 }
 
 crate::text_enum! {

@@ -405,9 +405,9 @@ pub fn counts(conn: &mut AnyConnection) -> AppResult<OutboxCounts> {
     Ok(counts)
 }
 
-/// Sends a row again: a failed one (or a sent one, asked for again) is pending now; a pending one
+/// Sends a row again (audited as `actor`'s): a failed one (or a sent one, asked for again) is pending now; a pending one
 /// is tried at once.
-pub fn resend(conn: &mut AnyConnection, id: i64) -> AppResult<OutboxEntry> {
+pub fn resend(conn: &mut AnyConnection, actor: UserId, id: i64) -> AppResult<OutboxEntry> {
     let at = now();
     let busy: Option<Option<NaiveDateTime>> = outbox::table
         .find(id)
@@ -432,6 +432,15 @@ pub fn resend(conn: &mut AnyConnection, id: i64) -> AppResult<OutboxEntry> {
     if updated == 0 {
         return Err(AppError::NotFound);
     }
+    let changes = serde_json::json!({});
+    crate::audit::record(
+        conn,
+        Some(actor),
+        "outbox.resend",
+        "outbox",
+        Some(id),
+        changes,
+    )?;
     Ok(outbox::table
         .find(id)
         .select(OutboxRow::as_select())

@@ -92,15 +92,7 @@ async fn resend(
         if !p.is_admin() {
             return Err(crate::error::AppError::NotFound);
         }
-        outbox::resend(c, id)?;
-        crate::audit::record(
-            c,
-            Some(p.actor.id),
-            "outbox.resend",
-            "outbox",
-            Some(id),
-            json!({}),
-        )
+        outbox::resend(c, p.actor.id, id).map(|_| ())
     })
     .await?;
     Ok(ctx.done("/admin/outbox", "flash_resent"))

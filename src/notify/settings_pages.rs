@@ -145,15 +145,7 @@ async fn save_ladder(
     let result = match ladder::check(&input) {
         Ok(()) => {
             access::write(&db, actor.clone(), move |c, p| {
-                let set = ladder::set(c, p, &input)?;
-                crate::audit::record(
-                    c,
-                    Some(p.actor.id),
-                    "deadline_ladder.set",
-                    "deadline_ladder",
-                    None,
-                    serde_json::to_value(&set).unwrap_or_default(),
-                )
+                ladder::set(c, p, &input).map(|_| ())
             })
             .await
         }
@@ -286,15 +278,7 @@ async fn add_robot(
     let result = match checked {
         Ok(()) => {
             access::write(&db, actor.clone(), move |c, p| {
-                let hook = webhooks::create(c, p, &input)?;
-                crate::audit::record(
-                    c,
-                    Some(p.actor.id),
-                    "webhook.create",
-                    "webhook",
-                    Some(hook.id),
-                    json!({"name": hook.name, "alliance_id": hook.alliance_id, "region_id": hook.region_id}),
-                )
+                webhooks::create(c, p, &input).map(|_| ())
             })
             .await
         }
@@ -322,17 +306,6 @@ async fn remove_robot(
     _form: PageForm,
 ) -> PageResult {
     let id = path_id::<i64>(&id)?;
-    access::write(&db, actor, move |c, p| {
-        webhooks::remove(c, p, id)?;
-        crate::audit::record(
-            c,
-            Some(p.actor.id),
-            "webhook.remove",
-            "webhook",
-            Some(id),
-            json!({}),
-        )
-    })
-    .await?;
+    access::write(&db, actor, move |c, p| webhooks::remove(c, p, id)).await?;
     Ok(ctx.done("/notifications/robots", "flash_saved"))
 }

@@ -165,6 +165,7 @@ fn may_attach(
     Ok(policy.oversees(&Place::at(region, None)))
 }
 
+/// Attaches a robot (audited).
 pub fn create(conn: &mut AnyConnection, policy: &Policy, input: &NewWebhook) -> AppResult<Webhook> {
     let alliance = input.alliance_id.map(AllianceId);
     let region = input.region_id.map(RegionId);
@@ -187,6 +188,14 @@ pub fn create(conn: &mut AnyConnection, policy: &Policy, input: &NewWebhook) -> 
         ))
         .returning(webhooks::id)
         .get_result(conn)?;
+    crate::audit::record(
+        conn,
+        Some(policy.actor.id),
+        "webhook.create",
+        "webhook",
+        Some(id),
+        serde_json::json!({"name": input.name.trim(), "alliance_id": input.alliance_id, "region_id": input.region_id}),
+    )?;
     Ok(find(conn, id)?.into())
 }
 
@@ -216,7 +225,7 @@ pub fn list(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Vec<Webhook>
     Ok(mine)
 }
 
-/// Detaches a robot (one the caller may not manage reads as missing).
+/// Detaches a robot (one the caller may not manage reads as missing; audited).
 pub fn remove(conn: &mut AnyConnection, policy: &Policy, id: i64) -> AppResult<()> {
     let row = find(conn, id)?;
     if !may_attach(conn, policy, row.alliance_id, row.region_id).unwrap_or(false) {
@@ -225,7 +234,15 @@ pub fn remove(conn: &mut AnyConnection, policy: &Policy, id: i64) -> AppResult<(
     diesel::update(webhooks::table.find(id))
         .set(webhooks::active.eq(false))
         .execute(conn)?;
-    Ok(())
+    let changes = serde_json::json!({});
+    crate::audit::record(
+        conn,
+        Some(policy.actor.id),
+        "webhook.remove",
+        "webhook",
+        Some(id),
+        changes,
+    )
 }
 
 /// Queues `notice` to the robots of `alliance` and of `region` and the regions above it.

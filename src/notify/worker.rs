@@ -188,11 +188,15 @@ impl Worker {
 
     /// Delivers until the process ends: at once when there was work, else every `poll`.
     pub async fn run(self, poll: std::time::Duration) {
+        // The depth gauges count the whole outbox: every 15 s, not on every poll.
+        let mut counted: Option<std::time::Instant> = None;
         loop {
-            let depth = self.db.run(outbox::counts).await;
-            if let Ok(c) = &depth {
-                metrics::gauge!("outbox_pending").set(c.pending as f64);
-                metrics::gauge!("outbox_failed").set(c.failed as f64);
+            if counted.is_none_or(|at| at.elapsed() >= std::time::Duration::from_secs(15)) {
+                counted = Some(std::time::Instant::now());
+                if let Ok(c) = self.db.run(outbox::counts).await {
+                    metrics::gauge!("outbox_pending").set(c.pending as f64);
+                    metrics::gauge!("outbox_failed").set(c.failed as f64);
+                }
             }
             match self.round().await {
                 Ok(n) if n as i64 == BATCH => continue,
