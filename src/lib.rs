@@ -19,6 +19,7 @@ pub mod limits;
 pub mod message;
 pub mod notify;
 pub mod observability;
+pub mod onboarding;
 pub mod openapi;
 pub mod org;
 pub mod oversight;
@@ -318,6 +319,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(oversight::routes::configure)
                 .configure(notify::routes::configure)
                 .configure(notify::admin::configure)
+                .configure(onboarding::routes::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)
@@ -329,7 +331,8 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(oversight::pages::configure)
         .configure(users::pages::configure)
         .configure(notify::pages::configure)
-        .configure(notify::settings_pages::configure);
+        .configure(notify::settings_pages::configure)
+        .configure(onboarding::pages::configure);
 }
 
 /// The methods the API document lists for each path template, split into segments.

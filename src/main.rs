@@ -68,6 +68,12 @@ enum Command {
         #[arg(long)]
         force: bool,
     },
+    /// Import the registry from a spreadsheet (XLSX, XLS or CSV), as the page does: every row
+    /// checked, then all written in one transaction, or nothing.
+    Import {
+        #[command(subcommand)]
+        command: ImportCommand,
+    },
     /// Inspect the audit log.
     Audit {
         #[command(subcommand)]
@@ -104,6 +110,21 @@ enum UserCommand {
         /// Read the password from standard input.
         #[arg(long)]
         password_stdin: bool,
+    },
+}
+
+#[derive(Subcommand)]
+enum ImportCommand {
+    /// Enterprises (企业名称, 统一社会信用代码, 所属街道, 行业, 规模, 地址, 联系人, 联系电话),
+    /// matched to the registry by credit code.
+    Enterprises {
+        file: std::path::PathBuf,
+        /// Check the file and say what it would change, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
+        /// Import the valid rows of a file with errors (otherwise it is refused whole).
+        #[arg(long)]
+        valid_rows_only: bool,
     },
 }
 
@@ -219,6 +240,25 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::User { command } => user_command(settings, command),
+        Command::Import {
+            command:
+                ImportCommand::Enterprises {
+                    file,
+                    dry_run,
+                    valid_rows_only,
+                },
+        } => {
+            let kind = safety_alliance::onboarding::model::ImportKind::Enterprises;
+            let report = safety_alliance::onboarding::cli::run(
+                &settings,
+                kind,
+                &file,
+                dry_run,
+                valid_rows_only,
+            )?;
+            print!("{report}");
+            Ok(())
+        }
         Command::Backup { file } => {
             let db = db::Db::connect(&settings.database_url(), 1, settings.sqlite_synchronous)?;
             let summary = backup::backup(&db, &settings.data_dir, &file)?;

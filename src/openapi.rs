@@ -103,6 +103,10 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         crate::notify::admin::resend,
         crate::notify::admin::get_clock,
         crate::notify::admin::put_clock,
+        crate::onboarding::routes::get_template,
+        crate::onboarding::routes::upload,
+        crate::onboarding::routes::get_import,
+        crate::onboarding::routes::commit_import,
         crate::health::healthz,
         crate::health::readyz,
         crate::observability::metrics_text,
@@ -117,6 +121,7 @@ Errors are application/problem+json (RFC 9457). Lists answer {items, total, page
         (name = "events", description = "Alliance events: trainings, warning education, experience exchanges; registrations"),
         (name = "oversight", description = "Regulators' figures of their scope, and the records behind them"),
         (name = "notifications", description = "The caller's message centre: what happened, what to do and by when"),
+        (name = "onboarding", description = "Bringing a district in: importing its registry from spreadsheets (preview, then commit)"),
         (name = "health", description = "Liveness and readiness"),
     )
 )]

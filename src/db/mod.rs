@@ -6,6 +6,7 @@ pub mod group;
 pub mod ids;
 pub mod schema;
 pub mod schema_notify;
+pub mod schema_onboard;
 pub mod types;
 
 use std::path::Path;

@@ -494,5 +494,5 @@ diesel::allow_tables_to_appear_in_same_query!(
     notifications,
 );
 
-// Notification tables (the outbox and its settings) join nothing above.
-pub use super::schema_notify::*;
+// Notification tables (the outbox and its settings) and imports join nothing above.
+pub use super::{schema_notify::*, schema_onboard::*};

@@ -71,7 +71,7 @@ impl Lang {
 /// Compiled templates and the dictionaries of both languages. Built once at start.
 pub struct Pages {
     registry: Handlebars<'static>,
-    dictionaries: HashMap<&'static str, Value>,
+    pub(crate) dictionaries: HashMap<&'static str, Value>,
 }
 
 impl Pages {

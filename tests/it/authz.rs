@@ -61,6 +61,8 @@ struct Fixture {
     unrelated_password: String,
     /// A message in each signed-in role's message centre.
     notification: HashMap<Role, i64>,
+    /// An import of each importer's own.
+    import: HashMap<Role, i64>,
 }
 
 fn q(s: &str) -> String {
@@ -171,6 +173,7 @@ impl Fixture {
         );
         clients.insert(Role::Anon, app.anon());
         let notification = notify::fixtures(&app, &clients);
+        let import = onboarding::fixtures(&app, &clients, &enterprise);
         Fixture {
             app,
             admin,
@@ -186,6 +189,7 @@ impl Fixture {
             lead_enterprise,
             unrelated_password,
             notification,
+            import,
         }
     }
 
@@ -300,6 +304,8 @@ mod events;
 mod inspections;
 #[path = "authz_notify.rs"]
 mod notify;
+#[path = "authz_onboarding.rs"]
+mod onboarding;
 #[path = "authz_oversight.rs"]
 mod oversight;
 
@@ -308,6 +314,7 @@ fn ops() -> Vec<Op> {
     ops.extend(events::ops());
     ops.extend(oversight::ops());
     ops.extend(notify::ops());
+    ops.extend(onboarding::ops());
     ops.extend(vec![
         Op {
             method: "get",
@@ -936,6 +943,10 @@ fn every_operation_answers_every_role_as_declared() {
                 let r = match op.method {
                     "post" if op.path == "/api/v1/attachments" => {
                         client.upload(&crate::common::jpeg("m"), "m.jpg", "image/jpeg")
+                    }
+                    "post" if op.path == "/api/v1/imports/{kind}" => {
+                        let csv = body.as_ref().unwrap()["csv"].as_str().unwrap().to_string();
+                        client.upload_to(&path, csv.as_bytes(), "m.csv", "text/csv")
                     }
                     "get" if op.path == "/api/v1/attachments/{id}" => {
                         let (status, _, _) = client.get_bytes(&path);

@@ -345,6 +345,17 @@ impl Client {
 
     /// Uploads a file as multipart field `file`.
     pub fn upload(&self, bytes: &[u8], file_name: &str, content_type: &str) -> Response {
+        self.upload_to("/api/v1/attachments", bytes, file_name, content_type)
+    }
+
+    /// POST of one file as the multipart field `file`.
+    pub fn upload_to(
+        &self,
+        path: &str,
+        bytes: &[u8],
+        file_name: &str,
+        content_type: &str,
+    ) -> Response {
         let mut body = Vec::new();
         body.extend_from_slice(
             format!(
@@ -354,7 +365,7 @@ impl Client {
         );
         body.extend_from_slice(bytes);
         body.extend_from_slice(format!("\r\n--{BOUNDARY}--\r\n").as_bytes());
-        self.post_multipart("/api/v1/attachments", &body)
+        self.post_multipart(path, &body)
     }
 
     /// POST of a multipart body built by the caller, parts separated by [`BOUNDARY`].

@@ -13,6 +13,7 @@ use safety_alliance::notify::ladder::Rung;
 use safety_alliance::notify::outbox::{Channel, OutboxState};
 use safety_alliance::notify::webhooks::RobotKind;
 use safety_alliance::notify::Kind;
+use safety_alliance::onboarding::model::{ImportKind, RowOutcome};
 use safety_alliance::org::model::{AllianceLevel, MemberRole, RegionLevel, Scale};
 
 use crate::common::TestApp;
@@ -87,6 +88,8 @@ fn every_text_enum_keeps_one_name_everywhere() {
         ("Channel", check(c, Channel::ALL, Channel::as_str)),
         ("RobotKind", check(c, RobotKind::ALL, RobotKind::as_str)),
         ("Rung", check(c, Rung::ALL, Rung::as_str)),
+        ("ImportKind", check(c, ImportKind::ALL, ImportKind::as_str)),
+        ("RowOutcome", check(c, RowOutcome::ALL, RowOutcome::as_str)),
     ];
     // A new `text_enum!` must be added above: count them in the sources.
     let mut declared = Vec::new();

@@ -67,6 +67,10 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
             safety_alliance::notify::ladder::Rung::as_str,
         ),
         "scale_" => all(Scale::ALL, Scale::as_str),
+        "import_field_" => safety_alliance::onboarding::enterprises::COLUMNS
+            .iter()
+            .map(|c| c.field.to_string())
+            .collect(),
         "level_" => all(AllianceLevel::ALL, AllianceLevel::as_str),
         "role_" => all(MemberRole::ALL, MemberRole::as_str),
         "user_role_" => all(Role::ALL, Role::as_str),

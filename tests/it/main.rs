@@ -19,6 +19,7 @@ pub mod findings;
 mod flows;
 mod group_commit;
 mod i18n;
+mod imports;
 mod input;
 pub mod inspections;
 mod logs;

@@ -1,0 +1,133 @@
+//! The authorization matrix's rows for onboarding: admins and regulators import (each within
+//! its area, which shows as row errors, not as a refusal); enterprises and experts may not; an
+//! import is its uploader's alone.
+
+use std::collections::HashMap;
+
+use serde_json::{json, Value};
+
+use super::{Client, Op, Role, Target};
+use crate::common::{new_credit_code, TestApp};
+
+const IMPORTERS: [Role; 4] = [Role::Admin, Role::District, Role::Street, Role::Industry];
+
+/// Statuses for admins and regulators (others 403, the anonymous 401).
+const fn importers(ok: (u16, u16)) -> [(u16, u16); 9] {
+    [
+        ok,
+        ok,
+        ok,
+        ok,
+        (403, 403),
+        (403, 403),
+        (403, 403),
+        (403, 403),
+        (401, 401),
+    ]
+}
+
+/// A file of one new enterprise where `like` is (its street and industry, by name).
+fn file_like(admin: &Client, like: &Value) -> String {
+    let name_of = |list: &str, id: &Value| -> String {
+        let all = admin.get(&format!("/api/v1/{list}?per_page=100")).body;
+        all["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|x| x["id"] == *id)
+            .unwrap()["name"]
+            .as_str()
+            .unwrap()
+            .to_string()
+    };
+    format!(
+        "企业名称,统一社会信用代码,所属街道,行业,规模\n矩阵导入企业,{},{},{},小微\n",
+        new_credit_code(),
+        name_of("regions", &like["region_id"]),
+        name_of("industries", &like["industry_id"]),
+    )
+}
+
+/// An import of each importer's own, of a row inside its area.
+pub(super) fn fixtures(
+    app: &TestApp,
+    clients: &HashMap<Role, Client>,
+    enterprise: &HashMap<&'static str, Value>,
+) -> HashMap<Role, i64> {
+    let admin = app.login("admin");
+    let mut out = HashMap::new();
+    for role in IMPORTERS {
+        let like = &enterprise[super::Fixture::enterprise_key(role, Target::In)];
+        let csv = file_like(&admin, like);
+        let r = clients[&role].upload_to(
+            "/api/v1/imports/enterprises",
+            csv.as_bytes(),
+            "m.csv",
+            "text/csv",
+        );
+        assert_eq!(r.status, 201, "{role:?}: {}", r.body);
+        assert_eq!(
+            r.body["preview"]["summary"]["new"], 1,
+            "{role:?}: {}",
+            r.body
+        );
+        out.insert(role, r.body["id"].as_i64().unwrap());
+    }
+    out
+}
+
+/// The caller's own import (In), or another's (Out); the admin's for those who have none.
+fn import_of(f: &super::Fixture, role: Role, target: Target) -> i64 {
+    match (role, target) {
+        (Role::Admin, Target::Out) => f.import[&Role::District],
+        (_, Target::Out) => f.import[&Role::Admin],
+        (r, Target::In) => *f.import.get(&r).unwrap_or(&f.import[&Role::Admin]),
+    }
+}
+
+pub(super) fn ops() -> Vec<Op> {
+    vec![
+        Op {
+            method: "get",
+            path: "/api/v1/imports/{kind}/template",
+            expect: importers((200, 200)),
+            build: |_, _, _| ("/api/v1/imports/enterprises/template".into(), None),
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/imports/{kind}",
+            // A row outside the caller's area is an error in the preview, not a refusal.
+            expect: importers((201, 201)),
+            build: |f, role, target| {
+                let like = f.enterprise_of(role, target);
+                let csv = file_like(&f.admin, like);
+                (
+                    "/api/v1/imports/enterprises".into(),
+                    Some(json!({"csv": csv})),
+                )
+            },
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/imports/{id}",
+            expect: importers((200, 404)),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/imports/{}", import_of(f, role, target)),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/imports/{id}/commit",
+            expect: importers((200, 404)),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/imports/{}/commit", import_of(f, role, target)),
+                    Some(json!({})),
+                )
+            },
+        },
+    ]
+}
