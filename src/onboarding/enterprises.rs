@@ -434,40 +434,30 @@ pub fn apply(
     import: Option<i64>,
     plan: Plan,
 ) -> AppResult<ImportSummary> {
+    let mut entries = Vec::with_capacity(plan.actions.len());
     for (row, action) in plan.actions {
         match action {
             Action::Insert(new) => {
                 let created = store::insert_enterprise(conn, &new)?;
-                audit::record(
-                    conn,
-                    actor,
-                    "create",
-                    "enterprise",
-                    Some(created.id.0),
-                    json!({
-                        "name": created.name, "credit_code": created.credit_code,
-                        "region_id": created.region_id, "industry_id": created.industry_id,
-                        "scale": created.scale, "import_id": import, "row": row,
-                    }),
-                )?;
+                let changes = json!({
+                    "name": created.name, "credit_code": created.credit_code,
+                    "region_id": created.region_id, "industry_id": created.industry_id,
+                    "scale": created.scale, "import_id": import, "row": row,
+                });
+                entries.push(("create", "enterprise", Some(created.id.0), changes));
             }
             Action::Update(id, patch) => {
                 store::update_enterprise(conn, id, &patch)?;
-                audit::record(
-                    conn,
-                    actor,
-                    "update",
-                    "enterprise",
-                    Some(id.0),
-                    json!({
-                        "name": patch.name, "region_id": patch.region_id,
-                        "industry_id": patch.industry_id, "scale": patch.scale,
-                        "address": patch.address, "contact_name": patch.contact_name,
-                        "contact_phone": patch.contact_phone, "import_id": import, "row": row,
-                    }),
-                )?;
+                let changes = json!({
+                    "name": patch.name, "region_id": patch.region_id,
+                    "industry_id": patch.industry_id, "scale": patch.scale,
+                    "address": patch.address, "contact_name": patch.contact_name,
+                    "contact_phone": patch.contact_phone, "import_id": import, "row": row,
+                });
+                entries.push(("update", "enterprise", Some(id.0), changes));
             }
         }
     }
+    audit::record_many(conn, actor, entries)?;
     Ok(plan.preview.summary)
 }

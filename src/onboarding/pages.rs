@@ -114,7 +114,8 @@ async fn upload(
     match result {
         Ok(import) => Ok(crate::web::see_other(&format!("/imports/{}", import.id))),
         Err(err) => {
-            let (errors, status) = form_failure(&pages, ctx.lang, err, ("file", "import_try_again"))?;
+            let (errors, status) =
+                form_failure(&pages, ctx.lang, err, ("file", "import_try_again"))?;
             render_start(&pages, &db, &ctx, actor, errors, status).await
         }
     }

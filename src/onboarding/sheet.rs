@@ -127,13 +127,19 @@ fn grid(bytes: &[u8]) -> AppResult<Vec<Line>> {
             .map_err(|e| AppError::field("file", msg::IMPORT_UNREADABLE.detailed(e.to_string())))?;
         let merged = book.merge_cells_by_sheet_id(0).unwrap_or_default();
         let range = first_sheet(&mut book)?;
-        Ok(numbered(fill_merged(workbook_lines(&range), range.start(), &merged), range.start()))
+        Ok(numbered(
+            fill_merged(workbook_lines(&range), range.start(), &merged),
+            range.start(),
+        ))
     } else if bytes.starts_with(&[0xD0, 0xCF, 0x11, 0xE0]) {
         let mut book = calamine::Xls::new(Cursor::new(bytes))
             .map_err(|e| AppError::field("file", msg::IMPORT_UNREADABLE.detailed(e.to_string())))?;
         let merged = book.merge_cells_by_sheet_id(0).unwrap_or_default();
         let range = first_sheet(&mut book)?;
-        Ok(numbered(fill_merged(workbook_lines(&range), range.start(), &merged), range.start()))
+        Ok(numbered(
+            fill_merged(workbook_lines(&range), range.start(), &merged),
+            range.start(),
+        ))
     } else {
         csv_lines(&decode(bytes)?)
     }
@@ -268,9 +274,15 @@ fn csv_lines(text: &str) -> AppResult<Vec<Line>> {
         let record = record
             .map_err(|e| AppError::field("file", msg::IMPORT_UNREADABLE.detailed(e.to_string())))?;
         // The record begins after the blank lines the reader skipped to reach it.
-        let at = record.position().map_or(0, |p| p.byte() as usize).min(text.len());
+        let at = record
+            .position()
+            .map_or(0, |p| p.byte() as usize)
+            .min(text.len());
         let begins = text.len() - text[at..].trim_start_matches(['\r', '\n']).len();
-        newlines += text.as_bytes()[counted..begins].iter().filter(|&&b| b == b'\n').count();
+        newlines += text.as_bytes()[counted..begins]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count();
         counted = begins;
         lines.push((newlines as u32 + 1, record.iter().map(clean).collect()));
         if lines.len() > MAX_ROWS + HEADER_SEARCH_ROWS {

@@ -552,3 +552,140 @@ fn the_command_line_imports_the_same_way() {
     assert_eq!(count_enterprises(&admin), before + 1);
     by_code(&admin, &code);
 }
+
+/// A file of new enterprises in 东城街道: `names` with fresh codes.
+fn file_of(rows: &[(String, String)]) -> String {
+    let mut csv = String::from("企业名称,统一社会信用代码,所属街道,行业,规模,联系电话\n");
+    for (name, code) in rows {
+        csv.push_str(&format!("{name},{code},东城街道,商贸,小微,13800138000\n"));
+    }
+    csv
+}
+
+#[test]
+fn racing_commits_of_one_file_or_of_overlapping_files_write_each_enterprise_once() {
+    let app = TestApp::spawn();
+    let admin = app.login("admin");
+    let district = app.login("district-regulator");
+    let before = count_enterprises(&admin);
+    let rows: Vec<(String, String)> = (0..20)
+        .map(|i| (format!("并发导入{i}"), new_credit_code()))
+        .collect();
+    // The same import committed twice at once (a double click, two tabs).
+    let r = upload(&admin, file_of(&rows[..10]).as_bytes(), "a.csv", CSV);
+    let id = r.body["id"].as_i64().unwrap();
+    let barrier = std::sync::Barrier::new(2);
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let handles: Vec<_> = (0..2)
+            .map(|_| {
+                s.spawn(|| {
+                    barrier.wait();
+                    admin
+                        .post(&format!("/api/v1/imports/{id}/commit"), &json!({}))
+                        .status
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut sorted = statuses.clone();
+    sorted.sort();
+    assert_eq!(sorted, vec![200, 409], "{statuses:?}");
+    assert_eq!(count_enterprises(&admin), before + 10);
+
+    // Two people's files sharing five new enterprises, each with five of its own: whichever
+    // commits second either sees the shared ones as unchanged or is refused whole.
+    let a: Vec<_> = rows[10..20].to_vec();
+    let mut b: Vec<_> = rows[15..20].to_vec();
+    b.extend((0..5).map(|i| (format!("并发导入乙{i}"), new_credit_code())));
+    let ida = upload(&admin, file_of(&a).as_bytes(), "a.csv", CSV).body["id"]
+        .as_i64()
+        .unwrap();
+    let idb = upload(&district, file_of(&b).as_bytes(), "b.csv", CSV).body["id"]
+        .as_i64()
+        .unwrap();
+    let statuses: Vec<u16> = std::thread::scope(|s| {
+        let one = s.spawn(|| {
+            barrier.wait();
+            admin
+                .post(&format!("/api/v1/imports/{ida}/commit"), &json!({}))
+                .status
+        });
+        let two = s.spawn(|| {
+            barrier.wait();
+            district
+                .post(&format!("/api/v1/imports/{idb}/commit"), &json!({}))
+                .status
+        });
+        vec![one.join().unwrap(), two.join().unwrap()]
+    });
+    assert!(statuses.contains(&200), "{statuses:?}");
+    let written = count_enterprises(&admin) - before - 10;
+    match (statuses[0], statuses[1]) {
+        (200, 200) => assert_eq!(written, 15),
+        (200, 409) => assert_eq!(written, 10, "b refused whole"),
+        (409, 200) => assert_eq!(written, 10, "a refused whole"),
+        other => panic!("{other:?}"),
+    }
+    for (_, code) in a.iter().chain(b.iter()) {
+        let r = admin.get(&format!("/api/v1/enterprises?q={code}"));
+        assert!(
+            r.body["total"].as_i64().unwrap() <= 1,
+            "{code} once at most"
+        );
+    }
+}
+
+#[test]
+fn ten_thousand_rows_import_in_one_go() {
+    let app = TestApp::spawn();
+    let admin = app.login("district-regulator");
+    let before = count_enterprises(&admin);
+    use Cell::*;
+    let codes: Vec<String> = (0..10_000).map(|_| new_credit_code()).collect();
+    let mut rows = vec![vec![
+        Text("企业名称"),
+        Text("统一社会信用代码"),
+        Text("所属街道"),
+        Text("行业"),
+        Text("规模"),
+        Text("地址"),
+        Text("联系人"),
+        Text("联系电话"),
+    ]];
+    let names: Vec<String> = (0..10_000).map(|i| format!("万行导入企业{i:05}")).collect();
+    let streets = [
+        "东城街道",
+        "西湖街道",
+        "南山街道",
+        "北苑街道",
+        "柳林镇",
+        "河口镇",
+    ];
+    for i in 0..10_000 {
+        rows.push(vec![
+            Text(&names[i]),
+            Text(&codes[i]),
+            Text(streets[i % streets.len()]),
+            Text("工贸"),
+            Text(if i % 7 == 0 { "规上" } else { "小微" }),
+            Text("青川区某某路 1 号"),
+            Text("王五"),
+            Number(13_800_000_000.0 + i as f64),
+        ]);
+    }
+    let bytes = workbook(&rows, &[]);
+    let started = std::time::Instant::now();
+    let r = upload(&admin, &bytes, "万行.xlsx", XLSX);
+    assert_eq!(r.status, 201, "{}", r.body["detail"]);
+    assert_eq!(r.body["preview"]["summary"]["new"], 10_000);
+    let previewed = started.elapsed();
+    let id = r.body["id"].as_i64().unwrap();
+    let r = admin.post(&format!("/api/v1/imports/{id}/commit"), &json!({}));
+    assert_eq!(r.status, 200, "{}", r.body["detail"]);
+    let total = started.elapsed();
+    eprintln!("10,000 rows: preview {previewed:?}, preview and commit {total:?} (debug build)");
+    assert_eq!(count_enterprises(&admin), before + 10_000);
+    // A debug build on a loaded CI machine; the release figure is in the README.
+    assert!(total.as_secs() < 120, "{total:?}");
+}

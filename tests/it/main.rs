@@ -7,6 +7,7 @@ mod backup;
 pub mod browser;
 mod browser_events;
 mod browser_inspections;
+mod browser_onboarding;
 mod browser_oversight;
 mod callers;
 mod common;

@@ -1,0 +1,80 @@
+//! Onboarding in a real browser: a district regulator downloads the template, uploads a
+//! workbook with one bad row, reads the preview (the error by row and column), chooses to import
+//! only the valid rows, and finds the enterprises in the registry.
+
+use crate::browser::Browser;
+use crate::common::{new_credit_code, TestApp};
+use crate::imports::{workbook, Cell};
+
+#[test]
+fn a_regulator_previews_a_workbook_and_commits_its_valid_rows() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let app = TestApp::spawn();
+    let (a, b) = (new_credit_code(), new_credit_code());
+    use Cell::*;
+    let rows = vec![
+        vec![
+            Text("企业名称"),
+            Text("统一社会信用代码"),
+            Text("所属街道"),
+            Text("行业"),
+            Text("规模"),
+            Text("联系电话"),
+        ],
+        vec![
+            Text("浏览器导入甲公司"),
+            Text(&a),
+            Text("东城街道"),
+            Text("商贸"),
+            Text("小微"),
+            Number(13800138000.0),
+        ],
+        vec![
+            Text("浏览器导入乙公司"),
+            Text(&b),
+            Text("南山街道"),
+            Text("工贸"),
+            Text("规上"),
+            Blank,
+        ],
+        vec![
+            Text("浏览器导入丙公司"),
+            Text("91370115XXXXXXXXX1"),
+            Text("月亮街道"),
+            Text("工贸"),
+            Text("规上"),
+            Text("无"),
+        ],
+    ];
+    let path = app.data_dir.path().join("青川区企业名录.xlsx");
+    std::fs::write(&path, workbook(&rows, &[])).unwrap();
+
+    browser.log_in(&app, "district-regulator");
+    browser.goto(&app.url("/enterprises"));
+    browser.click("#import-enterprises");
+    browser.find("#template-xlsx");
+    let template = browser.download("#template-xlsx");
+    assert!(template.starts_with(b"PK"), "the template is a workbook");
+    browser.shoot("import-start");
+    browser.type_into("#import-file", path.to_str().unwrap());
+    browser.click("#import-preview");
+    browser.wait_text("#count-new", "2");
+    browser.wait_text("#count-invalid", "1");
+    browser.wait_text("#import-errors", "月亮街道");
+    browser.wait_text("#import-errors", "统一社会信用代码");
+    browser.shoot("import-preview");
+    // Refused whole at first, then the valid rows only.
+    browser.click("#import-commit-button");
+    browser.wait_text("#import-commit", "只导入无误的行");
+    browser.click("#valid-rows-only");
+    browser.click("#import-commit-button");
+    browser.wait_text("#import-done", "导入");
+    browser.wait_text("h1", "导入结果");
+    browser.wait_text("#count-new", "2");
+    browser.wait_text("#count-invalid", "1");
+    browser.shoot("import-done");
+    browser.goto(&app.url("/enterprises?q=浏览器导入"));
+    browser.wait_text("#pager-total", "2");
+}
