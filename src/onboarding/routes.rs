@@ -74,6 +74,13 @@ pub(crate) async fn get_template(
     }
 }
 
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct UploadQuery {
+    /// What the file brings in.
+    pub kind: ImportKind,
+}
+
 /// The upload form: one file.
 #[derive(ToSchema, Deserialize)]
 #[allow(dead_code)] // describes the multipart body for the API document
@@ -115,27 +122,28 @@ pub(crate) async fn keep_and_preview(
 /// Uploads a file to import (multipart field `file`): nothing is written to the registry yet;
 /// the answer is the preview (rows new, changed or unchanged; errors by row and column) and the
 /// import's id to commit.
-#[utoipa::path(post, path = "/api/v1/imports/{kind}", tag = "onboarding",
-    params(("kind" = ImportKind, Path, description = "What the file brings in")),
+#[utoipa::path(post, path = "/api/v1/imports", tag = "onboarding",
+    params(UploadQuery),
     request_body(content = ImportForm, content_type = "multipart/form-data", description = "Field `file`: XLSX, XLS or CSV"),
     responses((status = 201, body = Import), (status = 400, body = Problem, content_type = "application/problem+json"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 413, body = Problem, content_type = "application/problem+json"),
+        (status = 415, body = Problem, content_type = "application/problem+json"),
         (status = 422, body = Problem, content_type = "application/problem+json"),
         (status = 429, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
-#[actix_web::post("/imports/{kind}")]
+#[actix_web::post("/imports")]
 pub(crate) async fn upload(
     db: web::Data<Db>,
     settings: web::Data<Settings>,
     exports: web::Data<Exports>,
     ApiUser(actor): ApiUser,
-    kind: web::Path<ImportKind>,
+    q: QueryParams<UploadQuery>,
     payload: Multipart,
 ) -> AppResult<HttpResponse> {
-    let kind = kind.into_inner();
+    let kind = q.0.kind;
     access::read(&db, actor.clone(), |_, p| onboarding::require_importer(p)).await?;
     let (fields, files, _) = read_multipart(payload, settings.max_upload_bytes, false).await?;
     let unknown = fields

@@ -944,7 +944,7 @@ fn every_operation_answers_every_role_as_declared() {
                     "post" if op.path == "/api/v1/attachments" => {
                         client.upload(&crate::common::jpeg("m"), "m.jpg", "image/jpeg")
                     }
-                    "post" if op.path == "/api/v1/imports/{kind}" => {
+                    "post" if op.path == "/api/v1/imports" => {
                         let csv = body.as_ref().unwrap()["csv"].as_str().unwrap().to_string();
                         client.upload_to(&path, csv.as_bytes(), "m.csv", "text/csv")
                     }

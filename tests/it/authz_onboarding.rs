@@ -60,7 +60,7 @@ pub(super) fn fixtures(
         let like = &enterprise[super::Fixture::enterprise_key(role, Target::In)];
         let csv = file_like(&admin, like);
         let r = clients[&role].upload_to(
-            "/api/v1/imports/enterprises",
+            "/api/v1/imports?kind=enterprises",
             csv.as_bytes(),
             "m.csv",
             "text/csv",
@@ -95,14 +95,14 @@ pub(super) fn ops() -> Vec<Op> {
         },
         Op {
             method: "post",
-            path: "/api/v1/imports/{kind}",
+            path: "/api/v1/imports",
             // A row outside the caller's area is an error in the preview, not a refusal.
             expect: importers((201, 201)),
             build: |f, role, target| {
                 let like = f.enterprise_of(role, target);
                 let csv = file_like(&f.admin, like);
                 (
-                    "/api/v1/imports/enterprises".into(),
+                    "/api/v1/imports?kind=enterprises".into(),
                     Some(json!({"csv": csv})),
                 )
             },

@@ -55,7 +55,12 @@ pub fn workbook(rows: &[Vec<Cell>], merges: &[(u32, u16, u32, u16)]) -> Vec<u8> 
 }
 
 pub fn upload(client: &Client, bytes: &[u8], name: &str, content_type: &str) -> Response {
-    client.upload_to("/api/v1/imports/enterprises", bytes, name, content_type)
+    client.upload_to(
+        "/api/v1/imports?kind=enterprises",
+        bytes,
+        name,
+        content_type,
+    )
 }
 
 fn count_enterprises(admin: &Client) -> i64 {
