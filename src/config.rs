@@ -171,6 +171,11 @@ pub struct Settings {
     #[arg(long, env = "SA_PUBLIC_URL", global = true)]
     pub public_url: Option<String>,
 
+    /// How many days an invitation or password-reset link works (1 to 90).
+    #[arg(long, env = "SA_INVITATION_DAYS", default_value_t = 14,
+          value_parser = clap::value_parser!(i64).range(1..=90), global = true)]
+    pub invitation_days: i64,
+
     /// How often (milliseconds) the outbox worker looks for mail and posts to deliver; 0 turns
     /// the worker off on this instance.
     #[arg(long, env = "SA_OUTBOX_POLL_MS", default_value_t = 1000, global = true)]
@@ -243,6 +248,7 @@ impl Settings {
             smtp_url: None,
             mail_from: "安全联盟 <noreply@safety-alliance.localhost>".into(),
             public_url: None,
+            invitation_days: 14,
             // Tests and embedders start the worker and the scheduler when they want them.
             outbox_poll_ms: 0,
             schedule_secs: 0,

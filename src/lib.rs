@@ -246,7 +246,6 @@ impl Platform {
         );
         let callers = aweb::Data::new(auth::callers::Callers::default());
         let wake = aweb::Data::new(self.wake.clone());
-        let reveals = aweb::Data::new(crate::web::reveal::Reveals::default());
         let exports = aweb::Data::new(limits::Exports::default());
         let summaries = aweb::Data::new(limits::Summaries::default());
         // Files attached by features other than findings, and who may download them.
@@ -256,7 +255,6 @@ impl Platform {
         let mut server = HttpServer::new(move || {
             App::new()
                 .app_data(db.clone())
-                .app_data(reveals.clone())
                 .app_data(exports.clone())
                 .app_data(summaries.clone())
                 .app_data(viewers.clone())
@@ -312,6 +310,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
             aweb::scope("/api/v1")
                 .configure(auth::routes::configure)
                 .configure(users::routes::configure)
+                .configure(users::invitation_routes::configure)
                 .configure(org::routes::configure)
                 .configure(findings::routes::configure)
                 .configure(inspections::routes::configure)
@@ -329,6 +328,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(inspections::pages::configure)
         .configure(events::pages::configure)
         .configure(oversight::pages::configure)
+        .configure(users::invite_pages::configure)
         .configure(users::pages::configure)
         .configure(notify::pages::configure)
         .configure(notify::settings_pages::configure)

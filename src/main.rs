@@ -83,8 +83,8 @@ enum Command {
 
 #[derive(Subcommand)]
 enum UserCommand {
-    /// Create a user. The password is read from stdin with --password-stdin, else generated and
-    /// printed once.
+    /// Create a user. The password is read from stdin with --password-stdin; without it an
+    /// invitation link is printed, with which the person sets their own.
     Create {
         #[arg(long)]
         email: String,
@@ -117,15 +117,23 @@ enum UserCommand {
 enum ImportCommand {
     /// Enterprises (企业名称, 统一社会信用代码, 所属街道, 行业, 规模, 地址, 联系人, 联系电话),
     /// matched to the registry by credit code.
-    Enterprises {
-        file: std::path::PathBuf,
-        /// Check the file and say what it would change, without writing anything.
-        #[arg(long)]
-        dry_run: bool,
-        /// Import the valid rows of a file with errors (otherwise it is refused whole).
-        #[arg(long)]
-        valid_rows_only: bool,
-    },
+    Enterprises(ImportArgs),
+    /// Enterprise users (姓名, 邮箱, 手机, 统一社会信用代码), matched by email; new accounts get
+    /// invitation links (print their letters from each enterprise's page).
+    Users(ImportArgs),
+    /// Alliance rosters (联盟名称, 统一社会信用代码, 角色 牵头/成员).
+    Rosters(ImportArgs),
+}
+
+#[derive(clap::Args)]
+struct ImportArgs {
+    file: std::path::PathBuf,
+    /// Check the file and say what it would change, without writing anything.
+    #[arg(long)]
+    dry_run: bool,
+    /// Import the valid rows of a file with errors (otherwise it is refused whole).
+    #[arg(long)]
+    valid_rows_only: bool,
 }
 
 #[derive(Subcommand)]
@@ -240,21 +248,19 @@ fn run(cli: Cli) -> Result<(), String> {
             Ok(())
         }
         Command::User { command } => user_command(settings, command),
-        Command::Import {
-            command:
-                ImportCommand::Enterprises {
-                    file,
-                    dry_run,
-                    valid_rows_only,
-                },
-        } => {
-            let kind = safety_alliance::onboarding::model::ImportKind::Enterprises;
+        Command::Import { command } => {
+            use safety_alliance::onboarding::model::ImportKind;
+            let (kind, args) = match command {
+                ImportCommand::Enterprises(a) => (ImportKind::Enterprises, a),
+                ImportCommand::Users(a) => (ImportKind::Users, a),
+                ImportCommand::Rosters(a) => (ImportKind::Rosters, a),
+            };
             let report = safety_alliance::onboarding::cli::run(
                 &settings,
                 kind,
-                &file,
-                dry_run,
-                valid_rows_only,
+                &args.file,
+                args.dry_run,
+                args.valid_rows_only,
             )?;
             print!("{report}");
             Ok(())
@@ -414,9 +420,14 @@ fn user_command(settings: Settings, command: UserCommand) -> Result<(), String> 
     let prepared = users::service::PreparedPassword::new(new.password.as_deref())
         .map_err(|e| e.to_string())?;
     let key = Some(settings.load_audit_key()?);
+    let links = safety_alliance::auth::token::LinkKey::new(&settings.load_token_secret()?);
     let created = db::with_sealing_key(key, || {
         db::write_tx(&mut conn, |conn| {
-            users::service::create(conn, None, new, prepared)
+            let links = users::invitations::Links {
+                key: &links,
+                days: settings.invitation_days,
+            };
+            users::service::create(conn, None, new, prepared, links)
         })
     })
     .map_err(|e| match e {
@@ -431,8 +442,13 @@ fn user_command(settings: Settings, command: UserCommand) -> Result<(), String> 
         "created user {} ({}, {})",
         created.user.id, created.user.email, created.user.role
     );
-    if let Some(pw) = created.generated_password {
-        println!("password: {pw}");
+    if let Some(invitation) = created.invitation {
+        let path = invitation.path.unwrap_or_default();
+        println!(
+            "invitation (until {}): {}{path}",
+            invitation.expires_at.format("%Y-%m-%d %H:%M"),
+            settings.site()
+        );
     }
     Ok(())
 }

@@ -27,6 +27,14 @@ fn dummy_hash() -> &'static str {
     DUMMY.get_or_init(|| hash("not a real password, only for timing").unwrap_or_default())
 }
 
+/// The stored hash of an account whose person has not chosen a password yet (an imported one,
+/// waiting for its invitation): a hash of a random secret made once per process and never kept,
+/// so that nothing verifies against it, yet a login attempt takes as long as any other.
+pub fn unknowable_hash() -> &'static str {
+    static UNKNOWABLE: OnceLock<String> = OnceLock::new();
+    UNKNOWABLE.get_or_init(|| hash(&crate::secret::random_token(32)).unwrap_or_default())
+}
+
 /// Verifies `password` against `stored`, or against a dummy hash when there is no account.
 pub fn verify(password: &str, stored: Option<&str>) -> bool {
     let target = stored.unwrap_or_else(|| dummy_hash());

@@ -43,11 +43,49 @@ pub struct Claims {
 }
 
 pub struct TokenKeys {
+    /// The key of one-time links (invitations, password resets).
+    pub links: LinkKey,
     encoding: EncodingKey,
     decoding: DecodingKey,
     pub access_ttl: Duration,
     pub refresh_ttl: Duration,
     pub web_ttl: Duration,
+}
+
+/// The key that signs one-time links: derived from the token secret, so that every instance
+/// sharing the secret accepts the same links and the database alone holds none.
+#[derive(Clone)]
+pub struct LinkKey([u8; 32]);
+
+impl LinkKey {
+    pub fn new(secret: &Secret) -> Self {
+        Self(Self::mac(secret.expose().as_bytes(), b"one-time links v1"))
+    }
+
+    fn mac(key: &[u8], data: &[u8]) -> [u8; 32] {
+        use hmac::{Hmac, Mac};
+        let mut m = <Hmac<sha2::Sha256> as Mac>::new_from_slice(key).expect("any key length");
+        m.update(data);
+        m.finalize().into_bytes().into()
+    }
+
+    /// The link's signature of `data` (URL-safe, 32 characters).
+    pub fn sign(&self, data: &str) -> String {
+        use base64::Engine;
+        let mac = Self::mac(&self.0, data.as_bytes());
+        base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(&mac[..24])
+    }
+
+    /// Whether `signature` is this key's of `data` (compared in constant time).
+    pub fn verify(&self, data: &str, signature: &str) -> bool {
+        let expected = self.sign(data);
+        expected.len() == signature.len()
+            && expected
+                .bytes()
+                .zip(signature.bytes())
+                .fold(0u8, |acc, (a, b)| acc | (a ^ b))
+                == 0
+    }
 }
 
 impl TokenKeys {
@@ -58,6 +96,7 @@ impl TokenKeys {
         web_ttl: Duration,
     ) -> Self {
         Self {
+            links: LinkKey::new(secret),
             encoding: EncodingKey::from_secret(secret.expose().as_bytes()),
             decoding: DecodingKey::from_secret(secret.expose().as_bytes()),
             access_ttl,

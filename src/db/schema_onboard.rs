@@ -1,4 +1,4 @@
-//! The tables of onboarding: imported files between preview and commit.
+//! The tables of onboarding: imported files between preview and commit, and invitations.
 
 diesel::table! {
     imports (id) {
@@ -10,5 +10,20 @@ diesel::table! {
         created_at -> Timestamp,
         committed_at -> Nullable<Timestamp>,
         result -> Nullable<Text>,
+    }
+}
+
+diesel::table! {
+    invitations (id) {
+        id -> BigInt,
+        user_id -> BigInt,
+        purpose -> Text,
+        nonce -> Text,
+        created_by -> Nullable<BigInt>,
+        created_at -> Timestamp,
+        expires_at -> Timestamp,
+        used_at -> Nullable<Timestamp>,
+        revoked_at -> Nullable<Timestamp>,
+        import_id -> Nullable<BigInt>,
     }
 }

@@ -49,6 +49,9 @@ crate::text_enum! {
         MajorOverdue = "major_overdue",
         /// An inspection of the reader's enterprise changed (its day, its inspectors).
         InspectionChanged = "inspection_changed",
+        /// An account was made for the reader, or a new password asked for: the link sets one,
+        /// until `due_on`.
+        Invitation = "invitation",
         /// The monthly bulletin (evaluations) was published.
         BulletinPublished = "bulletin_published",
     }
@@ -87,6 +90,7 @@ impl Kind {
                 | Self::FindingEscalated
                 | Self::MajorReported
                 | Self::MajorOverdue
+                | Self::Invitation
         )
     }
 }

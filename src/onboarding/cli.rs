@@ -75,6 +75,11 @@ pub fn run(
     db.run_migrations()?;
     let mut conn = db.conn().map_err(|e| e.to_string())?;
     let key = Some(settings.load_audit_key()?);
+    let link_key = crate::auth::token::LinkKey::new(&settings.load_token_secret()?);
+    let links = crate::users::invitations::Links {
+        key: &link_key,
+        days: settings.invitation_days,
+    };
     let mut out = String::new();
     let written: Result<Option<ImportSummary>, AppError> = db::with_sealing_key(key, || {
         db::write_tx(&mut conn, |conn| {
@@ -84,7 +89,7 @@ pub fn run(
                 return Ok(None);
             }
             step(&bar, "writing");
-            onboarding::commit(conn, None, None, planned, valid_rows_only).map(Some)
+            onboarding::commit(conn, None, (None, links), planned, valid_rows_only).map(Some)
         })
     });
     bar.finish_and_clear();

@@ -8,6 +8,8 @@ pub mod cli;
 pub mod enterprises;
 pub mod model;
 pub mod pages;
+pub mod people;
+pub mod rosters;
 pub mod routes;
 pub mod sheet;
 pub mod template;
@@ -24,6 +26,7 @@ use crate::db::types::{local, now};
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, FieldError};
 use crate::message::msg;
+use crate::users::invitations::Links;
 use model::*;
 use sheet::{Columns, Record, Table};
 
@@ -138,6 +141,8 @@ fn count(preview: &mut Preview) {
 pub fn columns(kind: ImportKind) -> &'static Columns {
     match kind {
         ImportKind::Enterprises => enterprises::COLUMNS,
+        ImportKind::Users => people::COLUMNS,
+        ImportKind::Rosters => rosters::COLUMNS,
     }
 }
 
@@ -150,12 +155,32 @@ pub fn require_importer(policy: &Policy) -> AppResult<()> {
 /// A planned import: what committing does.
 pub enum Planned {
     Enterprises(enterprises::Plan),
+    Users(people::Plan),
+    Rosters(rosters::Plan),
 }
 
 impl Planned {
     pub fn preview(&self) -> &Preview {
         match self {
             Planned::Enterprises(p) => &p.preview,
+            Planned::Users(p) => &p.preview,
+            Planned::Rosters(p) => &p.preview,
+        }
+    }
+
+    fn preview_mut(&mut self) -> &mut Preview {
+        match self {
+            Planned::Enterprises(p) => &mut p.preview,
+            Planned::Users(p) => &mut p.preview,
+            Planned::Rosters(p) => &mut p.preview,
+        }
+    }
+
+    fn into_preview(self) -> Preview {
+        match self {
+            Planned::Enterprises(p) => p.preview,
+            Planned::Users(p) => p.preview,
+            Planned::Rosters(p) => p.preview,
         }
     }
 }
@@ -169,11 +194,10 @@ pub fn plan(
 ) -> AppResult<Planned> {
     let mut planned = match kind {
         ImportKind::Enterprises => Planned::Enterprises(enterprises::plan(conn, policy, table)?),
+        ImportKind::Users => Planned::Users(people::plan(conn, policy, table)?),
+        ImportKind::Rosters => Planned::Rosters(rosters::plan(conn, policy, table)?),
     };
-    let preview = match &mut planned {
-        Planned::Enterprises(p) => &mut p.preview,
-    };
-    count(preview);
+    count(planned.preview_mut());
     Ok(planned)
 }
 
@@ -182,7 +206,7 @@ pub fn plan(
 pub fn commit(
     conn: &mut AnyConnection,
     actor: Option<UserId>,
-    import: Option<i64>,
+    (import, links): (Option<i64>, Links),
     planned: Planned,
     valid_rows_only: bool,
 ) -> AppResult<ImportSummary> {
@@ -195,6 +219,8 @@ pub fn commit(
     }
     let summary = match planned {
         Planned::Enterprises(p) => enterprises::apply(conn, actor, import, p)?,
+        Planned::Users(p) => people::apply(conn, actor, import, links, p)?,
+        Planned::Rosters(p) => rosters::apply(conn, actor, import, p)?,
     };
     audit::record(
         conn,
@@ -284,9 +310,7 @@ pub fn show(conn: &mut AnyConnection, policy: &Policy, id: i64) -> AppResult<Imp
             .result
             .as_deref()
             .and_then(|r| serde_json::from_str(r).ok()),
-        preview: match planned {
-            Planned::Enterprises(p) => p.preview,
-        },
+        preview: planned.into_preview(),
     })
 }
 
@@ -294,6 +318,7 @@ pub fn show(conn: &mut AnyConnection, policy: &Policy, id: i64) -> AppResult<Imp
 pub fn commit_kept(
     conn: &mut AnyConnection,
     policy: &Policy,
+    links: Links,
     id: i64,
     choice: &CommitImport,
 ) -> AppResult<Import> {
@@ -315,10 +340,11 @@ pub fn commit_kept(
         ));
     }
     let planned = plan(conn, Some(policy), row.kind, &table_of(&row)?)?;
+    let actor = Some(policy.actor.id);
     let summary = commit(
         conn,
-        Some(policy.actor.id),
-        Some(id),
+        actor,
+        (Some(id), links),
         planned,
         choice.valid_rows_only,
     )?;
@@ -327,4 +353,16 @@ pub fn commit_kept(
         .set(imports::result.eq(result))
         .execute(conn)?;
     show(conn, policy, id)
+}
+
+/// The accounts an import created that still wait for their invitations (for its letters).
+pub fn invited_by(conn: &mut AnyConnection, policy: &Policy, id: i64) -> AppResult<Vec<UserId>> {
+    require_importer(policy)?;
+    let row = own(conn, policy, id)?;
+    use crate::db::schema::invitations;
+    Ok(invitations::table
+        .filter(invitations::import_id.eq(row.id))
+        .order(invitations::id)
+        .select(invitations::user_id)
+        .load(conn)?)
 }

@@ -7,9 +7,12 @@ use utoipa::ToSchema;
 use crate::message::Text;
 
 crate::text_enum! {
-    /// What a file brings in: the enterprise registry.
+    /// What a file brings in: the enterprise registry, enterprise users (invited, never given
+    /// a password), or alliance rosters.
     pub enum ImportKind {
         Enterprises = "enterprises",
+        Users = "users",
+        Rosters = "rosters",
     }
 }
 

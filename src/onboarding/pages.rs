@@ -6,6 +6,7 @@ use serde_json::{json, Value};
 
 use crate::access;
 use crate::api::{file, XLSX};
+use crate::auth::token::TokenKeys;
 use crate::auth::{Actor, WebUser};
 use crate::config::Settings;
 use crate::db::Db;
@@ -15,6 +16,7 @@ use crate::message::msg;
 use crate::onboarding::model::*;
 use crate::onboarding::routes::{keep_and_preview, read_upload};
 use crate::onboarding::{self as onboarding, template};
+use crate::users::invitations::Links;
 use crate::web::form::PageForm;
 use crate::web::{form_failure, path_id, PageContext, PageResult, Pages};
 
@@ -26,7 +28,8 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/imports/{kind}/template", web::get().to(template_file))
         .route("/imports/{kind}", web::post().to(upload))
         .route("/imports/{id}", web::get().to(preview))
-        .route("/imports/{id}/commit", web::post().to(commit));
+        .route("/imports/{id}/commit", web::post().to(commit))
+        .route("/imports/{id}/letters", web::get().to(letters));
 }
 
 fn kind_of(raw: &str) -> Result<ImportKind, AppError> {
@@ -37,14 +40,15 @@ async fn render_start(
     pages: &Pages,
     db: &Db,
     ctx: &PageContext,
-    actor: Actor,
+    (actor, kind): (Actor, ImportKind),
     errors: Value,
     status: StatusCode,
 ) -> PageResult {
     access::read(db, actor.clone(), |_, p| onboarding::require_importer(p)).await?;
     let data = json!({
-        "kind": ImportKind::Enterprises,
-        "columns": onboarding::columns(ImportKind::Enterprises)
+        "kind": kind,
+        "kinds": ImportKind::ALL,
+        "columns": onboarding::columns(kind)
             .iter()
             .map(|c| json!({"header": c.headers[0], "required": c.required,
                             "also": c.headers[1..].join("、")}))
@@ -59,8 +63,13 @@ async fn start(
     db: web::Data<Db>,
     ctx: PageContext,
     WebUser(actor): WebUser,
+    q: web::Query<std::collections::HashMap<String, String>>,
 ) -> PageResult {
-    render_start(&pages, &db, &ctx, actor, json!({}), StatusCode::OK).await
+    let kind = match q.get("kind") {
+        Some(k) => kind_of(k)?,
+        None => ImportKind::Enterprises,
+    };
+    render_start(&pages, &db, &ctx, (actor, kind), json!({}), StatusCode::OK).await
 }
 
 async fn template_file(
@@ -116,7 +125,7 @@ async fn upload(
         Err(err) => {
             let (errors, status) =
                 form_failure(&pages, ctx.lang, err, ("file", "import_try_again"))?;
-            render_start(&pages, &db, &ctx, actor, errors, status).await
+            render_start(&pages, &db, &ctx, (actor, kind), errors, status).await
         }
     }
 }
@@ -139,16 +148,17 @@ fn page_data(pages: &Pages, ctx: &PageContext, import: Import) -> Value {
             .take(SHOWN)
             .collect()
     };
-    let word = |v: &str| pages.word(ctx.lang, &format!("scale_{v}"));
-    // Scales show as words, not as the API's codes.
+    // Scales and roles show as words, not as the API's codes.
+    let word = |field: &str, v: &str| pages.word(ctx.lang, &format!("{field}_{v}"));
     let changed: Vec<Value> = of(RowOutcome::Changed)
         .into_iter()
         .map(|r| {
             let mut r = json!(r);
             for c in r["changes"].as_array_mut().into_iter().flatten() {
-                if c["field"] == "scale" {
-                    c["from"] = json!(word(c["from"].as_str().unwrap_or("")));
-                    c["to"] = json!(word(c["to"].as_str().unwrap_or("")));
+                let field = c["field"].as_str().unwrap_or("").to_string();
+                if field == "scale" || field == "role" {
+                    c["from"] = json!(word(&field, c["from"].as_str().unwrap_or("")));
+                    c["to"] = json!(word(&field, c["to"].as_str().unwrap_or("")));
                 }
             }
             r
@@ -168,6 +178,8 @@ fn page_data(pages: &Pages, ctx: &PageContext, import: Import) -> Value {
         "more_changed": summary.changed.saturating_sub(SHOWN),
         "ignored": import.preview.ignored_columns,
         "may_commit": import.committed_at.is_none() && summary.new + summary.changed > 0,
+        "has_letters": import.kind == ImportKind::Users && import.committed_at.is_some()
+            && import.result.as_ref().is_some_and(|r| r.new > 0),
     })
 }
 
@@ -199,6 +211,7 @@ async fn preview(
 async fn commit(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    (keys, settings): (web::Data<TokenKeys>, web::Data<Settings>),
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
@@ -208,8 +221,9 @@ async fn commit(
     let choice = CommitImport {
         valid_rows_only: form.text("valid_rows_only") == "on",
     };
+    let (key, days) = (keys.links.clone(), settings.invitation_days);
     let result = access::write(&db, actor.clone(), move |c, p| {
-        onboarding::commit_kept(c, p, id, &choice)
+        onboarding::commit_kept(c, p, Links { key: &key, days }, id, &choice)
     })
     .await;
     match result {
@@ -224,4 +238,29 @@ async fn commit(
             render_preview(&pages, &db, &ctx, actor, id, shown).await
         }
     }
+}
+
+/// The invitation letters of the accounts an import created (those still pending).
+async fn letters(
+    req: actix_web::HttpRequest,
+    pages: web::Data<Pages>,
+    db: web::Data<Db>,
+    (keys, settings): (web::Data<TokenKeys>, web::Data<Settings>),
+    ctx: PageContext,
+    WebUser(actor): WebUser,
+    id: web::Path<String>,
+) -> PageResult {
+    let id = path_id::<i64>(&id)?;
+    let (key, site) = (
+        keys.links.clone(),
+        crate::users::invite_pages::site(&req, &settings),
+    );
+    let (title, letters) = access::read(&db, actor.clone(), move |c, p| {
+        let accounts = onboarding::invited_by(c, p, id)?;
+        let import = onboarding::show(c, p, id)?;
+        let letters = crate::users::invite_pages::letters_of(c, p, &key, &site, &accounts)?;
+        Ok((import.file_name, letters))
+    })
+    .await?;
+    crate::users::invite_pages::render_letters(&pages, &ctx, &actor, title, letters)
 }

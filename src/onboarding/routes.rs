@@ -7,6 +7,7 @@ use utoipa::{IntoParams, ToSchema};
 
 use crate::access;
 use crate::api::{file, record_answer, XLSX};
+use crate::auth::token::TokenKeys;
 use crate::auth::{Actor, ApiUser};
 use crate::config::Settings;
 use crate::db::Db;
@@ -16,6 +17,7 @@ use crate::limits::Exports;
 use crate::message::msg;
 use crate::onboarding::model::*;
 use crate::onboarding::{self as onboarding, sheet, template};
+use crate::users::invitations::Links;
 use crate::web::form::{read_multipart, Upload};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -185,7 +187,8 @@ pub(crate) async fn get_import(
     Ok(HttpResponse::Ok().json(import))
 }
 
-/// Commits an import: every valid row in one transaction with its audit entries. A file with
+/// Commits an import: every valid row in one transaction with its audit entries (users: each
+/// new account with its invitation link). A file with
 /// any error is refused whole (422 naming `valid_rows_only`) unless `valid_rows_only` is true.
 #[utoipa::path(post, path = "/api/v1/imports/{id}/commit", tag = "onboarding",
     params(("id" = i64, Path, description = "Import id")),
@@ -200,14 +203,16 @@ pub(crate) async fn get_import(
 #[actix_web::post("/imports/{id}/commit")]
 pub(crate) async fn commit_import(
     db: web::Data<Db>,
+    (keys, settings): (web::Data<TokenKeys>, web::Data<Settings>),
     ApiUser(actor): ApiUser,
     id: web::Path<i64>,
     body: JsonBody<CommitImport>,
 ) -> AppResult<HttpResponse> {
     let id = id.into_inner();
     let choice = body.0;
+    let (key, days) = (keys.links.clone(), settings.invitation_days);
     let import = access::write(&db, actor, move |c, p| {
-        onboarding::commit_kept(c, p, id, &choice)
+        onboarding::commit_kept(c, p, Links { key: &key, days }, id, &choice)
     })
     .await?;
     Ok(HttpResponse::Ok().json(import))

@@ -216,6 +216,10 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
             alliance_ids.insert(a.name.clone(), row.id);
         }
         let mut logins = Vec::new();
+        // Demo accounts are given their passwords, so no invitation link is ever signed here.
+        let unused = crate::auth::token::LinkKey::new(&crate::secret::Secret::new(
+            crate::secret::random_token(32),
+        ));
         for u in &demo.users {
             let password = password::generate();
             let prepared = users::PreparedPassword::new(Some(&password))?;
@@ -247,6 +251,10 @@ pub fn load_demo(conn: &mut AnyConnection) -> AppResult<Vec<DemoLogin>> {
                     password: Some(password.clone()),
                 },
                 prepared,
+                crate::users::invitations::Links {
+                    key: &unused,
+                    days: 14,
+                },
             )?;
             logins.push(DemoLogin {
                 label: u.label.clone(),

@@ -39,12 +39,18 @@ pub struct User {
     pub created_at: DateTime<FixedOffset>,
 }
 
-/// A newly created user; `generated_password` is present, once, when no password was given.
+/// A newly created user; without a given password, with the invitation link the person sets
+/// their own with.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct CreatedUser {
     #[serde(flatten)]
     pub user: User,
+    /// Always null: the platform no longer generates passwords (kept for older clients; an
+    /// account created without a password gets `invitation` instead).
     pub generated_password: Option<String>,
+    /// The one-time link (`path`, `token`) with which the person sets a password; null when a
+    /// password was given.
+    pub invitation: Option<crate::users::invitations::Invitation>,
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -63,7 +69,8 @@ pub struct NewUser {
     pub enterprise_id: Option<EnterpriseId>,
     #[serde(default)]
     pub alliance_ids: Vec<AllianceId>,
-    /// At least 10 characters; generated and returned once when absent.
+    /// At least 10 characters (for scripts and automation); without it the answer carries an
+    /// invitation link with which the person sets their own.
     #[serde(default)]
     pub password: Option<String>,
 }

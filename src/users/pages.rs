@@ -1,5 +1,5 @@
-//! Pages for user accounts: list, create (with a generated password shown once), deactivate and
-//! reset a password.
+//! Pages for user accounts: list, create (the person gets an invitation link and sets their own
+//! password), deactivate, and issue, show, mail or withdraw links (a reset is a link too).
 
 use actix_web::http::StatusCode;
 use actix_web::web;
@@ -7,16 +7,18 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 
 use crate::access;
+use crate::auth::token::TokenKeys;
 use crate::auth::{Role, UserId, WebUser};
+use crate::config::Settings;
 use crate::db::ids::{AllianceId, EnterpriseId};
 use crate::db::Db;
 use crate::error::AppError;
 use crate::limits::PasswordHashing;
 use crate::message::msg;
 use crate::org::store as org;
+use crate::users::invitations::{self, Links, Purpose};
 use crate::users::service::{self, NewUser, UserPatch, UserQuery};
 use crate::web::form::PageForm;
-use crate::web::reveal::Reveals;
 use crate::web::{form_errors, form_failure, list_url, page_number, page_size, pager};
 use crate::web::{path_id, PageContext, PageResult, Pages};
 
@@ -26,7 +28,6 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
         .route("/users/new", web::post().to(create))
         .route("/users/{id}", web::get().to(detail))
         .route("/users/{id}", web::post().to(update))
-        .route("/users/{id}/password", web::get().to(password_once))
         .configure(super::edit_pages::configure);
 }
 
@@ -203,12 +204,11 @@ async fn create(
     pages: web::Data<Pages>,
     db: web::Data<Db>,
     hashing: web::Data<PasswordHashing>,
-    reveals: web::Data<Reveals>,
+    (keys, settings): (web::Data<TokenKeys>, web::Data<Settings>),
     ctx: PageContext,
     WebUser(actor): WebUser,
     mut form: PageForm,
 ) -> PageResult {
-    let viewer = actor.id;
     let mut values = form.echo(blank_user());
     // The form ticks an expert's alliances; the API takes an array.
     let alliances = id_list(&form.take_all("alliance_id"));
@@ -240,23 +240,18 @@ async fn create(
     let result = async {
         let mut new: NewUser = form.parse()?;
         new.alliance_ids = alliances?;
-        // The password is generated and shown once.
+        // The person sets their own password through the invitation link.
         new.password = None;
         let prepared = service::prepare_password(&hashing, None).await?;
+        let (key, days) = (keys.links.clone(), settings.invitation_days);
         access::write(&db, actor.clone(), move |c, p| {
-            service::create(c, Some(p), new, prepared)
+            service::create(c, Some(p), new, prepared, Links { key: &key, days })
         })
         .await
     }
     .await;
     match result {
-        Ok(created) => Ok(show_password_once(
-            &ctx,
-            (&reveals, viewer),
-            created.user.id,
-            created.generated_password.as_deref(),
-            "flash_user_created",
-        )),
+        Ok(created) => Ok(ctx.done(&format!("/users/{}", created.user.id), "flash_user_invited")),
         Err(err) => {
             let (errors, status) =
                 form_failure(&pages, ctx.lang, err, ("email", "duplicate_email"))?;
@@ -265,64 +260,12 @@ async fn create(
     }
 }
 
-/// The cookie holding the token of a password waiting to be shown ([`Reveals`]).
-const ONCE_COOKIE: &str = "sa_once";
-
-/// Redirects to the page that shows a new account's (or a reset) password once.
-fn show_password_once(
-    ctx: &PageContext,
-    (reveals, viewer): (&Reveals, UserId),
-    id: UserId,
-    password: Option<&str>,
-    flash: &str,
-) -> actix_web::HttpResponse {
-    let place = format!("/users/{id}/password");
-    let mut res = ctx.done(&place, flash);
-    if let Some(pw) = password {
-        let token = reveals.put(viewer, id.0, pw.to_string());
-        let mut c = ctx.cookie(ONCE_COOKIE, token, true);
-        c.set_path(place);
-        c.set_max_age(actix_web::cookie::time::Duration::minutes(10));
-        let _ = res.add_cookie(&c);
-    }
-    res
-}
-
-/// Shows a generated password once (see [`show_password_once`]).
-async fn password_once(
-    req: actix_web::HttpRequest,
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    reveals: web::Data<Reveals>,
-    ctx: PageContext,
-    WebUser(actor): WebUser,
-    id: web::Path<String>,
-) -> PageResult {
-    let id = path_id::<UserId>(&id)?;
-    let shown = access::read(&db, actor.clone(), move |conn, policy| {
-        service::get(conn, policy, id)
-    })
-    .await?;
-    let password = req
-        .cookie(ONCE_COOKIE)
-        .and_then(|c| reveals.take(c.value(), actor.id, id.0));
-    let had_cookie = req.cookie(ONCE_COOKIE).is_some();
-    let data = json!({"created": shown, "password": password});
-    let mut res = pages.page(&ctx, &actor, StatusCode::OK, "users/created", data)?;
-    if had_cookie {
-        let mut gone = ctx.cookie(ONCE_COOKIE, String::new(), true);
-        gone.set_path(format!("/users/{id}/password"));
-        gone.make_removal();
-        let _ = res.add_cookie(&gone);
-    }
-    Ok(res)
-}
-
 async fn render_detail(
     pages: &Pages,
     db: &Db,
     ctx: &PageContext,
     actor: crate::auth::Actor,
+    (key, site): (crate::auth::token::LinkKey, String),
     id: UserId,
     errors: Value,
 ) -> PageResult {
@@ -334,7 +277,18 @@ async fn render_detail(
             Some(e) => org::enterprise_names(conn, &[e])?.remove(&e),
             None => None,
         };
-        Ok(json!({"shown": shown, "enterprise": enterprise, "may_manage": may_manage}))
+        let (pending, links) = if may_manage {
+            let letters = super::invite_pages::letters_of(conn, policy, &key, &site, &[id])?;
+            let mut links = invitations::list(conn, policy, &key, id)?;
+            links.truncate(5);
+            (letters.into_iter().next(), links)
+        } else {
+            (None, Vec::new())
+        };
+        Ok(
+            json!({"shown": shown, "enterprise": enterprise, "may_manage": may_manage,
+                  "pending": pending, "links": links}),
+        )
     })
     .await?;
     data["errors"] = errors;
@@ -342,34 +296,40 @@ async fn render_detail(
 }
 
 async fn detail(
+    req: actix_web::HttpRequest,
     pages: web::Data<Pages>,
     db: web::Data<Db>,
+    (keys, settings): (web::Data<TokenKeys>, web::Data<Settings>),
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
 ) -> PageResult {
     let id = path_id::<UserId>(&id)?;
-    render_detail(&pages, &db, &ctx, actor, id, json!({})).await
+    let links = (
+        keys.links.clone(),
+        super::invite_pages::site(&req, &settings),
+    );
+    render_detail(&pages, &db, &ctx, actor, links, id, json!({})).await
 }
 
 async fn update(
-    pages: web::Data<Pages>,
-    db: web::Data<Db>,
-    (hashing, reveals): (web::Data<PasswordHashing>, web::Data<Reveals>),
+    req: actix_web::HttpRequest,
+    (pages, db): (web::Data<Pages>, web::Data<Db>),
+    (keys, settings): (web::Data<TokenKeys>, web::Data<Settings>),
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
     mut form: PageForm,
 ) -> PageResult {
-    let viewer = actor.id;
     let id = path_id::<UserId>(&id)?;
-    // `deactivate`, `activate` or `reset_password` (a new password is generated and shown once,
-    // as at creation).
+    // `deactivate`, `activate`; `invite` or `reset_password` (a new link, withdrawing the
+    // earlier ones), `mail` (the pending link), `revoke` (a link).
     let action = form.take("action").unwrap_or_default();
+    let (key, days) = (keys.links.clone(), settings.invitation_days);
     let mut patch = UserPatch::default();
-    let flash = match action.as_str() {
-        "deactivate" => {
-            if !form.confirmed() {
+    let (flash, result) = match action.as_str() {
+        "deactivate" | "activate" => {
+            if action == "deactivate" && !form.confirmed() {
                 let subject = access::read(&db, actor.clone(), move |conn, policy| {
                     service::get(conn, policy, id)
                 })
@@ -379,40 +339,69 @@ async fn update(
                 let (here, back) = (format!("/users/{id}"), format!("/users/{id}"));
                 return pages.confirm(&ctx, &actor, &form, question, &here, &back);
             }
-            patch.active = Some(false);
-            "flash_deactivated"
+            patch.active = Some(action == "activate");
+            let done = access::write(&db, actor.clone(), move |c, p| {
+                service::update(c, p, id, patch, None).map(|_| ())
+            })
+            .await;
+            let flash = if action == "activate" {
+                "flash_activated"
+            } else {
+                "flash_deactivated"
+            };
+            (flash, done)
         }
-        "activate" => {
-            patch.active = Some(true);
-            "flash_activated"
+        "invite" | "reset_password" => {
+            let purpose = if action == "invite" {
+                Purpose::Invite
+            } else {
+                Purpose::Reset
+            };
+            let done = access::write(&db, actor.clone(), move |c, p| {
+                invitations::issue_for(c, p, Links { key: &key, days }, id, purpose).map(|_| ())
+            })
+            .await;
+            ("flash_link_issued", done)
         }
-        "reset_password" => "flash_password_reset",
+        "mail" => {
+            let done = access::write(&db, actor.clone(), move |c, p| {
+                let pending = invitations::list(c, p, &key, id)?
+                    .into_iter()
+                    .find(|i| i.path.is_some())
+                    .ok_or_else(|| AppError::field("action", msg::NO_PENDING_LINK))?;
+                match invitations::mail(c, &pending)? {
+                    true => Ok(()),
+                    false => Err(AppError::field("action", msg::NO_PENDING_LINK)),
+                }
+            })
+            .await;
+            ("flash_link_mailed", done)
+        }
+        "revoke" => {
+            let link = form.text("invitation_id").parse::<i64>().unwrap_or(0);
+            let done = access::write(&db, actor.clone(), move |c, p| {
+                invitations::revoke(c, p, &key, link).map(|_| ())
+            })
+            .await;
+            ("flash_link_revoked", done)
+        }
         _ => return Err(AppError::field("action", msg::UNKNOWN_ACTION).into()),
     };
-    let reset = if action == "reset_password" {
-        let prepared = service::prepare_password(&hashing, None).await?;
-        patch.password = prepared.generated().map(str::to_string);
-        Some(prepared)
-    } else {
-        None
-    };
-    let generated = patch.password.clone();
-    let result = access::write(&db, actor.clone(), move |c, p| {
-        service::update(c, p, id, patch, reset)
-    })
-    .await;
     match result {
-        Ok(_) if generated.is_some() => Ok(show_password_once(
-            &ctx,
-            (&reveals, viewer),
-            id,
-            generated.as_deref(),
-            flash,
-        )),
-        Ok(_) => Ok(ctx.done(&format!("/users/{id}"), flash)),
-        Err(err) => match form_errors(&pages, ctx.lang, &err) {
-            Some(errors) => render_detail(&pages, &db, &ctx, actor, id, errors).await,
-            None => Err(err.into()),
-        },
+        Ok(()) => Ok(ctx.done(&format!("/users/{id}"), flash)),
+        Err(err) => {
+            let shown = (
+                keys.links.clone(),
+                super::invite_pages::site(&req, &settings),
+            );
+            let errors = match form_errors(&pages, ctx.lang, &err) {
+                Some(errors) => errors,
+                None => match err {
+                    AppError::Conflict { detail, .. } => json!({"action": detail}),
+                    other => return Err(other.into()),
+                },
+            };
+            render_detail(&pages, &db, &ctx, actor, shown, id, errors).await
+        }
     }
 }

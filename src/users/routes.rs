@@ -4,11 +4,14 @@ use actix_web::{web, HttpResponse};
 
 use crate::access;
 use crate::api::Paginated;
+use crate::auth::token::TokenKeys;
 use crate::auth::{ApiUser, UserId};
+use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{AppResult, Problem};
 use crate::extract::{JsonBody, QueryParams};
 use crate::limits::PasswordHashing;
+use crate::users::invitations::Links;
 use crate::users::service::{self, CreatedUser, NewUser, User, UserPatch, UserQuery};
 
 pub fn configure(cfg: &mut web::ServiceConfig) {
@@ -32,7 +35,8 @@ async fn list_users(
     Ok(HttpResponse::Ok().json(list))
 }
 
-/// Creates a user. Without `password`, one is generated and returned once.
+/// Creates a user. Without `password` (the pages never send one), the answer carries an
+/// `invitation`: a one-time link with which the person sets their own.
 #[utoipa::path(post, path = "/api/v1/users", tag = "users", request_body = NewUser,
     responses((status = 201, body = CreatedUser), (status = 400, body = Problem, content_type = "application/problem+json"), (status = 413, body = Problem, content_type = "application/problem+json"), (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"), (status = 409, body = Problem, content_type = "application/problem+json"), (status = 422, body = Problem, content_type = "application/problem+json")),
@@ -41,13 +45,16 @@ async fn list_users(
 async fn create_user(
     db: web::Data<Db>,
     hashing: web::Data<PasswordHashing>,
+    (keys, settings): (web::Data<TokenKeys>, web::Data<Settings>),
     ApiUser(actor): ApiUser,
     body: JsonBody<NewUser>,
 ) -> AppResult<HttpResponse> {
     // argon2 runs before the write transaction, on the bounded hashing pool.
     let prepared = service::prepare_password(&hashing, body.0.password.clone()).await?;
+    let (key, days) = (keys.links.clone(), settings.invitation_days);
     let created = access::write(&db, actor, move |c, p| {
-        service::create(c, Some(p), body.0, prepared)
+        let links = Links { key: &key, days };
+        service::create(c, Some(p), body.0, prepared, links)
     })
     .await?;
     Ok(HttpResponse::Created()

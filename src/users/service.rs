@@ -22,6 +22,7 @@ use crate::error::{AppError, AppResult, Validator};
 use crate::limits::PasswordHashing;
 use crate::org::service as org_service;
 use crate::org::store as org;
+use crate::users::invitations;
 
 /// The alliances each of the given experts is assigned to.
 fn assignments(
@@ -298,7 +299,8 @@ impl PreparedPassword {
         self.generated.as_deref()
     }
 
-    fn hash(self) -> AppResult<String> {
+    /// The hash (of a password that passed the strength check).
+    pub fn into_hash(self) -> AppResult<String> {
         self.hash
             .ok_or_else(|| AppError::internal("a rejected password reached the write"))
     }
@@ -314,12 +316,15 @@ pub async fn prepare_password(
         .await?
 }
 
-/// Creates a user with a password prepared beforehand ([`prepare_password`]).
+/// Creates a user with a password prepared beforehand ([`prepare_password`]). Without a given
+/// password the account gets an invitation link instead (its stored password is a random one
+/// nobody knows).
 pub fn create(
     conn: &mut AnyConnection,
     policy: Option<&Policy>,
     mut new: NewUser,
     password: PreparedPassword,
+    links: invitations::Links,
 ) -> AppResult<CreatedUser> {
     new.email = normalize_email(&new.email);
     // Who may create what comes first, so that the answers do not tell an outsider which
@@ -362,8 +367,8 @@ pub fn create(
             "A user with this email exists.",
         ));
     }
-    let generated = password.generated.clone();
-    let hash = password.hash()?;
+    let invite = password.generated.is_some();
+    let hash = password.into_hash()?;
     let row = user::insert(
         conn,
         NewUserRow {
@@ -392,9 +397,23 @@ pub fn create(
             "alliance_ids": new.alliance_ids,
         }),
     )?;
+    let invitation = if invite {
+        let actor = policy.map(|p| p.actor.id);
+        Some(invitations::issue(
+            conn,
+            links,
+            actor,
+            row.id,
+            invitations::Purpose::Invite,
+            None,
+        )?)
+    } else {
+        None
+    };
     Ok(CreatedUser {
         user: view(conn, row)?,
-        generated_password: generated,
+        generated_password: None,
+        invitation,
     })
 }
 
@@ -443,7 +462,7 @@ pub fn update(
     }
     v.finish()?;
     let hash = match (&patch.password, reset) {
-        (Some(_), Some(prepared)) => Some(prepared.hash()?),
+        (Some(_), Some(prepared)) => Some(prepared.into_hash()?),
         (Some(_), None) => return Err(AppError::internal("a password reset was not prepared")),
         (None, _) => None,
     };

@@ -6,7 +6,6 @@ mod errors;
 pub mod form;
 mod list;
 pub mod pages;
-pub mod reveal;
 pub mod trail;
 
 pub use dates::{format_date, format_datetime};

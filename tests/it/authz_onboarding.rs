@@ -85,8 +85,109 @@ fn import_of(f: &super::Fixture, role: Role, target: Target) -> i64 {
     }
 }
 
+/// Statuses for an account's links: its managers (In), nobody for their own account (403) or
+/// for one they do not manage (404).
+const LINKS: [(u16, u16); 9] = [
+    (200, 403),
+    (200, 404),
+    (200, 404),
+    (200, 404),
+    (403, 404),
+    (403, 404),
+    (404, 404),
+    (403, 404),
+    (401, 401),
+];
+
+const fn created(statuses: [(u16, u16); 9]) -> [(u16, u16); 9] {
+    let mut out = statuses;
+    let mut i = 0;
+    while i < 9 {
+        if out[i].0 == 200 {
+            out[i].0 = 201;
+        }
+        i += 1;
+    }
+    out
+}
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
+        Op {
+            method: "get",
+            path: "/api/v1/users/{id}/invitations",
+            expect: LINKS,
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/users/{}/invitations", f.user_of(role, target)),
+                    None,
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/users/{id}/invitations",
+            expect: created(LINKS),
+            build: |f, role, target| {
+                (
+                    format!("/api/v1/users/{}/invitations", f.user_of(role, target)),
+                    Some(json!({"purpose": "invite"})),
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/invitations/{id}/revoke",
+            // A fresh link of the role's account In/Out (the admin's own: none, so a missing id).
+            expect: [
+                (200, 404),
+                (200, 404),
+                (200, 404),
+                (200, 404),
+                (404, 404),
+                (404, 404),
+                (404, 404),
+                (404, 404),
+                (401, 401),
+            ],
+            build: |f, role, target| {
+                let user = f.user_of(role, target);
+                let id = if user == f.user["admin"] {
+                    999_999
+                } else {
+                    let r = f.admin.post(
+                        &format!("/api/v1/users/{user}/invitations"),
+                        &json!({"purpose": "reset"}),
+                    );
+                    assert_eq!(r.status, 201, "{}", r.body);
+                    r.body["id"].as_i64().unwrap()
+                };
+                (format!("/api/v1/invitations/{id}/revoke"), Some(json!({})))
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/invitations/accept",
+            // The token is the proof: whoever holds it, signed in or not.
+            expect: super::all(200),
+            build: |f, _, _| {
+                let email = format!(
+                    "matrix.{}@qingchuan.example",
+                    crate::common::new_credit_code().to_lowercase()
+                );
+                let r = f.admin.post(
+                    "/api/v1/users",
+                    &json!({"email": email, "name": "矩阵受邀", "role": "enterprise",
+                            "enterprise_id": f.enterprise["dongcheng"]["id"]}),
+                );
+                assert_eq!(r.status, 201, "{}", r.body);
+                let token = r.body["invitation"]["token"].clone();
+                (
+                    "/api/v1/invitations/accept".into(),
+                    Some(json!({"token": token, "password": "a matrix passphrase"})),
+                )
+            },
+        },
         Op {
             method: "get",
             path: "/api/v1/imports/{kind}/template",

@@ -293,6 +293,11 @@ impl Browser {
         path.to_str().unwrap().to_string()
     }
 
+    /// Forgets every cookie of the current site (another person on another phone).
+    pub fn clear_cookies(&self) {
+        self.call("DELETE", "/cookie", None);
+    }
+
     pub fn log_in(&self, app: &TestApp, label: &str) {
         self.goto(&app.url("/login"));
         self.type_into("#email", &app.email(label));

@@ -78,3 +78,44 @@ fn a_regulator_previews_a_workbook_and_commits_its_valid_rows() {
     browser.goto(&app.url("/enterprises?q=浏览器导入"));
     browser.wait_text("#pager-total", "2");
 }
+
+#[test]
+fn a_street_office_invites_a_person_who_sets_their_own_password() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let app = TestApp::spawn();
+    browser.log_in(&app, "street-regulator");
+    browser.goto(&app.url("/users/new"));
+    browser.type_into("input[name=email]", "new.cook@qingchuan.example");
+    browser.type_into("input[name=name]", "新来的厨师");
+    browser.type_into("#enterprise", "老王家常菜馆");
+    browser.click("#user-form button[type=submit]");
+    browser.wait_text("#flash", "邀请链接");
+    browser.find("#pending-qr svg");
+    browser.shoot("user-invited");
+    let link = browser.text("#pending-link");
+    assert!(link.contains("/invite/"), "{link}");
+    let path = format!("/invite/{}", link.split("/invite/").nth(1).unwrap().trim());
+    browser.click("#print-letter");
+    browser.wait_text(".letter", "新来的厨师");
+    browser.shoot("user-letter");
+
+    // The person, on their own phone: not logged in.
+    browser.clear_cookies();
+    browser.goto(&app.url(&path));
+    browser.wait_text("#invite-email", "new.cook@qingchuan.example");
+    browser.shoot("invite-accept");
+    browser.type_into("#invite-password", "新厨师自己的密码 2026");
+    browser.type_into("#invite-password-again", "新厨师自己的密码 2026");
+    browser.click("#invite-submit");
+    browser.wait_text("#invite-done", "密码设置成功");
+    browser.click("#invite-login");
+    browser.type_into("#email", "new.cook@qingchuan.example");
+    browser.type_into("#password", "新厨师自己的密码 2026");
+    browser.click("#login-submit");
+    browser.find("#home-title");
+    // The link is spent.
+    browser.goto(&app.url(&path));
+    browser.wait_text("#invite-gone", "已经使用过了");
+}

@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::common::TestApp;
 use crate::pages::PageClient;
 
-fn signed_in(app: &TestApp, label: &str) -> (PageClient, String) {
+pub(crate) fn signed_in(app: &TestApp, label: &str) -> (PageClient, String) {
     let mut c = PageClient::new(app);
     assert_eq!(c.log_in(app, label, "/").status, 303);
     let csrf = c.csrf();
@@ -49,7 +49,7 @@ fn a_done_action_redirects_and_its_page_says_so_once() {
 }
 
 #[test]
-fn a_new_accounts_password_is_shown_once_and_a_reset_generates_one() {
+fn a_new_account_gets_an_invitation_link_and_a_reset_issues_another() {
     let app = TestApp::spawn();
     let (mut admin, csrf) = signed_in(&app, "admin");
     let r = admin.post(
@@ -62,40 +62,62 @@ fn a_new_accounts_password_is_shown_once_and_a_reset_generates_one() {
         ],
     );
     assert_eq!(r.status, 303, "{}", r.body);
-    let shown_at = r.location.clone().unwrap();
-    assert!(shown_at.ends_with("/password"), "{shown_at}");
-    let page = admin.get(&shown_at);
-    assert!(page.body.contains("id=\"generated-password\""));
-    assert!(page.body.contains("账号已创建"));
-    let reload = admin.get(&shown_at);
-    assert_eq!(reload.status, 200, "a reload posts nothing again");
-    assert!(!reload.body.contains("id=\"generated-password\""));
-    assert!(reload.body.contains("id=\"password-gone\""));
-    // The password shown works.
-    let password = page
+    let location = r.location.clone().unwrap();
+    let user = location.as_str();
+    let page = admin.get(user);
+    assert!(page.body.contains("账号已创建"), "{}", page.body);
+    assert!(page.body.contains("id=\"pending-qr\""));
+    let link = page
         .body
-        .split("id=\"generated-password\">")
+        .split("id=\"pending-link\">")
         .nth(1)
         .and_then(|r| r.split('<').next())
         .unwrap()
         .to_string();
+    let path = link
+        .split_once("/invite/")
+        .map(|(_, t)| format!("/invite/{t}"))
+        .unwrap();
+    // The person opens the link and chooses a password (twice the same).
+    let mut person = PageClient::new(&app);
+    let opened = person.get(&path);
+    assert_eq!(opened.status, 200, "{}", opened.body);
+    assert!(opened.body.contains("new.expert@example.cn"));
+    let person_csrf = person.csrf();
+    let differ = person.post(
+        &path,
+        &[
+            ("csrf", &person_csrf),
+            ("password", "my own passphrase"),
+            ("password_again", "my own passphrase!"),
+        ],
+    );
+    assert_eq!(differ.status, 422, "{}", differ.body);
+    assert!(differ.body.contains("两次输入的密码不一致"));
+    let done = person.post(
+        &path,
+        &[
+            ("csrf", &person_csrf),
+            ("password", "my own passphrase"),
+            ("password_again", "my own passphrase"),
+        ],
+    );
+    assert_eq!(done.status, 200, "{}", done.body);
+    assert!(done.body.contains("id=\"invite-done\""));
     let login = app.anon().post(
         "/api/v1/auth/login",
-        &json!({"email": "new.expert@example.cn", "password": password}),
+        &json!({"email": "new.expert@example.cn", "password": "my own passphrase"}),
     );
     assert_eq!(login.status, 200, "{}", login.body);
-    // A reset makes a new one, shown the same way; the old one stops working.
-    let user = shown_at.trim_end_matches("/password");
+    let again = person.get(&path);
+    assert_eq!(again.status, 409, "a link works once");
+    assert!(again.body.contains("已经使用过了"));
+    // A reset issues a new link; the old password works until the link is used.
     let r = admin.post(user, &[("csrf", &csrf), ("action", "reset_password")]);
     assert_eq!(r.status, 303, "{}", r.body);
     let page = admin.get(r.location.as_deref().unwrap());
-    assert!(page.body.contains("id=\"generated-password\""));
-    assert!(page.body.contains("密码已重置"));
-    let old = app.anon().post(
-        "/api/v1/auth/login",
-        &json!({"email": "new.expert@example.cn", "password": password}),
-    );
-    assert_eq!(old.status, 401);
+    assert!(page.body.contains("已生成新链接"));
+    assert!(page.body.contains("id=\"pending-link\""));
     // Deactivating asks first; cancelling changes nothing.
     let ask = admin.post(user, &[("csrf", &csrf), ("action", "deactivate")]);
     assert_eq!(ask.status, 200);

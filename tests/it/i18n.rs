@@ -67,10 +67,25 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
             safety_alliance::notify::ladder::Rung::as_str,
         ),
         "scale_" => all(Scale::ALL, Scale::as_str),
-        "import_field_" => safety_alliance::onboarding::enterprises::COLUMNS
-            .iter()
-            .map(|c| c.field.to_string())
-            .collect(),
+        "link_purpose_" => all(
+            safety_alliance::users::invitations::Purpose::ALL,
+            safety_alliance::users::invitations::Purpose::as_str,
+        ),
+        "link_state_" => all(
+            safety_alliance::users::invitations::LinkState::ALL,
+            safety_alliance::users::invitations::LinkState::as_str,
+        ),
+        "import_field_" => {
+            use safety_alliance::onboarding::{enterprises, people, rosters};
+            [enterprises::COLUMNS, people::COLUMNS, rosters::COLUMNS]
+                .iter()
+                .flat_map(|cols| cols.iter().map(|c| c.field.to_string()))
+                .collect()
+        }
+        "import_title_" | "import_intro_" | "import_kind_" | "import_key_" => all(
+            safety_alliance::onboarding::model::ImportKind::ALL,
+            safety_alliance::onboarding::model::ImportKind::as_str,
+        ),
         "level_" => all(AllianceLevel::ALL, AllianceLevel::as_str),
         "role_" => all(MemberRole::ALL, MemberRole::as_str),
         "user_role_" => all(Role::ALL, Role::as_str),

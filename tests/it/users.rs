@@ -3,7 +3,7 @@ use serde_json::json;
 use crate::common::TestApp;
 
 #[test]
-fn admins_create_users_of_any_role_with_a_generated_password() {
+fn admins_create_users_of_any_role_who_set_their_password_through_the_invitation() {
     let app = TestApp::spawn();
     let admin = app.login("admin");
     let r = admin.post(
@@ -12,7 +12,15 @@ fn admins_create_users_of_any_role_with_a_generated_password() {
     );
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["email"], "new.regulator@qingchuan.example");
-    let password = r.body["generated_password"].as_str().unwrap().to_string();
+    assert_eq!(r.body["generated_password"], serde_json::Value::Null);
+    let token = r.body["invitation"]["token"].as_str().unwrap().to_string();
+    assert_eq!(r.body["invitation"]["state"], "pending");
+    let password = "regulator's own passphrase";
+    let accepted = app.anon().post(
+        "/api/v1/invitations/accept",
+        &json!({"token": token, "password": password}),
+    );
+    assert_eq!(accepted.status, 200, "{}", accepted.body);
     let login = app.anon().post(
         "/api/v1/auth/login",
         &json!({"email": "new.regulator@qingchuan.example", "password": password}),
