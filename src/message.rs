@@ -209,6 +209,8 @@ pub mod msg {
         IMPORT_DUPLICATE_ROW = "msg_import_duplicate_row",
         IMPORT_OUT_OF_SCOPE = "msg_import_out_of_scope",
         IMPORT_HAS_ERRORS = "msg_import_has_errors",
+        REGISTRY_CODE = "msg_registry_code",
+        REGISTRY_LEVEL = "msg_registry_level",
         IMPORT_NO_ENTERPRISE = "msg_import_no_enterprise",
         IMPORT_EMAIL_TAKEN = "msg_import_email_taken",
         IMPORT_NO_ALLIANCE = "msg_import_no_alliance",

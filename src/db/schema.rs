@@ -32,6 +32,7 @@ diesel::table! {
         contact_phone -> Text,
         created_at -> Timestamp,
         updated_at -> Timestamp,
+        closed_on -> Nullable<Date>,
     }
 }
 

@@ -69,6 +69,7 @@ async fn alliance_list(
             ("per_page", &f.per_page),
         ],
     );
+    let export = crate::web::list::export_query(&base);
     let lang = ctx.lang;
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let list = service::list_alliances(conn, policy, &query)?;
@@ -77,6 +78,7 @@ async fn alliance_list(
         data["pager"] = pager(list.page, list.per_page, list.total, &base);
         data["filter"] = json!({"q": query.q.unwrap_or_default(), "level": query.level.map(|l| l.as_str()), "region_id": query.region_id});
         data["may_create"] = json!(policy.is_authority());
+        data["export_query"] = json!(export);
         Ok(data)
     })
     .await?;

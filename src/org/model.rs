@@ -101,6 +101,8 @@ pub struct EnterpriseRow {
     pub contact_phone: String,
     pub created_at: NaiveDateTime,
     pub updated_at: NaiveDateTime,
+    /// The day it closed (停业注销); none while it operates.
+    pub closed_on: Option<NaiveDate>,
 }
 
 /// An enterprise as the API shows it. Contact details (`address`, `contact_name`,
@@ -119,6 +121,9 @@ pub struct Enterprise {
     pub contact_phone: Option<String>,
     pub created_at: DateTime<FixedOffset>,
     pub updated_at: DateTime<FixedOffset>,
+    /// The day it closed: its users can no longer log in, its memberships ended, its findings
+    /// and history stay. Null while it operates.
+    pub closed_on: Option<NaiveDate>,
 }
 
 impl Enterprise {
@@ -136,6 +141,7 @@ impl Enterprise {
             contact_phone: contact(row.contact_phone),
             created_at: local(row.created_at),
             updated_at: local(row.updated_at),
+            closed_on: row.closed_on,
         }
     }
 }
@@ -186,7 +192,7 @@ impl EnterprisePatch {
     }
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct EnterpriseQuery {
     /// Part of the name or of the credit code.
@@ -278,7 +284,7 @@ pub struct AlliancePatch {
     pub founded_on: Option<NaiveDate>,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct AllianceQuery {
     pub q: Option<String>,

@@ -214,6 +214,7 @@ async fn enterprise_list(
             ("per_page", &f.per_page),
         ],
     );
+    let export = crate::web::list::export_query(&base);
     let data = access::read(&db, actor.clone(), move |conn, policy| {
         let list = service::list_enterprises(conn, policy, &query)?;
         let mut data = reference(conn, policy)?;
@@ -225,6 +226,7 @@ async fn enterprise_list(
             "scale": query.scale.map(|s| s.as_str()),
         });
         data["may_create"] = json!(policy.is_authority());
+        data["export_query"] = json!(export);
         Ok(data)
     })
     .await?;

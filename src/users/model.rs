@@ -88,7 +88,7 @@ pub struct UserPatch {
     pub alliance_ids: Option<Vec<AllianceId>>,
 }
 
-#[derive(Debug, Default, Deserialize, IntoParams)]
+#[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct UserQuery {
     /// Part of the name or email.

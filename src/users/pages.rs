@@ -67,6 +67,7 @@ async fn list(
             ("per_page", &q.per_page),
         ],
     );
+    let export = crate::web::list::export_query(&base);
     let mut data = access::read(&db, actor.clone(), move |conn, policy| {
         // The accounts page is for those who manage accounts; everyone has their own at /account.
         policy.require_authority("and admins manage users")?;
@@ -89,6 +90,7 @@ async fn list(
     })
     .await?;
     data["filter"] = json!({"q": filter_q, "role": filter_role, "enterprise_id": q.enterprise_id});
+    data["export_query"] = json!(export);
     pages.page(&ctx, &actor, StatusCode::OK, "users/list", data)
 }
 

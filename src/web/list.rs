@@ -103,6 +103,14 @@ pub fn list_url(path: &str, pairs: &[(&str, &Option<String>)]) -> String {
     }
 }
 
+/// The filters of a list page's URL (from [`list_url`]), for its export links.
+pub fn export_query(list_url: &str) -> String {
+    list_url
+        .split_once('?')
+        .map(|(_, q)| q.to_string())
+        .unwrap_or_default()
+}
+
 /// A list page's filters as a query string (blank ones left out).
 fn query_string(pairs: &[(&str, &Option<String>)]) -> String {
     let mut ser = form_urlencoded::Serializer::new(String::new());

@@ -4,7 +4,7 @@
 mod dates;
 mod errors;
 pub mod form;
-mod list;
+pub(crate) mod list;
 pub mod pages;
 pub mod trail;
 

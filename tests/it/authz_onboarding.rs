@@ -111,8 +111,128 @@ const fn created(statuses: [(u16, u16); 9]) -> [(u16, u16); 9] {
     out
 }
 
+/// Statuses for the administrator alone (others 403, the anonymous 401).
+const fn admin_only(ok: u16) -> [(u16, u16); 9] {
+    [
+        (ok, ok),
+        (403, 403),
+        (403, 403),
+        (403, 403),
+        (403, 403),
+        (403, 403),
+        (403, 403),
+        (403, 403),
+        (401, 401),
+    ]
+}
+
+/// Closing or reopening a fresh enterprise where the role's In/Out one is: those who manage it.
+const CLOSING: [(u16, u16); 9] = [
+    (200, 200),
+    (200, 200),
+    (200, 404),
+    (200, 404),
+    (404, 404),
+    (404, 404),
+    (404, 404),
+    (404, 404),
+    (401, 401),
+];
+
+fn unique() -> String {
+    crate::common::new_credit_code()[8..].to_string()
+}
+
 pub(super) fn ops() -> Vec<Op> {
     vec![
+        Op {
+            method: "post",
+            path: "/api/v1/regions",
+            expect: admin_only(201),
+            build: |_, _, _| {
+                let u = unique();
+                (
+                    "/api/v1/regions".into(),
+                    Some(json!({"name": format!("矩阵街道{u}"), "code": u, "level": "street"})),
+                )
+            },
+        },
+        Op {
+            method: "patch",
+            path: "/api/v1/regions/{id}",
+            expect: admin_only(200),
+            build: |f, role, target| {
+                (
+                    format!(
+                        "/api/v1/regions/{}",
+                        f.enterprise_of(role, target)["region_id"]
+                    ),
+                    Some(json!({})),
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/industries",
+            expect: admin_only(201),
+            build: |_, _, _| {
+                let u = unique();
+                (
+                    "/api/v1/industries".into(),
+                    Some(
+                        json!({"name": format!("矩阵行业{u}"), "code": u, "department": "区应急管理局"}),
+                    ),
+                )
+            },
+        },
+        Op {
+            method: "patch",
+            path: "/api/v1/industries/{id}",
+            expect: admin_only(200),
+            build: |f, role, target| {
+                (
+                    format!(
+                        "/api/v1/industries/{}",
+                        f.enterprise_of(role, target)["industry_id"]
+                    ),
+                    Some(json!({})),
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/enterprises/{id}/deactivate",
+            expect: CLOSING,
+            build: |f, role, target| {
+                let id = f.fresh_enterprise(f.enterprise_of(role, target));
+                (
+                    format!("/api/v1/enterprises/{id}/deactivate"),
+                    Some(json!({})),
+                )
+            },
+        },
+        Op {
+            method: "post",
+            path: "/api/v1/enterprises/{id}/reactivate",
+            expect: CLOSING,
+            build: |f, role, target| {
+                let id = f.fresh_enterprise(f.enterprise_of(role, target));
+                let r = f
+                    .admin
+                    .post(&format!("/api/v1/enterprises/{id}/deactivate"), &json!({}));
+                assert_eq!(r.status, 200, "{}", r.body);
+                (
+                    format!("/api/v1/enterprises/{id}/reactivate"),
+                    Some(json!({})),
+                )
+            },
+        },
+        Op {
+            method: "get",
+            path: "/api/v1/exports/{list}",
+            expect: importers((200, 200)),
+            build: |_, _, _| ("/api/v1/exports/enterprises?format=csv".into(), None),
+        },
         Op {
             method: "get",
             path: "/api/v1/users/{id}/invitations",

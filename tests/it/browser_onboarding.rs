@@ -119,3 +119,31 @@ fn a_street_office_invites_a_person_who_sets_their_own_password() {
     browser.goto(&app.url(&path));
     browser.wait_text("#invite-gone", "已经使用过了");
 }
+
+#[test]
+fn an_admin_keeps_the_registry_and_a_regulator_records_a_closing() {
+    let Some(browser) = Browser::start() else {
+        return;
+    };
+    let app = TestApp::spawn();
+    browser.log_in(&app, "admin");
+    browser.click("#nav-registry");
+    browser.find("#region-list");
+    browser.type_into("#new-region-name", "新城街道");
+    browser.type_into("#new-region-code", "370115005");
+    browser.click("#add-region-submit");
+    browser.wait_text("#flash", "已保存");
+    browser.wait_text("#region-list", "");
+    browser.shoot("registry");
+
+    browser.log_in(&app, "street-regulator");
+    let id = app.enterprise_id("老王家常菜馆");
+    browser.goto(&app.url("/enterprises"));
+    browser.find("#export-enterprises-xlsx");
+    browser.shoot("enterprises-exports");
+    browser.goto(&app.url(&format!("/enterprises/{id}")));
+    browser.click("#deactivate-enterprise");
+    browser.click("#confirm-yes");
+    browser.wait_text("#enterprise-closed", "停业日期");
+    browser.shoot("enterprise-closed");
+}

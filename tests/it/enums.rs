@@ -14,6 +14,7 @@ use safety_alliance::notify::outbox::{Channel, OutboxState};
 use safety_alliance::notify::webhooks::RobotKind;
 use safety_alliance::notify::Kind;
 use safety_alliance::onboarding::model::{ImportKind, RowOutcome};
+use safety_alliance::org::exports::ListName;
 use safety_alliance::org::model::{AllianceLevel, MemberRole, RegionLevel, Scale};
 use safety_alliance::users::invitations::{LinkState, Purpose};
 
@@ -92,6 +93,7 @@ fn every_text_enum_keeps_one_name_everywhere() {
         ("ImportKind", check(c, ImportKind::ALL, ImportKind::as_str)),
         ("RowOutcome", check(c, RowOutcome::ALL, RowOutcome::as_str)),
         ("Purpose", check(c, Purpose::ALL, Purpose::as_str)),
+        ("ListName", check(c, ListName::ALL, ListName::as_str)),
         ("LinkState", check(c, LinkState::ALL, LinkState::as_str)),
     ];
     // A new `text_enum!` must be added above: count them in the sources.

@@ -67,6 +67,10 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
             safety_alliance::notify::ladder::Rung::as_str,
         ),
         "scale_" => all(Scale::ALL, Scale::as_str),
+        "region_level_" => all(
+            safety_alliance::org::model::RegionLevel::ALL,
+            safety_alliance::org::model::RegionLevel::as_str,
+        ),
         "link_purpose_" => all(
             safety_alliance::users::invitations::Purpose::ALL,
             safety_alliance::users::invitations::Purpose::as_str,

@@ -35,6 +35,7 @@ mod oversight;
 mod oversight_pages;
 pub mod pages;
 mod races;
+mod registry;
 mod reminders;
 mod scale;
 mod shape;
