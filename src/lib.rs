@@ -469,8 +469,10 @@ async fn request_context(
         );
     }
     // A personal calendar address is a secret: its token stays out of the log.
+    // So is a one-time link to set a password.
     let path = match path.strip_prefix("/api/v1/calendar/") {
         Some(rest) if rest.ends_with(".ics") => "/api/v1/calendar/{feed_token}.ics".to_string(),
+        _ if path.starts_with("/invite/") => "/invite/{token}".to_string(),
         _ => path,
     };
     tracing::info!(

@@ -217,6 +217,8 @@ pub mod msg {
         IMPORT_ROLE = "msg_import_role",
         IMPORT_TWO_LEADS = "msg_import_two_leads",
         IMPORT_LEAD_NEEDED = "msg_import_lead_needed",
+        IMPORT_CLOSED = "msg_import_closed",
+        ENTERPRISE_CLOSED = "msg_enterprise_closed",
         PHONE_CHARS = "msg_phone_chars",
         REGION_LEVEL = "msg_region_level",
         FILE_KIND = "msg_file_kind",

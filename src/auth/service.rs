@@ -138,6 +138,8 @@ pub async fn change_own_password(
     db.write(move |conn| {
         user::set_password_hash(conn, id, &hash)?;
         session::revoke_others(conn, id, keep)?;
+        // A reset letter lost before this change must not work after it.
+        crate::users::invitations::withdraw_pending(conn, id)?;
         crate::audit::record(
             conn,
             Some(id),

@@ -361,6 +361,12 @@ pub fn finish(
             ))
             .execute(conn)?,
     };
+    // A one-time link to set a password is not kept once its mail is sent or given up.
+    if !matches!(outcome, Delivery::Retry(_)) {
+        diesel::update(outbox::table.find(id).filter(outbox::kind.eq("invitation")))
+            .set(outbox::link.eq(""))
+            .execute(conn)?;
+    }
     Ok(())
 }
 
@@ -419,6 +425,18 @@ pub fn resend(conn: &mut AnyConnection, actor: UserId, id: i64) -> AppResult<Out
         return Err(AppError::conflict(
             "being-delivered",
             "A worker is delivering it now; see how it went first.",
+        ));
+    }
+    let spent = outbox::table
+        .find(id)
+        .filter(outbox::kind.eq("invitation"))
+        .filter(outbox::link.eq(""))
+        .count()
+        .get_result::<i64>(conn)?;
+    if spent > 0 {
+        return Err(AppError::conflict(
+            "link-not-kept",
+            "The link of this mail is no longer kept: issue the person a new one.",
         ));
     }
     let updated = diesel::update(outbox::table.find(id))

@@ -83,6 +83,9 @@ pub fn run(
     let mut out = String::new();
     let written: Result<Option<ImportSummary>, AppError> = db::with_sealing_key(key, || {
         db::write_tx(&mut conn, |conn| {
+            if !dry_run {
+                onboarding::lock_imports(conn)?;
+            }
             let planned = onboarding::plan(conn, None, kind, &table)?;
             report(&mut out, planned.preview());
             if dry_run {

@@ -4,12 +4,10 @@
 
 use std::collections::HashMap;
 
-use diesel::prelude::*;
 use serde_json::json;
 
 use crate::access::Policy;
 use crate::audit;
-use crate::db::schema::enterprises;
 use crate::db::AnyConnection;
 use crate::error::{AppResult, Validator};
 use crate::message::msg;
@@ -18,8 +16,8 @@ use crate::onboarding::sheet::{half_width, Column, Columns, Record, Table};
 use crate::onboarding::Rows;
 use crate::org::credit_code;
 use crate::org::model::{
-    max, EnterpriseId, EnterprisePatch, EnterpriseRow, Industry, IndustryId, NewEnterprise, Region,
-    RegionId, Scale,
+    max, EnterpriseId, EnterprisePatch, Industry, IndustryId, NewEnterprise, Region, RegionId,
+    Scale,
 };
 use crate::org::store;
 
@@ -202,22 +200,6 @@ pub fn is_phone(text: &str) -> bool {
     })
 }
 
-/// The registry rows of the given credit codes, by code.
-fn existing(
-    conn: &mut AnyConnection,
-    codes: &[String],
-) -> AppResult<HashMap<String, EnterpriseRow>> {
-    let mut out = HashMap::new();
-    for chunk in codes.chunks(500) {
-        let rows: Vec<EnterpriseRow> = enterprises::table
-            .filter(enterprises::credit_code.eq_any(chunk))
-            .select(EnterpriseRow::as_select())
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| (r.credit_code.clone(), r)));
-    }
-    Ok(out)
-}
-
 /// One row read into an enterprise, or its errors.
 struct Fields {
     name: String,
@@ -306,7 +288,7 @@ pub fn plan(conn: &mut AnyConnection, policy: Option<&Policy>, table: &Table) ->
         .map(|r| credit_code::normalize(&half_width(r.get("credit_code"))))
         .filter(|c| !c.is_empty())
         .collect();
-    let current = existing(conn, &codes)?;
+    let current = store::enterprises_by_code(conn, &codes)?;
     let may = |region: RegionId, industry: IndustryId| {
         policy.is_none_or(|p| p.may_manage_enterprise(region, industry))
     };

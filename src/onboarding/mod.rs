@@ -201,6 +201,19 @@ pub fn plan(
     Ok(planned)
 }
 
+/// Key of the PostgreSQL advisory lock that lets one import commit at a time.
+const IMPORT_LOCK: i64 = 0x0053_4149_4d50_4f52;
+
+/// Waits for any other import's commit to end (PostgreSQL; SQLite has one writer), so that this
+/// one plans against what the other wrote: two files changing the same enterprise apply one
+/// after the other, never both against the same old row.
+pub fn lock_imports(conn: &mut AnyConnection) -> AppResult<()> {
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({IMPORT_LOCK})")).execute(conn)?;
+    }
+    Ok(())
+}
+
 /// Commits a plan in the caller's transaction: refused whole (naming `valid_rows_only`) when
 /// any row has errors, unless the caller chose to leave those rows out.
 pub fn commit(
@@ -323,6 +336,7 @@ pub fn commit_kept(
     choice: &CommitImport,
 ) -> AppResult<Import> {
     require_importer(policy)?;
+    lock_imports(conn)?;
     let row = own(conn, policy, id)?;
     // Claiming the file first makes a second commit (a double click, two tabs) wait for the
     // first and then find it committed, on either database.

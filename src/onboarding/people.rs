@@ -11,7 +11,7 @@ use crate::access::Policy;
 use crate::audit;
 use crate::auth::user::{is_plausible_email, normalize_email, NewUserRow};
 use crate::auth::{password, user, Role, UserId, UserRow};
-use crate::db::schema::{enterprises, users};
+use crate::db::schema::users;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, Validator};
 use crate::message::msg;
@@ -20,7 +20,7 @@ use crate::onboarding::model::*;
 use crate::onboarding::sheet::{half_width, Column, Columns, Table};
 use crate::onboarding::Rows;
 use crate::org::credit_code;
-use crate::org::model::{EnterpriseId, EnterpriseRow};
+use crate::org::model::EnterpriseId;
 use crate::users::invitations::{self, Links, Purpose};
 use crate::users::model::max;
 
@@ -81,21 +81,6 @@ pub struct Plan {
     actions: Vec<(u32, Action)>,
 }
 
-fn by_code(
-    conn: &mut AnyConnection,
-    codes: &[String],
-) -> AppResult<HashMap<String, EnterpriseRow>> {
-    let mut out = HashMap::new();
-    for chunk in codes.chunks(500) {
-        let rows: Vec<EnterpriseRow> = enterprises::table
-            .filter(enterprises::credit_code.eq_any(chunk))
-            .select(EnterpriseRow::as_select())
-            .load(conn)?;
-        out.extend(rows.into_iter().map(|r| (r.credit_code.clone(), r)));
-    }
-    Ok(out)
-}
-
 fn by_email(conn: &mut AnyConnection, emails: &[String]) -> AppResult<HashMap<String, UserRow>> {
     let mut out = HashMap::new();
     for chunk in emails.chunks(500) {
@@ -116,7 +101,7 @@ pub fn plan(conn: &mut AnyConnection, policy: Option<&Policy>, table: &Table) ->
         |r: &crate::onboarding::sheet::Record| normalize_email(&half_width(r.get("email")));
     let codes: Vec<String> = table.records.iter().map(code_of).collect();
     let emails: Vec<String> = table.records.iter().map(email_of).collect();
-    let enterprises = by_code(conn, &codes)?;
+    let enterprises = crate::org::store::enterprises_by_code(conn, &codes)?;
     let accounts = by_email(conn, &emails)?;
     let mut rows = Rows::new(table, COLUMNS);
     let mut seen: HashMap<String, u32> = HashMap::new();
@@ -161,6 +146,7 @@ pub fn plan(conn: &mut AnyConnection, policy: Option<&Policy>, table: &Table) ->
                 {
                     v.add("credit_code", msg::IMPORT_OUT_OF_SCOPE)
                 }
+                Some(e) if e.closed_on.is_some() => v.add("credit_code", msg::IMPORT_CLOSED),
                 Some(_) => &mut v,
             };
             found

@@ -11,7 +11,7 @@ use serde_json::json;
 use crate::access::Policy;
 use crate::audit;
 use crate::auth::UserId;
-use crate::db::schema::{alliances, enterprises, memberships};
+use crate::db::schema::{alliances, memberships};
 use crate::db::types::today;
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, Validator};
@@ -20,9 +20,7 @@ use crate::onboarding::model::*;
 use crate::onboarding::sheet::{half_width, Column, Columns, Record, Table};
 use crate::onboarding::Rows;
 use crate::org::credit_code;
-use crate::org::model::{
-    AllianceId, AlliancePatch, AllianceRow, EnterpriseId, EnterpriseRow, MemberRole,
-};
+use crate::org::model::{AllianceId, AlliancePatch, AllianceRow, EnterpriseId, MemberRole};
 use crate::org::store;
 
 pub const COLUMNS: &Columns = &[
@@ -120,14 +118,7 @@ pub fn plan(conn: &mut AnyConnection, policy: Option<&Policy>, table: &Table) ->
         .load(conn)?;
     let code_of = |r: &Record| credit_code::normalize(&half_width(r.get("credit_code")));
     let codes: Vec<String> = table.records.iter().map(code_of).collect();
-    let mut registered: HashMap<String, EnterpriseRow> = HashMap::new();
-    for chunk in codes.chunks(500) {
-        let rows: Vec<EnterpriseRow> = enterprises::table
-            .filter(enterprises::credit_code.eq_any(chunk))
-            .select(EnterpriseRow::as_select())
-            .load(conn)?;
-        registered.extend(rows.into_iter().map(|r| (r.credit_code.clone(), r)));
-    }
+    let registered = store::enterprises_by_code(conn, &codes)?;
     let ids: Vec<EnterpriseId> = registered.values().map(|e| e.id).collect();
     let memberships = current(conn, &ids)?;
     let mut rows = Rows::new(table, COLUMNS);
@@ -176,8 +167,22 @@ pub fn plan(conn: &mut AnyConnection, policy: Option<&Policy>, table: &Table) ->
             None
         } else {
             let found = registered.get(&code);
-            if found.is_none() {
-                v.add("credit_code", msg::IMPORT_NO_ENTERPRISE.with("code", &code));
+            match found {
+                None => {
+                    v.add("credit_code", msg::IMPORT_NO_ENTERPRISE.with("code", &code));
+                }
+                // Putting an enterprise in an alliance shows it to the alliance: only those
+                // who manage it may (as when adding a member on the alliance's page).
+                Some(e)
+                    if policy
+                        .is_some_and(|p| !p.may_manage_enterprise(e.region_id, e.industry_id)) =>
+                {
+                    v.add("credit_code", msg::IMPORT_OUT_OF_SCOPE);
+                }
+                Some(e) if e.closed_on.is_some() => {
+                    v.add("credit_code", msg::IMPORT_CLOSED);
+                }
+                Some(_) => {}
             }
             found
         };

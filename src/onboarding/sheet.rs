@@ -253,7 +253,17 @@ fn decode(bytes: &[u8]) -> AppResult<String> {
     Ok(text)
 }
 
-/// CSV lines, numbered by the line each begins on (the reader skips blank lines, which a
+/// A CSV cell without the `'` a spreadsheet export puts before `=`, `+`, `-` or `@` (so that
+/// they are not read as formulas): the platform's own CSV exports import back as they were.
+fn unquoted(cell: &str) -> String {
+    let cell = clean(cell);
+    match cell.strip_prefix('\'') {
+        Some(rest) if rest.starts_with(['=', '+', '-', '@']) => rest.to_string(),
+        _ => cell,
+    }
+}
+
+/// CSV lines, numbered as a spreadsheet program shows them (the reader skips blank lines, which a
 /// spreadsheet program shows as rows); a file whose first line has tabs and no commas is read as
 /// tab-separated (what "Unicode text" from Excel is).
 fn csv_lines(text: &str) -> AppResult<Vec<Line>> {
@@ -269,22 +279,27 @@ fn csv_lines(text: &str) -> AppResult<Vec<Line>> {
         .delimiter(delimiter)
         .from_reader(text.as_bytes());
     let mut lines = Vec::new();
-    let (mut counted, mut newlines) = (0usize, 0usize);
-    for record in reader.records() {
-        let record = record
-            .map_err(|e| AppError::field("file", msg::IMPORT_UNREADABLE.detailed(e.to_string())))?;
-        // The record begins after the blank lines the reader skipped to reach it.
+    // The row number so far, and where the previous record ended.
+    let (mut row, mut ended) = (0usize, 0usize);
+    let mut record = csv::StringRecord::new();
+    let unreadable =
+        |e: csv::Error| AppError::field("file", msg::IMPORT_UNREADABLE.detailed(e.to_string()));
+    while reader.read_record(&mut record).map_err(unreadable)? {
+        // A row follows the previous one, after the blank lines the reader skipped (line
+        // breaks inside a quoted cell do not make rows).
         let at = record
             .position()
             .map_or(0, |p| p.byte() as usize)
             .min(text.len());
         let begins = text.len() - text[at..].trim_start_matches(['\r', '\n']).len();
-        newlines += text.as_bytes()[counted..begins]
-            .iter()
-            .filter(|&&b| b == b'\n')
-            .count();
-        counted = begins;
-        lines.push((newlines as u32 + 1, record.iter().map(clean).collect()));
+        let mut gap = &text[ended.min(begins)..begins];
+        if text[..ended.min(begins)].ends_with('\r') {
+            gap = gap.strip_prefix('\n').unwrap_or(gap); // the rest of the last row's "\r\n"
+        }
+        let blank = gap.matches('\n').count();
+        row += 1 + blank;
+        ended = (reader.position().byte() as usize).min(text.len());
+        lines.push((row as u32, record.iter().map(unquoted).collect()));
         if lines.len() > MAX_ROWS + HEADER_SEARCH_ROWS {
             break;
         }
@@ -397,6 +412,20 @@ mod tests {
         assert_eq!(field_of(COLUMNS, "Phone"), Some("phone"));
         assert_eq!(field_of(COLUMNS, "备注"), None);
         assert_eq!(half_width("９１３３０１０６ＭＡ"), "91330106MA");
+    }
+
+    #[test]
+    fn csv_rows_are_numbered_as_a_spreadsheet_shows_them() {
+        let text = "企业名称,联系电话\n\"甲\n公司\",'+86 531 8888\n\n乙公司,'-\n";
+        let table = read(text.as_bytes(), COLUMNS).unwrap();
+        let rows: Vec<u32> = table.records.iter().map(|r| r.row).collect();
+        assert_eq!(
+            rows,
+            vec![2, 4],
+            "a quoted line break is not a row, a blank line is"
+        );
+        assert_eq!(table.records[0].get("phone"), "+86 531 8888");
+        assert_eq!(table.records[1].get("phone"), "-");
     }
 
     #[test]

@@ -1,6 +1,6 @@
-//! Every registry list as a spreadsheet (XLSX or CSV): enterprises (in the import template's
-//! columns, so an export imports back unchanged), alliances, accounts, regions and industries,
-//! as the caller sees them and filtered as the list page is.
+//! Every registry list as a spreadsheet (XLSX or CSV): enterprises and an alliance's members
+//! (in the import templates' columns, so an export imports back unchanged), alliances, accounts,
+//! regions and industries, as the caller sees them and filtered as the list page is.
 
 use actix_web::{web, HttpRequest, HttpResponse};
 use serde::de::DeserializeOwned;
@@ -27,6 +27,8 @@ crate::text_enum! {
         Users = "users",
         Regions = "regions",
         Industries = "industries",
+        /// An alliance's current members (`alliance_id` required).
+        Members = "members",
     }
 }
 
@@ -250,6 +252,65 @@ fn build(
                     .collect(),
             }
         }
+        ListName::Members => {
+            #[derive(serde::Deserialize)]
+            struct Of {
+                alliance_id: Option<AllianceId>,
+            }
+            let of: Of = parse(query)?;
+            let id = of
+                .alliance_id
+                .ok_or_else(|| AppError::field("alliance_id", msg::REQUIRED))?;
+            let alliance = service::visible_alliance(conn, policy, id)?;
+            let items = all_pages(|page| {
+                let page = crate::api::PageRequest {
+                    page,
+                    per_page: 100,
+                };
+                service::list_members(conn, policy, id, page)
+            })?;
+            let ids: Vec<EnterpriseId> = items.iter().map(|m| m.enterprise_id).collect();
+            let codes: std::collections::HashMap<EnterpriseId, String> = ids
+                .chunks(1000)
+                .map(|chunk| {
+                    use crate::db::schema::enterprises;
+                    use diesel::prelude::*;
+                    enterprises::table
+                        .filter(enterprises::id.eq_any(chunk))
+                        .select((enterprises::id, enterprises::credit_code))
+                        .load::<(EnterpriseId, String)>(conn)
+                })
+                .collect::<Result<Vec<_>, _>>()?
+                .into_iter()
+                .flatten()
+                .collect();
+            Sheet {
+                title: "联盟名单",
+                headers: &[
+                    "联盟名称",
+                    "统一社会信用代码",
+                    "角色",
+                    "企业名称",
+                    "加入日期",
+                ],
+                rows: items
+                    .into_iter()
+                    .map(|m| {
+                        vec![
+                            alliance.name.clone(),
+                            codes.get(&m.enterprise_id).cloned().unwrap_or_default(),
+                            match m.role {
+                                MemberRole::Lead => "牵头",
+                                MemberRole::Member => "成员",
+                            }
+                            .into(),
+                            m.enterprise_name,
+                            m.joined_on.to_string(),
+                        ]
+                    })
+                    .collect(),
+            }
+        }
         ListName::Regions => Sheet {
             title: "街道与功能区",
             headers: &["名称", "代码", "级别"],
@@ -356,7 +417,7 @@ async fn export(
 
 /// A registry list as XLSX or CSV (admins and regulators; what they see, filtered as the list).
 #[utoipa::path(get, path = "/api/v1/exports/{list}", tag = "organizations",
-    params(("list" = ListName, Path, description = "The list"), ExportQuery),
+    params(("list" = String, Path, description = "enterprises, alliances, members (with alliance_id), users, regions or industries"), ExportQuery),
     responses((status = 200, description = "XLSX or CSV"),
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),

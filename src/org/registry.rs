@@ -12,9 +12,7 @@ use utoipa::ToSchema;
 use crate::access::Policy;
 use crate::audit;
 use crate::auth::{session, UserId};
-use crate::db::schema::{
-    alliances, enterprises, industries, invitations, memberships, regions, users,
-};
+use crate::db::schema::{alliances, enterprises, industries, invitations, regions, users};
 use crate::db::types::{now, today};
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult, Validator};
@@ -103,6 +101,21 @@ fn check_code(v: &mut Validator, field: &str, code: &str) {
     }
 }
 
+/// Whether another row (not `except`) has this name or code: names and codes are compared
+/// with each other too, codes without case, as an import matches them.
+fn clashes<'a>(
+    others: impl Iterator<Item = (i64, &'a str, &'a str)>,
+    except: Option<i64>,
+    name: &str,
+    code: &str,
+) -> bool {
+    others
+        .filter(|(id, _, _)| Some(*id) != except)
+        .any(|(_, n, c)| {
+            n == name || n == code || c.eq_ignore_ascii_case(code) || c.eq_ignore_ascii_case(name)
+        })
+}
+
 fn taken(what: &str) -> AppError {
     AppError::conflict(
         "duplicate-name-or-code",
@@ -132,11 +145,14 @@ pub fn create_region(
         .first(conn)
         .optional()?;
     let (name, code) = (new.name.trim(), new.code.trim());
-    let clash: i64 = regions::table
-        .filter(regions::name.eq(name).or(regions::code.eq(code)))
-        .count()
-        .get_result(conn)?;
-    if clash > 0 {
+    let all = store::regions(conn)?;
+    if clashes(
+        all.iter()
+            .map(|r| (r.id.0, r.name.as_str(), r.code.as_str())),
+        None,
+        name,
+        code,
+    ) {
         return Err(taken("region"));
     }
     let row: Region = diesel::insert_into(regions::table)
@@ -187,12 +203,14 @@ pub fn update_region(
         .map(str::trim)
         .unwrap_or(&current.code)
         .to_string();
-    let clash: i64 = regions::table
-        .filter(regions::id.ne(id))
-        .filter(regions::name.eq(&name).or(regions::code.eq(&code)))
-        .count()
-        .get_result(conn)?;
-    if clash > 0 {
+    let all = store::regions(conn)?;
+    if clashes(
+        all.iter()
+            .map(|r| (r.id.0, r.name.as_str(), r.code.as_str())),
+        Some(id.0),
+        &name,
+        &code,
+    ) {
         return Err(taken("region"));
     }
     let row: Region = diesel::update(regions::table.find(id))
@@ -223,11 +241,14 @@ pub fn create_industry(
     v.text("department", &new.department, NAME_MAX);
     v.finish()?;
     let (name, code) = (new.name.trim(), new.code.trim());
-    let clash: i64 = industries::table
-        .filter(industries::name.eq(name).or(industries::code.eq(code)))
-        .count()
-        .get_result(conn)?;
-    if clash > 0 {
+    let all = store::industries(conn)?;
+    if clashes(
+        all.iter()
+            .map(|i| (i.id.0, i.name.as_str(), i.code.as_str())),
+        None,
+        name,
+        code,
+    ) {
         return Err(taken("industry"));
     }
     let row: Industry = diesel::insert_into(industries::table)
@@ -286,12 +307,14 @@ pub fn update_industry(
         .map(str::trim)
         .unwrap_or(&current.department)
         .to_string();
-    let clash: i64 = industries::table
-        .filter(industries::id.ne(id))
-        .filter(industries::name.eq(&name).or(industries::code.eq(&code)))
-        .count()
-        .get_result(conn)?;
-    if clash > 0 {
+    let all = store::industries(conn)?;
+    if clashes(
+        all.iter()
+            .map(|i| (i.id.0, i.name.as_str(), i.code.as_str())),
+        Some(id.0),
+        &name,
+        &code,
+    ) {
         return Err(taken("industry"));
     }
     let row: Industry = diesel::update(industries::table.find(id))
@@ -347,12 +370,13 @@ pub fn deactivate(
             ),
         ));
     }
-    let ended = diesel::update(
-        memberships::table
-            .filter(memberships::enterprise_id.eq(id))
-            .filter(memberships::left_on.is_null()),
+    // A membership that began after the day given (a late record) ends the day it began.
+    let ended = diesel::sql_query(
+        "UPDATE memberships SET left_on = CASE WHEN joined_on > $1 THEN joined_on ELSE $1 END \
+         WHERE enterprise_id = $2 AND left_on IS NULL",
     )
-    .set(memberships::left_on.eq(day))
+    .bind::<diesel::sql_types::Date, _>(day)
+    .bind::<diesel::sql_types::BigInt, _>(id.0)
     .execute(conn)?;
     let people: Vec<UserId> = users::table
         .filter(users::enterprise_id.eq(id))

@@ -134,8 +134,9 @@ pub fn view(key: &LinkKey, row: &InvitationRow) -> Invitation {
     }
 }
 
-/// Revokes the pending links of `user` (a new one replaces them); how many.
-fn revoke_pending(conn: &mut AnyConnection, user: UserId) -> AppResult<usize> {
+/// Withdraws the pending links of `user` (a new one replaces them, a password set otherwise or
+/// a deactivation ends them); how many.
+pub fn withdraw_pending(conn: &mut AnyConnection, user: UserId) -> AppResult<usize> {
     let at = now();
     Ok(diesel::update(
         invitations::table
@@ -158,7 +159,14 @@ pub fn issue(
     purpose: Purpose,
     import: Option<i64>,
 ) -> AppResult<Invitation> {
-    let replaced = revoke_pending(conn, user)?;
+    // Two links issued at once for one person: the second waits for the first (PostgreSQL;
+    // SQLite has one writer), then withdraws it.
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT id FROM users WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(user.0)
+            .execute(conn)?;
+    }
+    let replaced = withdraw_pending(conn, user)?;
     let at = now();
     let row: InvitationRow = diesel::insert_into(invitations::table)
         .values((
@@ -334,6 +342,34 @@ pub fn issue_for(
     issue(conn, links, Some(policy.actor.id), id, purpose, None)
 }
 
+/// Whether the account's enterprise (if any) is recorded as closed.
+fn enterprise_closed(conn: &mut AnyConnection, row: &crate::auth::UserRow) -> AppResult<bool> {
+    Ok(match row.enterprise_id {
+        Some(e) => crate::org::store::enterprise(conn, e)?.is_some_and(|e| e.closed_on.is_some()),
+        None => false,
+    })
+}
+
+/// What an account's change means for its links: deactivated or given a password, its pending
+/// links end; it is not activated again while its enterprise is closed.
+pub fn account_changed(
+    conn: &mut AnyConnection,
+    row: &crate::auth::UserRow,
+    active: Option<bool>,
+    password_set: bool,
+) -> AppResult<()> {
+    if active == Some(true) && !row.active && enterprise_closed(conn, row)? {
+        return Err(AppError::field(
+            "active",
+            crate::message::msg::ENTERPRISE_CLOSED,
+        ));
+    }
+    if active == Some(false) || password_set {
+        withdraw_pending(conn, row.id)?;
+    }
+    Ok(())
+}
+
 /// Withdraws a pending link of an account the caller manages.
 pub fn revoke(
     conn: &mut AnyConnection,
@@ -353,10 +389,18 @@ pub fn revoke(
         other => return Err(unusable(other)),
     }
     let at = now();
-    let row: InvitationRow = diesel::update(invitations::table.find(id))
-        .set(invitations::revoked_at.eq(at))
-        .returning(invitations::all_columns)
-        .get_result(conn)?;
+    // Only while it is still pending: a link used a moment ago stays used.
+    let row: InvitationRow = diesel::update(
+        invitations::table
+            .find(id)
+            .filter(invitations::used_at.is_null())
+            .filter(invitations::revoked_at.is_null()),
+    )
+    .set(invitations::revoked_at.eq(at))
+    .returning(invitations::all_columns)
+    .get_result(conn)
+    .optional()?
+    .ok_or_else(|| unusable(LinkState::Used))?;
     audit::record(
         conn,
         Some(policy.actor.id),
@@ -375,14 +419,19 @@ pub fn pending_of(
     accounts: &[UserId],
 ) -> AppResult<Vec<Invitation>> {
     let at = now();
-    let rows: Vec<InvitationRow> = invitations::table
-        .filter(invitations::user_id.eq_any(accounts))
-        .filter(invitations::used_at.is_null())
-        .filter(invitations::revoked_at.is_null())
-        .filter(invitations::expires_at.gt(at))
-        .order(invitations::id)
-        .select(InvitationRow::as_select())
-        .load(conn)?;
+    let mut rows: Vec<InvitationRow> = Vec::new();
+    for chunk in accounts.chunks(1000) {
+        rows.extend(
+            invitations::table
+                .filter(invitations::user_id.eq_any(chunk))
+                .filter(invitations::used_at.is_null())
+                .filter(invitations::revoked_at.is_null())
+                .filter(invitations::expires_at.gt(at))
+                .select(InvitationRow::as_select())
+                .load::<InvitationRow>(conn)?,
+        );
+    }
+    rows.sort_by_key(|r| r.id);
     Ok(rows.iter().map(|r| view(key, r)).collect())
 }
 

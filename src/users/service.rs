@@ -479,6 +479,7 @@ pub fn update(
     if let Some(ids) = &patch.alliance_ids {
         set_assignments(conn, id, ids)?;
     }
+    invitations::account_changed(conn, &current, patch.active, patch.password.is_some())?;
     if patch.active == Some(false) || patch.password.is_some() {
         session::revoke_all(conn, id)?;
     }

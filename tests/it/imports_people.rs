@@ -242,5 +242,16 @@ fn rosters_put_enterprises_in_alliances_as_lead_or_member_keeping_dual_membershi
         "rosters",
         &format!("联盟名称,统一社会信用代码,角色\n{hz},{hekou},成员\n"),
     );
-    assert_eq!(errors(&r), vec![(2, "alliance".into())]);
+    assert_eq!(
+        errors(&r),
+        vec![(2, "alliance".into()), (2, "credit_code".into())]
+    );
+    // Nor another street's enterprise into its own alliance (an alliance shows its members).
+    let xihu = code_of(&admin, app.enterprise_id("西湖鱼馆"));
+    let r = upload(
+        &street,
+        "rosters",
+        &format!("联盟名称,统一社会信用代码,角色\n{dc},{xihu},成员\n"),
+    );
+    assert_eq!(errors(&r), vec![(2, "credit_code".into())]);
 }

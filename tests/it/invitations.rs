@@ -210,7 +210,7 @@ fn expired_and_withdrawn_links_do_nothing_and_a_new_link_withdraws_the_old() {
         ),
         401
     );
-    // A deactivated account's link does nothing either.
+    // Deactivating the account withdraws its link, and it gets no new one.
     let fourth = admin.post(
         &format!("/api/v1/users/{user}/invitations"),
         &json!({"purpose": "invite"}),
@@ -226,8 +226,13 @@ fn expired_and_withdrawn_links_do_nothing_and_a_new_link_withdraws_the_old() {
         fourth.body["token"].as_str().unwrap(),
         "a perfectly fine passphrase",
     );
+    let again = admin.post(
+        &format!("/api/v1/users/{user}/invitations"),
+        &json!({"purpose": "invite"}),
+    );
+    assert_eq!(again.status, 409, "{}", again.body);
     assert_eq!(
-        refused.body["type"], "/problems/account-inactive",
+        refused.body["type"], "/problems/invitation-revoked",
         "{}",
         refused.body
     );
@@ -260,6 +265,33 @@ fn a_reset_link_replaces_the_password_and_ends_the_sessions() {
     assert_eq!(login(&app, &email, &old), 401);
     assert_eq!(login(&app, &email, "the member's new passphrase"), 200);
     assert_eq!(session.get("/api/v1/me").status, 401, "sessions ended");
+    // A link lost before the person changes their password another way stops working.
+    let r = admin.post(
+        &format!("/api/v1/users/{member_id}/invitations"),
+        &json!({"purpose": "reset"}),
+    );
+    let lost = r.body["token"].as_str().unwrap().to_string();
+    let fresh = app.anon().post(
+        "/api/v1/auth/login",
+        &json!({"email": email, "password": "the member's new passphrase"}),
+    );
+    let member = app
+        .anon()
+        .with_token(fresh.body["access_token"].as_str().unwrap());
+    let changed = member.post(
+        "/api/v1/me/password",
+        &json!({"current_password": "the member's new passphrase", "new_password": "yet another passphrase"}),
+    );
+    assert_eq!(changed.status, 204, "{}", changed.body);
+    assert_eq!(accept(&app, &lost, "a thief's passphrase").status, 409);
+    // A used link cannot be withdrawn afterwards.
+    let used_id: i64 = token.split_once('.').unwrap().0.parse().unwrap();
+    assert_eq!(
+        admin
+            .post(&format!("/api/v1/invitations/{used_id}/revoke"), &json!({}))
+            .status,
+        409
+    );
     // Nobody issues a link for themselves, and an enterprise for nobody.
     assert_eq!(
         admin

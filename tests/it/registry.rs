@@ -24,6 +24,19 @@ fn admins_keep_streets_zones_and_industries_and_imports_find_them() {
         &json!({"name": "新城街道", "code": "370115099", "level": "street"}),
     );
     assert_eq!(dup.status, 409);
+    let zone = admin.post(
+        "/api/v1/regions",
+        &json!({"name": "高新区", "code": "GX1", "level": "zone"}),
+    );
+    assert_eq!(zone.status, 201, "{}", zone.body);
+    let same_code = admin.post(
+        "/api/v1/regions",
+        &json!({"name": "高新二区", "code": "gx1", "level": "zone"}),
+    );
+    assert_eq!(
+        same_code.status, 409,
+        "codes compare without case, as imports match them"
+    );
     let bad = admin.post(
         "/api/v1/regions",
         &json!({"name": " ", "code": "a b", "level": "district"}),
@@ -210,6 +223,26 @@ fn every_registry_list_exports_and_an_enterprise_export_imports_back_unchanged()
         "{}",
         r.body["preview"]["errors"]
     );
+    // An alliance's members, exported and imported again as a roster: unchanged.
+    let alliance = district.get("/api/v1/alliances?per_page=1").body["items"][0].clone();
+    assert_eq!(
+        district.get("/api/v1/exports/members").status,
+        422,
+        "which alliance"
+    );
+    let (status, xlsx, _) = district.get_bytes(&format!(
+        "/api/v1/exports/members?alliance_id={}",
+        alliance["id"]
+    ));
+    assert_eq!(status, 200);
+    let r = district.upload_to("/api/v1/imports?kind=rosters", &xlsx, "members.xlsx", XLSX);
+    assert_eq!(r.status, 201, "{}", r.body);
+    assert_eq!(
+        r.body["preview"]["summary"]["unchanged"], alliance["member_count"],
+        "{}",
+        r.body["preview"]
+    );
+    assert_eq!(r.body["preview"]["summary"]["invalid"], 0);
     // The pages link their exports with the list's filters.
     let (mut page, _) = crate::flows::signed_in(&app, "district-regulator");
     let list = page.get(&format!("/enterprises?region_id={dongcheng}"));

@@ -111,6 +111,23 @@ pub fn enterprise_by_credit_code(
         .optional()?)
 }
 
+/// The registered enterprises of the given credit codes, by code (in chunks, for an import's
+/// thousands).
+pub fn enterprises_by_code(
+    conn: &mut AnyConnection,
+    codes: &[String],
+) -> AppResult<HashMap<String, EnterpriseRow>> {
+    let mut out = HashMap::new();
+    for chunk in codes.chunks(500) {
+        let rows: Vec<EnterpriseRow> = enterprises::table
+            .filter(enterprises::credit_code.eq_any(chunk))
+            .select(EnterpriseRow::as_select())
+            .load(conn)?;
+        out.extend(rows.into_iter().map(|r| (r.credit_code.clone(), r)));
+    }
+    Ok(out)
+}
+
 fn enterprise_query<'a>(
     visible: &Visibility,
     query: &'a EnterpriseQuery,
