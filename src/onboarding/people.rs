@@ -21,7 +21,7 @@ use crate::onboarding::sheet::{half_width, Column, Columns, Table};
 use crate::onboarding::Rows;
 use crate::org::credit_code;
 use crate::org::model::EnterpriseId;
-use crate::users::invitations::{self, Links, Purpose};
+use crate::users::invitations::{self, Links};
 use crate::users::model::max;
 
 pub const COLUMNS: &Columns = &[
@@ -269,8 +269,6 @@ pub fn apply(
         }
     }
     audit::record_many(conn, actor, entries)?;
-    for account in created {
-        invitations::issue(conn, links, actor, account, Purpose::Invite, import)?;
-    }
+    invitations::invite_new(conn, links, actor, &created, import)?;
     Ok(plan.preview.summary)
 }

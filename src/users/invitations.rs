@@ -149,6 +149,48 @@ pub fn withdraw_pending(conn: &mut AnyConnection, user: UserId) -> AppResult<usi
     .execute(conn)?)
 }
 
+fn insert_link(
+    conn: &mut AnyConnection,
+    links: Links,
+    actor: Option<UserId>,
+    user: UserId,
+    purpose: Purpose,
+    import: Option<i64>,
+) -> AppResult<InvitationRow> {
+    let at = now();
+    Ok(diesel::insert_into(invitations::table)
+        .values((
+            invitations::user_id.eq(user),
+            invitations::purpose.eq(purpose),
+            invitations::nonce.eq(crate::secret::random_token(18)),
+            invitations::created_by.eq(actor),
+            invitations::created_at.eq(at),
+            invitations::expires_at.eq(at + Duration::days(links.days)),
+            invitations::import_id.eq(import),
+        ))
+        .returning(invitations::all_columns)
+        .get_result(conn)?)
+}
+
+/// Invites accounts an import just created (they have no links to withdraw), with their audit
+/// entries appended in one go.
+pub fn invite_new(
+    conn: &mut AnyConnection,
+    links: Links,
+    actor: Option<UserId>,
+    accounts: &[UserId],
+    import: Option<i64>,
+) -> AppResult<()> {
+    let mut entries = Vec::with_capacity(accounts.len());
+    for user in accounts {
+        let row = insert_link(conn, links, actor, *user, Purpose::Invite, import)?;
+        let changes = json!({"user_id": user, "purpose": Purpose::Invite,
+                             "expires_at": row.expires_at, "replaced": 0, "import_id": import});
+        entries.push(("issue", "invitation", Some(row.id), changes));
+    }
+    audit::record_many(conn, actor, entries)
+}
+
 /// Issues a link for `user` (revoking the earlier pending ones), with its audit entry, in the
 /// caller's transaction. `actor` is who asked (none: the command line).
 pub fn issue(
@@ -167,19 +209,7 @@ pub fn issue(
             .execute(conn)?;
     }
     let replaced = withdraw_pending(conn, user)?;
-    let at = now();
-    let row: InvitationRow = diesel::insert_into(invitations::table)
-        .values((
-            invitations::user_id.eq(user),
-            invitations::purpose.eq(purpose),
-            invitations::nonce.eq(crate::secret::random_token(18)),
-            invitations::created_by.eq(actor),
-            invitations::created_at.eq(at),
-            invitations::expires_at.eq(at + Duration::days(links.days)),
-            invitations::import_id.eq(import),
-        ))
-        .returning(invitations::all_columns)
-        .get_result(conn)?;
+    let row = insert_link(conn, links, actor, user, purpose, import)?;
     audit::record(
         conn,
         actor,
