@@ -178,6 +178,11 @@ fn the_evaluation_measures_what_happened_and_scores_by_the_weights() {
             "weights.inspections",
         ),
         (json!({"weights": weights, "warn_below": 150}), "warn_below"),
+        // The next number above 100 is above 100 (read exactly, not rounded to 100).
+        (
+            json!({"weights": weights, "warn_below": 100.00000000000001}),
+            "warn_below",
+        ),
     ] {
         let r = district.put("/api/v1/oversight/evaluation-settings", &body);
         assert_eq!(r.status, 422, "{}", r.body);
