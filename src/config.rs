@@ -206,6 +206,44 @@ pub struct Settings {
         global = true
     )]
     pub webhook_hosts: Vec<String>,
+
+    /// This instance's name as a receiver of federation bundles (a city: `city:3701`). Unset,
+    /// the instance receives none.
+    #[arg(long, env = "SA_FEDERATION_AUDIENCE", global = true)]
+    pub federation_audience: Option<String>,
+
+    /// The city this district publishes to: bundles are posted to
+    /// `<url>/api/v1/federation/bundles`. Unset, they wait to be pulled.
+    #[arg(long, env = "SA_FEDERATION_CITY_URL", global = true)]
+    pub federation_city_url: Option<String>,
+
+    /// The city's name as a receiver (its `SA_FEDERATION_AUDIENCE`): the audience bundles name.
+    #[arg(
+        long,
+        env = "SA_FEDERATION_CITY",
+        default_value = "city",
+        global = true
+    )]
+    pub federation_city: String,
+
+    /// The district's signing key. Default: `<data dir>/federation/signing-key.pem`.
+    #[arg(long, env = "SA_FEDERATION_KEY", global = true)]
+    pub federation_key: Option<PathBuf>,
+
+    /// A token with which the city may pull this district's bundles
+    /// (`Authorization: Bearer …` on `GET /api/v1/federation/bundles`).
+    #[arg(
+        long,
+        env = "SA_FEDERATION_PULL_TOKEN",
+        global = true,
+        hide_env_values = true
+    )]
+    pub federation_pull_token: Option<Secret>,
+
+    /// Days after a period ends by which a city expects a district's figures of it.
+    #[arg(long, env = "SA_FEDERATION_DUE_DAYS", default_value_t = 10,
+          value_parser = clap::value_parser!(i64).range(0..=366), global = true)]
+    pub federation_due_days: i64,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -254,6 +292,12 @@ impl Settings {
             schedule_secs: 0,
             settable_clock: false,
             webhook_hosts: vec!["qyapi.weixin.qq.com".into(), "oapi.dingtalk.com".into()],
+            federation_audience: None,
+            federation_city_url: None,
+            federation_city: "city".into(),
+            federation_key: None,
+            federation_pull_token: None,
+            federation_due_days: 10,
         }
     }
 
@@ -268,6 +312,13 @@ impl Settings {
     }
 
     /// Where mail is written when no SMTP server is set.
+    /// The district's signing key file.
+    pub fn federation_key_path(&self) -> PathBuf {
+        self.federation_key
+            .clone()
+            .unwrap_or_else(|| self.data_dir.join("federation").join("signing-key.pem"))
+    }
+
     pub fn outbox_dir(&self) -> PathBuf {
         self.data_dir.join("outbox")
     }

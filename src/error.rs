@@ -150,6 +150,10 @@ pub enum AppError {
     Unauthorized(&'static str),
     #[error("forbidden: {0}")]
     Forbidden(String),
+    /// A signed message refused for what it is (its key, signature or audience): 403 with its
+    /// own problem type, so the sender's alert says which.
+    #[error("refused: {detail}")]
+    Refused { kind: &'static str, detail: String },
     #[error("validation failed")]
     Validation(Vec<FieldError>),
     #[error("conflict: {detail}")]
@@ -220,6 +224,7 @@ impl AppError {
             Self::NotFound => "not-found",
             Self::Unauthorized(_) => "unauthorized",
             Self::Forbidden(_) => "forbidden",
+            Self::Refused { kind, .. } => kind,
             Self::Validation(_) => "validation",
             Self::Conflict { kind, .. } => kind,
             Self::Duplicate(_) => "duplicate",
@@ -238,6 +243,7 @@ impl AppError {
             Self::NotFound => "Not found",
             Self::Unauthorized(_) => "Authentication required",
             Self::Forbidden(_) => "Not allowed",
+            Self::Refused { .. } => "Refused",
             Self::Validation(_) => "Invalid input",
             Self::Conflict { .. } | Self::Duplicate(_) => "Conflict",
             Self::BadRequest(_) => "Bad request",
@@ -262,7 +268,7 @@ impl AppError {
                 let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
                 format!("Invalid fields: {}", fields.join(", "))
             }
-            Self::Conflict { detail, .. } => detail.clone(),
+            Self::Conflict { detail, .. } | Self::Refused { detail, .. } => detail.clone(),
             Self::Duplicate(_) => "A record with the same unique value exists.".into(),
             Self::TooManyRequests { retry_after_secs } => {
                 format!("Too many attempts; retry after {retry_after_secs} seconds.")
@@ -297,7 +303,7 @@ impl ResponseError for AppError {
         match self {
             Self::NotFound => StatusCode::NOT_FOUND,
             Self::Unauthorized(_) => StatusCode::UNAUTHORIZED,
-            Self::Forbidden(_) => StatusCode::FORBIDDEN,
+            Self::Forbidden(_) | Self::Refused { .. } => StatusCode::FORBIDDEN,
             Self::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
             Self::Conflict { .. } | Self::Duplicate(_) => StatusCode::CONFLICT,
             Self::BadRequest(_) => StatusCode::BAD_REQUEST,

@@ -11,6 +11,7 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod extract;
+pub mod federation;
 pub mod findings;
 pub mod health;
 pub mod home;
@@ -193,7 +194,10 @@ impl Platform {
             .mail_from
             .parse()
             .map_err(|e| format!("SA_MAIL_FROM: {e}"))?;
-        notify::worker::Worker::new(self.db.clone(), transport, from, &self.settings.site())
+        let mut worker =
+            notify::worker::Worker::new(self.db.clone(), transport, from, &self.settings.site())?;
+        worker.courier = Some(federation::delivery::deliver);
+        Ok(worker)
     }
 
     /// Starts the outbox worker (mail through `SMTP_URL`, else files in `<data dir>/outbox/`) and
@@ -321,6 +325,7 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
                 .configure(notify::routes::configure)
                 .configure(notify::admin::configure)
                 .configure(onboarding::routes::configure)
+                .configure(federation::routes::configure)
                 .default_service(aweb::to(unmatched)),
         )
         .configure(crate::web::configure)
@@ -336,7 +341,8 @@ pub fn configure(cfg: &mut aweb::ServiceConfig) {
         .configure(users::pages::configure)
         .configure(notify::pages::configure)
         .configure(notify::settings_pages::configure)
-        .configure(onboarding::pages::configure);
+        .configure(onboarding::pages::configure)
+        .configure(federation::pages::configure);
 }
 
 /// The methods the API document lists for each path template, split into segments.

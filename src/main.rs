@@ -74,6 +74,11 @@ enum Command {
         #[command(subcommand)]
         command: ImportCommand,
     },
+    /// Federation: the district's signing key and code list; at a city, districts' keys.
+    Federation {
+        #[command(subcommand)]
+        command: safety_alliance::federation::cli::Command,
+    },
     /// Inspect the audit log.
     Audit {
         #[command(subcommand)]
@@ -263,6 +268,13 @@ fn run(cli: Cli) -> Result<(), String> {
                 args.valid_rows_only,
             )?;
             print!("{report}");
+            Ok(())
+        }
+        Command::Federation { command } => {
+            print!(
+                "{}",
+                safety_alliance::federation::cli::run(&settings, command)?
+            );
             Ok(())
         }
         Command::Backup { file } => {

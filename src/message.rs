@@ -287,6 +287,13 @@ pub mod msg {
         MANDATORY_NOTICE = "msg_mandatory_notice",
         ALLIANCE_OR_REGION = "msg_alliance_or_region",
         ROBOT_URL = "msg_robot_url",
+        PERIOD = "msg_period",
+        PERIOD_AHEAD = "msg_period_ahead",
+        CORRECTION_REASON = "msg_correction_reason",
+        OUTSIDE_CODE_LIST = "msg_outside_code_list",
+        BUNDLE_CELL = "msg_bundle_cell",
+        NOT_A_KEY = "msg_not_a_key",
+        CODE_LIST = "msg_code_list",
     }
 }
 

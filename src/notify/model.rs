@@ -54,6 +54,8 @@ crate::text_enum! {
         Invitation = "invitation",
         /// The monthly bulletin (evaluations) was published.
         BulletinPublished = "bulletin_published",
+        /// The city refused figures the reader published (the note says why).
+        FederationRefused = "federation_refused",
     }
 }
 
@@ -91,6 +93,7 @@ impl Kind {
                 | Self::MajorReported
                 | Self::MajorOverdue
                 | Self::Invitation
+                | Self::FederationRefused
         )
     }
 }

@@ -35,6 +35,8 @@ crate::text_enum! {
     pub enum Channel {
         Mail = "mail",
         Webhook = "webhook",
+        /// A district's signed bundle to its city (`items`: the bundle's id).
+        Federation = "federation",
     }
 }
 
@@ -103,7 +105,7 @@ impl From<OutboxRow> for OutboxEntry {
             id: r.id,
             recipient: match r.channel {
                 Channel::Webhook => shown_url(&r.recipient),
-                Channel::Mail => r.recipient,
+                Channel::Mail | Channel::Federation => r.recipient,
             },
             channel: r.channel,
             kind: r.kind,
@@ -245,6 +247,31 @@ pub fn post(conn: &mut AnyConnection, webhook: i64, url: &str, notice: &Notice) 
         kind,
         notice,
         "",
+    )
+}
+
+/// Queues the delivery of published bundle `bundle` to the city at `url`.
+pub fn federation(
+    conn: &mut AnyConnection,
+    url: &str,
+    bundle: i64,
+    subject: &str,
+) -> AppResult<()> {
+    let notice = Notice {
+        kind: crate::notify::Kind::FederationRefused,
+        subject: subject.to_string(),
+        link: "/federation".into(),
+        due_on: None,
+        note: String::new(),
+    };
+    insert(
+        conn,
+        Channel::Federation,
+        (None, None),
+        url,
+        "federation_bundle",
+        &notice,
+        &bundle.to_string(),
     )
 }
 

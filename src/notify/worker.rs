@@ -30,7 +30,13 @@ pub struct Worker {
     pub site: String,
     /// This worker's name in leases.
     pub name: String,
+    /// Delivers the federation channel's rows (the federation feature's, given by the
+    /// platform; blocking: run on the blocking pool).
+    pub courier: Option<Courier>,
 }
+
+/// Delivers one outbox row of a feature's own channel.
+pub type Courier = fn(&mut crate::db::AnyConnection, &OutboxRow) -> Delivery;
 
 impl Worker {
     pub fn new(db: Db, transport: Transport, from: Mailbox, site: &str) -> Result<Self, String> {
@@ -41,6 +47,7 @@ impl Worker {
             from,
             site: site.trim_end_matches('/').to_string(),
             name: format!("worker-{}", crate::secret::random_token(8)),
+            courier: None,
         })
     }
 
@@ -99,6 +106,18 @@ impl Worker {
                 }
                 Err(failed) => failed,
             },
+            Channel::Federation => {
+                let Some(courier) = self.courier else {
+                    return Delivery::Retry("no courier for bundles on this instance".into());
+                };
+                let (db, row) = (self.db.clone(), row.clone());
+                actix_web::web::block(move || match db.conn() {
+                    Ok(mut c) => courier(&mut c, &row),
+                    Err(e) => Delivery::Retry(e.to_string()),
+                })
+                .await
+                .unwrap_or_else(|e| Delivery::Retry(e.to_string()))
+            }
             Channel::Webhook => {
                 let Some(id) = row.webhook_id else {
                     return Delivery::Refused("no robot named".into());

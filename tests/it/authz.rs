@@ -63,6 +63,8 @@ struct Fixture {
     notification: HashMap<Role, i64>,
     /// An import of each importer's own.
     import: HashMap<Role, i64>,
+    /// The app as its own city: a district enrolled, a period published and received.
+    federation: federation::Federation,
 }
 
 fn q(s: &str) -> String {
@@ -71,7 +73,10 @@ fn q(s: &str) -> String {
 
 impl Fixture {
     fn new() -> Self {
-        let app = TestApp::spawn();
+        let app = TestApp::spawn_with(|s| {
+            s.federation_audience = Some(crate::federation::CITY.into());
+            s.federation_city = crate::federation::CITY.into();
+        });
         let admin = app.login("admin");
         let find = |name: &str| -> Value {
             let r = admin.get(&format!("/api/v1/enterprises?q={}", q(name)));
@@ -174,6 +179,7 @@ impl Fixture {
         clients.insert(Role::Anon, app.anon());
         let notification = notify::fixtures(&app, &clients);
         let import = onboarding::fixtures(&app, &clients, &enterprise);
+        let federation = federation::fixtures(&app);
         Fixture {
             app,
             admin,
@@ -190,6 +196,7 @@ impl Fixture {
             unrelated_password,
             notification,
             import,
+            federation,
         }
     }
 
@@ -300,6 +307,8 @@ const fn logged_in(s: u16) -> [(u16, u16); 9] {
 
 #[path = "authz_events.rs"]
 mod events;
+#[path = "authz_federation.rs"]
+mod federation;
 #[path = "authz_inspections.rs"]
 mod inspections;
 #[path = "authz_notify.rs"]
@@ -315,6 +324,7 @@ fn ops() -> Vec<Op> {
     ops.extend(oversight::ops());
     ops.extend(notify::ops());
     ops.extend(onboarding::ops());
+    ops.extend(federation::ops());
     ops.extend(vec![
         Op {
             method: "get",

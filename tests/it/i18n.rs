@@ -46,6 +46,9 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
     fn all<T: Copy>(values: &[T], name: fn(T) -> &'static str) -> Vec<String> {
         values.iter().map(|v| name(*v).to_string()).collect()
     }
+    fn strings(values: &[&str]) -> Vec<String> {
+        values.iter().map(|v| v.to_string()).collect()
+    }
     let values = match prefix {
         "" => return Some(Vec::new()),
         "state_" => all(FindingState::ALL, FindingState::as_str),
@@ -90,6 +93,11 @@ fn dynamic_keys(prefix: &str) -> Option<Vec<String>> {
             safety_alliance::onboarding::model::ImportKind::ALL,
             safety_alliance::onboarding::model::ImportKind::as_str,
         ),
+        "federation_delivery_" => strings(safety_alliance::federation::model::DELIVERIES),
+        "federation_key_" => strings(safety_alliance::federation::model::KEY_STATUSES),
+        "federation_state_" => strings(safety_alliance::federation::model::SCOPE_STATES),
+        "federation_status_" => strings(safety_alliance::federation::model::STANDINGS),
+        "federation_recon_" => strings(safety_alliance::federation::model::RECONCILED),
         "level_" => all(AllianceLevel::ALL, AllianceLevel::as_str),
         "role_" => all(MemberRole::ALL, MemberRole::as_str),
         "user_role_" => all(Role::ALL, Role::as_str),

@@ -16,6 +16,8 @@ mod enums;
 mod evaluations;
 mod event_changes;
 pub mod events;
+mod federation;
+mod federation_pages;
 pub mod findings;
 mod flows;
 mod group_commit;
