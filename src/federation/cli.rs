@@ -102,6 +102,25 @@ pub fn set_status(settings: &Settings, id: i64, status: &str) -> Result<String, 
     ))
 }
 
+/// `verify`: every archived bundle checked again; an error when one fails.
+pub fn verify(settings: &Settings) -> Result<String, String> {
+    let (db, _) = open(settings)?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
+    let (n, bad) = receive::reverify(&mut conn).map_err(explain)?;
+    if bad.is_empty() {
+        return Ok(format!("{n} archived bundle(s) verified\n"));
+    }
+    let list: Vec<String> = bad
+        .iter()
+        .map(|(id, why)| format!("bundle {id}: {why}"))
+        .collect();
+    Err(format!(
+        "{} of {n} archived bundle(s) fail:\n{}",
+        bad.len(),
+        list.join("\n")
+    ))
+}
+
 /// `keys`: the districts and their keys.
 pub fn list(settings: &Settings) -> Result<String, String> {
     let (db, _) = open(settings)?;
@@ -140,6 +159,8 @@ pub fn pull(settings: &Settings, from: &str, token: &str, since: i64) -> Result<
         .timeout(std::time::Duration::from_secs(60))
         .redirects(0)
         .build();
+    let (db, key) = open(settings)?;
+    let mut conn = db.conn().map_err(|e| e.to_string())?;
     let mut since = since;
     let mut out = String::new();
     loop {
@@ -165,17 +186,17 @@ pub fn pull(settings: &Settings, from: &str, token: &str, since: i64) -> Result<
                 item["period"].as_str().unwrap_or("?"),
                 item["revision"]
             );
-            let audience = audience.clone();
-            match write(settings, move |c| {
-                receive::receive(c, &audience, &jws, "pull")
-            }) {
-                Ok(r) => {
-                    let _ = writeln!(out, "{label}: {} ({})", r.outcome, r.hash);
-                }
-                Err(e) => {
-                    let _ = writeln!(out, "{label}: refused: {e}");
-                }
-            }
+            let received = db::with_sealing_key(key.clone(), || {
+                db::write_tx(&mut conn, |c| receive::receive(c, &audience, &jws, "pull"))
+            });
+            let _ = match received {
+                Ok(r) => writeln!(out, "{label}: {} ({})", r.outcome, r.hash),
+                Err(
+                    crate::error::AppError::Conflict { kind, detail }
+                    | crate::error::AppError::Refused { kind, detail },
+                ) => writeln!(out, "{label}: refused, {kind}: {detail}"),
+                Err(e) => writeln!(out, "{label}: refused: {}", explain(e)),
+            };
         }
         since = page["next"].as_i64().unwrap_or(since);
     }
@@ -220,6 +241,8 @@ pub enum Command {
     Retire { id: i64 },
     /// At the city: revoke a key (compromised: nothing it signs is accepted any more).
     Revoke { id: i64 },
+    /// At the city: re-verify every archived bundle with the key it names.
+    Verify,
     /// At the city: pull a district's bundles and receive them.
     Pull {
         /// The district's address (`https://…`).
@@ -249,5 +272,6 @@ pub fn run(settings: &Settings, command: Command) -> Result<String, String> {
         Command::Retire { id } => set_status(settings, id, "retired"),
         Command::Revoke { id } => set_status(settings, id, "revoked"),
         Command::Pull { from, token, since } => pull(settings, &from, &token, since),
+        Command::Verify => verify(settings),
     }
 }

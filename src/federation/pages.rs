@@ -123,7 +123,7 @@ async fn publish_form(
 ) -> PageResult {
     let input = form.parse::<PublishInput>()?;
     let period = publish::period(&input.period).unwrap_or_else(|_| publish::default_period());
-    let signer = Signer::load(&settings.federation_key_path()).map_err(AppError::Unavailable)?;
+    let signer = crate::federation::routes::load_signer(&settings)?;
     let to = destination(&settings);
     let reason = input.reason.clone();
     let result = access::write(&db, actor.clone(), move |c, p| {
@@ -136,7 +136,8 @@ async fn publish_form(
             "flash_federation_published",
         )),
         Err(e) => {
-            let (errors, status) = form_failure(&pages, ctx.lang, e, ("reason", "msg_period"))?;
+            let conflict = ("preview_hash", "federation_figures_changed");
+            let (errors, status) = form_failure(&pages, ctx.lang, e, conflict)?;
             let shown = (errors, status, reason);
             render_district((&pages, &db, &settings), &ctx, actor, period, shown).await
         }

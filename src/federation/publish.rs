@@ -112,6 +112,9 @@ pub struct Preview {
     /// The revision publishing would make (1, or the next correction).
     pub revision: i32,
     pub code_list_version: String,
+    /// SHA-256 of the cells shown: publishing with it as `preview_hash` sends exactly these
+    /// (409 `figures-changed` if they changed meanwhile).
+    pub cells_hash: String,
     /// The city it goes to (its audience name) and how (`push` to its address, or `pull`).
     pub audience: String,
     pub delivery: String,
@@ -133,6 +136,16 @@ pub struct PublishInput {
     /// Required for a correction (revision 2 on).
     #[serde(default)]
     pub reason: String,
+    /// The `cells_hash` of the preview the publisher read: the cells sent must be those.
+    #[serde(default)]
+    pub preview_hash: Option<String>,
+}
+
+/// SHA-256 (hex) of cells as serialized.
+fn cells_hash(cells: &[Cell]) -> AppResult<String> {
+    Ok(sha256_hex(
+        &serde_json::to_vec(cells).map_err(AppError::internal)?,
+    ))
 }
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
@@ -181,10 +194,14 @@ pub fn preview(
 ) -> AppResult<Preview> {
     require_district(policy)?;
     let (list, cells) = figures::cells(conn, p)?;
+    let hash = cells_hash(&cells)?;
     let published = revisions(conn, &p.to_string())?;
     let mut totals = Counts::default();
     let mut suppressed = 0;
     let industry_name = |code: &str| {
+        if code == ACROSS_INDUSTRIES {
+            return "跨行业".to_string();
+        }
         list.industries
             .iter()
             .find(|i| i.code == code)
@@ -215,6 +232,7 @@ pub fn preview(
         period: p.to_string(),
         revision: published.first().map_or(1, |r| r.revision + 1),
         code_list_version: list.version(),
+        cells_hash: hash,
         audience: to.audience.clone(),
         delivery: if to.url.is_some() { "push" } else { "pull" }.into(),
         cells,
@@ -278,6 +296,14 @@ pub fn publish(
         ));
     }
     let (list, cells) = figures::cells(conn, p)?;
+    if let Some(seen) = &input.preview_hash {
+        if *seen != cells_hash(&cells)? {
+            return Err(AppError::conflict(
+                "figures-changed",
+                "The figures changed since the preview was read: read it again, then publish.",
+            ));
+        }
+    }
     let at = now();
     let bundle = Bundle {
         iss: list.district.code.clone(),

@@ -53,6 +53,16 @@ fn refused(kind: &'static str, detail: impl Into<String>) -> AppError {
     }
 }
 
+/// What jsonwebtoken checks: the algorithm (EdDSA only) and the signature. Audience, key window
+/// and status are the receiver's own checks, each refused with its own problem type.
+fn validation() -> Validation {
+    let mut validation = Validation::new(Algorithm::EdDSA);
+    validation.validate_exp = false;
+    validation.validate_aud = false;
+    validation.required_spec_claims = HashSet::new();
+    validation
+}
+
 /// A bundle verified: its claims, the exact bytes signed, their hash, its key.
 pub struct Verified {
     pub bundle: Bundle,
@@ -103,11 +113,7 @@ pub fn verify(conn: &mut AnyConnection, audience: &str, jws: &str) -> AppResult<
     })?;
     let decoding =
         DecodingKey::from_ed_pem(key.public_key.as_bytes()).map_err(AppError::internal)?;
-    let mut validation = Validation::new(Algorithm::EdDSA);
-    validation.validate_exp = false;
-    validation.validate_aud = false;
-    validation.required_spec_claims = HashSet::new();
-    let bundle = match jsonwebtoken::decode::<Bundle>(jws.trim(), &decoding, &validation) {
+    let bundle = match jsonwebtoken::decode::<Bundle>(jws.trim(), &decoding, &validation()) {
         Ok(data) => data.claims,
         Err(e) => {
             return Err(match e.kind() {
@@ -366,4 +372,35 @@ pub fn receive(
                "reason": bundle.reason.trim(), "cells": bundle.cells.len()}),
     )?;
     Ok(receipt(outcome, "submitted"))
+}
+
+/// Re-verifies every archived bundle with the key it names, whatever that key's status or
+/// window now (a retired or revoked key still vouches for what it signed while valid): the
+/// bundles whose bytes no longer match their signature or hash, by id, with why.
+pub fn reverify(conn: &mut AnyConnection) -> AppResult<(usize, Vec<(i64, String)>)> {
+    let archive: Vec<(i64, String, String, String, String)> = bundles::table
+        .order(bundles::id.asc())
+        .select((
+            bundles::id,
+            bundles::district_code,
+            bundles::kid,
+            bundles::hash,
+            bundles::bundle,
+        ))
+        .load(conn)?;
+    let mut bad = Vec::new();
+    for (id, district, kid, hash, jws) in &archive {
+        let Some(key) = registry::key(conn, district, kid)? else {
+            bad.push((*id, format!("key {kid} is no longer enrolled")));
+            continue;
+        };
+        let decoding =
+            DecodingKey::from_ed_pem(key.public_key.as_bytes()).map_err(AppError::internal)?;
+        if let Err(e) = jsonwebtoken::decode::<Bundle>(jws, &decoding, &validation()) {
+            bad.push((*id, format!("signature: {e}")));
+        } else if payload_bytes(jws).map(|b| sha256_hex(&b)).as_ref() != Some(hash) {
+            bad.push((*id, "hash differs from the signed bytes".into()));
+        }
+    }
+    Ok((archive.len(), bad))
 }

@@ -96,7 +96,7 @@ pub(crate) async fn list_publications(
 
 /// Publishes a period to the city: counts it now, signs it with the district's key, keeps the
 /// signed bundle and queues it to the city (or keeps it to be pulled). A correction (revision 2
-/// on) needs its `reason`.
+/// on) needs its `reason`. Without a signing key on the server: 409 `no-signing-key`.
 #[utoipa::path(post, path = "/api/v1/federation/publications", tag = "federation",
     request_body = PublishInput,
     responses((status = 201, body = Published),
@@ -105,8 +105,7 @@ pub(crate) async fn list_publications(
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
         (status = 409, body = Problem, content_type = "application/problem+json"),
-        (status = 422, body = Problem, content_type = "application/problem+json"),
-        (status = 503, body = Problem, content_type = "application/problem+json")),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/federation/publications")]
 pub(crate) async fn create_publication(
@@ -116,10 +115,7 @@ pub(crate) async fn create_publication(
     body: JsonBody<PublishInput>,
 ) -> AppResult<HttpResponse> {
     access::read(&db, actor.clone(), |_, p| publish::require_district(p)).await?;
-    let signer = Signer::load(&settings.federation_key_path()).map_err(|e| {
-        tracing::warn!(error = %e, "federation: no usable signing key");
-        AppError::Unavailable(e)
-    })?;
+    let signer = load_signer(&settings)?;
     let to = destination(&settings);
     let input = body.0;
     let published = access::write(&db, actor, move |c, p| {
@@ -131,6 +127,14 @@ pub(crate) async fn create_publication(
         "/api/v1/federation/publications",
         &published,
     ))
+}
+
+/// The district's signing key, or 409 `no-signing-key` saying how to make one.
+pub fn load_signer(settings: &Settings) -> AppResult<Signer> {
+    Signer::load(&settings.federation_key_path()).map_err(|e| {
+        tracing::warn!(error = %e, "federation: no usable signing key");
+        AppError::conflict("no-signing-key", e)
+    })
 }
 
 /// Whether the request carries this district's pull token.
@@ -351,7 +355,8 @@ pub(crate) async fn city_summary(
         (status = 401, body = Problem, content_type = "application/problem+json"),
         (status = 403, body = Problem, content_type = "application/problem+json"),
         (status = 404, body = Problem, content_type = "application/problem+json"),
-        (status = 409, body = Problem, content_type = "application/problem+json")),
+        (status = 409, body = Problem, content_type = "application/problem+json"),
+        (status = 422, body = Problem, content_type = "application/problem+json")),
     security(("bearer" = [])))]
 #[actix_web::post("/federation/approvals")]
 pub(crate) async fn approve(

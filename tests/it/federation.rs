@@ -161,7 +161,24 @@ fn a_district_publishes_and_the_city_holds_exactly_its_figures() {
         404
     );
 
-    let r = regulator.post("/api/v1/federation/publications", &json!({"period": year}));
+    // What was shown is what is sent: a hazard reported since the preview was read refuses
+    // the publication made with the preview's hash.
+    let admin = district.login("admin");
+    let shown = cells_hash_changed_by_a_report(&district, &preview);
+    let r = regulator.post(
+        "/api/v1/federation/publications",
+        &json!({"period": year, "preview_hash": shown}),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/figures-changed");
+    let preview = regulator
+        .get(&format!("/api/v1/federation/preview?period={year}"))
+        .body;
+    let sum = preview_sum(&preview);
+    let r = regulator.post(
+        "/api/v1/federation/publications",
+        &json!({"period": year, "preview_hash": preview["cells_hash"]}),
+    );
     assert_eq!(r.status, 201, "{}", r.body);
     assert_eq!(r.body["revision"], 1);
     assert_eq!(r.body["delivery"], "pending");
@@ -180,7 +197,6 @@ fn a_district_publishes_and_the_city_holds_exactly_its_figures() {
         .unwrap()
         .to_string();
     let payload = String::from_utf8(payload_bytes(&jws).unwrap()).unwrap();
-    let admin = district.login("admin");
     let enterprises = admin.get("/api/v1/enterprises?per_page=100").body;
     for e in enterprises["items"].as_array().unwrap() {
         for field in [
@@ -269,4 +285,54 @@ fn a_district_publishes_and_the_city_holds_exactly_its_figures() {
     assert_eq!(row["status"], "match", "{recon}");
     assert_eq!(row["city_revision"], 2);
     assert_eq!(row["missing_revisions"], json!([]));
+}
+
+/// Reports a hazard at an enterprise of a cell the preview sends with counts; the preview's
+/// `cells_hash` (now stale).
+fn cells_hash_changed_by_a_report(district: &TestApp, preview: &Value) -> Value {
+    let admin = district.login("admin");
+    let codes = |list: &str| -> std::collections::HashMap<i64, String> {
+        admin.get(&format!("/api/v1/{list}?per_page=100")).body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| {
+                (
+                    r["id"].as_i64().unwrap(),
+                    r["code"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let (regions, industries) = (codes("regions"), codes("industries"));
+    let sent: Vec<(String, String)> = preview["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|c| c["suppressed"] == false)
+        .map(|c| {
+            (
+                c["street"].as_str().unwrap().into(),
+                c["industry"].as_str().unwrap().into(),
+            )
+        })
+        .collect();
+    let enterprises = admin.get("/api/v1/enterprises?per_page=100").body;
+    let target = enterprises["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|e| {
+            let street = &regions[&e["region_id"].as_i64().unwrap()];
+            let industry = &industries[&e["industry_id"].as_i64().unwrap()];
+            sent.contains(&(street.clone(), industry.clone()))
+        })
+        .expect("an enterprise of a cell sent with counts");
+    let r = admin.post(
+        "/api/v1/findings",
+        &json!({"enterprise_id": target["id"], "title": "预览之后上报", "category": "fire",
+                "grade": "general", "treatment": "on_the_spot"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    preview["cells_hash"].clone()
 }
