@@ -75,6 +75,8 @@ pub struct CitySummary {
     pub by_street: Vec<Breakdown>,
     /// By industry code (`*`: across industries).
     pub by_industry: Vec<Breakdown>,
+    /// The twelve months to the period (a year: its months), from monthly bundles.
+    pub by_month: Vec<Breakdown>,
     pub suppressed: i64,
 }
 
@@ -281,6 +283,7 @@ pub fn summary(
                 figures: n.figures(),
             })
             .collect(),
+        by_month: by_month(conn, p)?,
         suppressed,
     })
 }
@@ -430,4 +433,35 @@ fn district_word(
     }
     word.insert(last.1.clone(), (last.2, last.3.clone()));
     word
+}
+
+/// The city's figures per month over the twelve months to `last` (a year: its months), from
+/// the districts' monthly bundles, oldest first (a month nobody published: zeros).
+fn by_month(conn: &mut AnyConnection, last: Period) -> AppResult<Vec<Breakdown>> {
+    let end = match last {
+        Period::Year(y) => Period::Month(y, 12),
+        month => month,
+    };
+    let mut months = vec![end];
+    while months.len() < 12 {
+        let before = months[months.len() - 1].previous();
+        months.push(before);
+    }
+    months.reverse();
+    months
+        .into_iter()
+        .map(|m| {
+            let mut sum = Counts::default();
+            for (.., suppressed, n) in cell_rows(conn, &m.to_string())? {
+                if !suppressed {
+                    sum.add(&n);
+                }
+            }
+            Ok(Breakdown {
+                key: m.to_string(),
+                name: m.to_string(),
+                figures: sum.figures(),
+            })
+        })
+        .collect()
 }

@@ -20,6 +20,7 @@ use crate::federation::publish::{self, PublishInput};
 use crate::federation::registry::{self, Enrolment};
 use crate::federation::routes::destination;
 use crate::message::msg;
+use crate::oversight::charts;
 use crate::web::form::PageForm;
 use crate::web::{form_failure, path_id, PageContext, PageResult, Pages};
 
@@ -152,11 +153,29 @@ async fn render_city(
     (errors, status): (Value, StatusCode),
 ) -> PageResult {
     let due = settings.federation_due_days;
+    let words = (
+        pages.word(ctx.lang, "found"),
+        pages.word(ctx.lang, "rectified"),
+    );
     let mut data = access::read(db, actor.clone(), move |c, p| {
         let summary = city::summary(c, p, period, due)?;
         let reconciliation = city::reconciliation(c, p)?;
+        let trend: Vec<(String, i64, i64)> = summary
+            .by_month
+            .iter()
+            .map(|m| (m.key.clone(), m.figures.found, m.figures.rectified))
+            .collect();
+        // The districts by rectification rate, as the dashboard ranks alliances.
+        let mut ranking: Vec<(String, f64)> = summary
+            .districts
+            .iter()
+            .filter_map(|d| Some((d.name.clone(), d.figures.rectification_rate? * 100.0)))
+            .collect();
+        ranking.sort_by(|a, b| b.1.total_cmp(&a.1));
         Ok(json!({"summary": summary, "reconciliation": reconciliation,
-                  "is_admin": p.is_admin()}))
+                  "is_admin": p.is_admin(),
+                  "trend_svg": charts::trend(&trend, (&words.0, &words.1))?,
+                  "ranking_svg": charts::bars(&ranking, true)?}))
     })
     .await?;
     data["period"] = json!(period.to_string());

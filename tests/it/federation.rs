@@ -285,6 +285,28 @@ fn a_district_publishes_and_the_city_holds_exactly_its_figures() {
     assert_eq!(row["status"], "match", "{recon}");
     assert_eq!(row["city_revision"], 2);
     assert_eq!(row["missing_revisions"], json!([]));
+
+    // A month's bundle feeds the city's monthly trend.
+    let month = chrono::Utc::now()
+        .with_timezone(&safety_alliance::db::types::shanghai())
+        .format("%Y-%m")
+        .to_string();
+    let mp = regulator
+        .get(&format!("/api/v1/federation/preview?period={month}"))
+        .body;
+    let r = regulator.post(
+        "/api/v1/federation/publications",
+        &json!({"period": month, "preview_hash": mp["cells_hash"]}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    deliver(&district);
+    let summary = city_admin
+        .get(&format!("/api/v1/federation/summary?period={month}"))
+        .body;
+    let months = summary["by_month"].as_array().unwrap();
+    assert_eq!(months.len(), 12);
+    assert_eq!(months[11]["key"], json!(month));
+    assert_figures_are(&months[11], &preview_sum(&mp), "this month in the trend");
 }
 
 /// Reports a hazard at an enterprise of a cell the preview sends with counts; the preview's

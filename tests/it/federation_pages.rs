@@ -54,6 +54,15 @@ fn federation_pages_publish_show_approve_and_enrol() {
     assert!(page.body.contains(&format!("district-{code}")));
     assert!(page.body.contains(&format!("approve-{code}")));
     assert!(page.body.contains("city-reconciliation"));
+    for id in [
+        "city-trend",
+        "city-ranking",
+        "city-by-street",
+        "city-by-industry",
+    ] {
+        assert!(page.body.contains(id), "{id}");
+    }
+    assert!(page.body.contains("<svg"), "the charts are drawn");
     let done = admin.post(
         "/federation/approve",
         &[("csrf", &csrf), ("district", &code), ("period", &year)],

@@ -18,6 +18,7 @@ mod evaluations;
 mod event_changes;
 pub mod events;
 mod federation;
+mod federation_delivery;
 mod federation_e2e;
 mod federation_pages;
 mod federation_races;
