@@ -1,9 +1,9 @@
 //! The city side's reading: the city's figures of a period summed exactly from the districts'
 //! cells (suppressed cells carry none), broken down by district, street and industry, with each
-//! district's standing (received, revised, late, missing); approving a district's period; and
-//! the reconciliation of what the city holds with what each district says it published.
+//! district's standing (received, revised, late, missing) and the monthly trend; approving a
+//! district's period (reconciliation: [`crate::federation::reconcile`]).
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use chrono::{Duration, NaiveDate, NaiveDateTime};
 use diesel::prelude::*;
@@ -16,12 +16,9 @@ use crate::audit;
 use crate::db::types::{local, now, today};
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
-use crate::federation::keys::payload_bytes;
 use crate::federation::model::*;
-use crate::federation::registry::{self, DistrictRow};
-use crate::federation::schema::{
-    federation_bundles as bundles, federation_cells as cells, federation_scopes as scopes,
-};
+use crate::federation::registry;
+use crate::federation::schema::{federation_cells as cells, federation_scopes as scopes};
 use crate::oversight::model::{Breakdown, Figures};
 
 /// The city's figures are read by its administrators and city-wide regulators.
@@ -145,7 +142,7 @@ fn cell_rows(conn: &mut AnyConnection, period: &str) -> AppResult<Vec<CellRow>> 
 }
 
 #[allow(clippy::type_complexity)]
-fn scope_rows(
+pub(crate) fn scope_rows(
     conn: &mut AnyConnection,
 ) -> AppResult<
     Vec<(
@@ -294,6 +291,25 @@ pub fn summary(
 pub struct Approval {
     pub district: String,
     pub period: String,
+    /// The revision the approver read: another one held now answers 409 `revision-changed`.
+    #[serde(default)]
+    pub revision: Option<i32>,
+}
+
+/// Runs reads as one snapshot (PostgreSQL: repeatable read; SQLite: one read transaction), so
+/// that a bundle received meanwhile shows whole or not at all. Not inside another transaction.
+pub fn snapshot<T>(
+    conn: &mut AnyConnection,
+    f: impl FnOnce(&mut AnyConnection) -> AppResult<T>,
+) -> AppResult<T> {
+    use diesel::Connection;
+    conn.transaction(|c| {
+        if let AnyConnection::Postgresql(_) = c {
+            diesel::sql_query("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY")
+                .execute(c)?;
+        }
+        f(c)
+    })
 }
 
 /// Approves (locks) a district's period as it stands; a later correction unlocks it again,
@@ -305,12 +321,22 @@ pub fn approve(
     due_days: i64,
 ) -> AppResult<DistrictLine> {
     require_reader(policy)?;
+    crate::federation::receive::lock(conn)?;
     let row = scopes::table
         .find((&a.district, DATASET, &a.period))
         .select((scopes::revision, scopes::state))
         .first::<(i32, String)>(conn)
         .optional()?
         .ok_or(AppError::NotFound)?;
+    if a.revision.is_some_and(|r| r != row.0) {
+        return Err(AppError::conflict(
+            "revision-changed",
+            format!(
+                "{} {} is at revision {} now: read it, then approve.",
+                a.district, a.period, row.0
+            ),
+        ));
+    }
     if row.1 == "approved" {
         return Err(AppError::conflict(
             "already-approved",
@@ -320,13 +346,27 @@ pub fn approve(
             ),
         ));
     }
-    diesel::update(scopes::table.find((&a.district, DATASET, &a.period)))
-        .set((
-            scopes::state.eq("approved"),
-            scopes::approved_by.eq(Some(policy.actor.id.0)),
-            scopes::approved_at.eq(Some(now())),
-        ))
-        .execute(conn)?;
+    let changed = diesel::update(
+        scopes::table
+            .find((&a.district, DATASET, &a.period))
+            .filter(scopes::revision.eq(row.0))
+            .filter(scopes::state.eq("submitted")),
+    )
+    .set((
+        scopes::state.eq("approved"),
+        scopes::approved_by.eq(Some(policy.actor.id.0)),
+        scopes::approved_at.eq(Some(now())),
+    ))
+    .execute(conn)?;
+    if changed == 0 {
+        return Err(AppError::conflict(
+            "revision-changed",
+            format!(
+                "{} {} changed meanwhile: read it again.",
+                a.district, a.period
+            ),
+        ));
+    }
     audit::record(
         conn,
         Some(policy.actor.id),
@@ -341,98 +381,6 @@ pub fn approve(
         .into_iter()
         .find(|d| d.code == a.district)
         .ok_or(AppError::NotFound)
-}
-
-/// One scope, as the city holds it and as the district last said it published it.
-#[derive(Debug, Clone, Serialize, ToSchema)]
-pub struct Reconciled {
-    pub district: String,
-    pub period: String,
-    pub city_revision: Option<i32>,
-    pub city_hash: Option<String>,
-    pub district_revision: Option<i32>,
-    pub district_hash: Option<String>,
-    /// Revisions below the city's that never reached it.
-    pub missing_revisions: Vec<i32>,
-    /// `match`, `behind` (the district published a later revision), `differs` (same revision,
-    /// other hash), `not_received` or `unlisted` (the district's last word does not name it).
-    pub status: String,
-}
-
-/// Per district and period: the city's revision and hash beside the district's, from the
-/// manifest of the last bundle the district sent, and the revisions that never arrived.
-pub fn reconciliation(conn: &mut AnyConnection, policy: &Policy) -> AppResult<Vec<Reconciled>> {
-    require_reader(policy)?;
-    let held = scope_rows(conn)?;
-    let archive: Vec<(String, String, i32, String, String)> = bundles::table
-        .filter(bundles::dataset.eq(DATASET))
-        .order(bundles::id.asc())
-        .select((
-            bundles::district_code,
-            bundles::period,
-            bundles::revision,
-            bundles::hash,
-            bundles::bundle,
-        ))
-        .load(conn)?;
-    let mut out = Vec::new();
-    for d in registry::district_rows(conn)? {
-        let theirs = district_word(&d, &archive);
-        let mut periods: BTreeSet<String> = theirs.keys().cloned().collect();
-        periods.extend(held.iter().filter(|s| s.0 == d.code).map(|s| s.1.clone()));
-        for period in periods {
-            let city = held.iter().find(|s| s.0 == d.code && s.1 == period);
-            let said = theirs.get(&period);
-            let got: BTreeSet<i32> = archive
-                .iter()
-                .filter(|b| b.0 == d.code && b.1 == period)
-                .map(|b| b.2)
-                .collect();
-            let top = city
-                .map(|c| c.2)
-                .unwrap_or(0)
-                .max(said.map(|s| s.0).unwrap_or(0));
-            let status = match (city, said) {
-                (None, _) => "not_received",
-                (Some(_), None) => "unlisted",
-                (Some(c), Some(s)) if c.2 < s.0 => "behind",
-                (Some(c), Some(s)) if c.2 == s.0 && c.3 != s.1 => "differs",
-                _ => "match",
-            };
-            out.push(Reconciled {
-                district: d.code.clone(),
-                period: period.clone(),
-                city_revision: city.map(|c| c.2),
-                city_hash: city.map(|c| c.3.clone()),
-                district_revision: said.map(|s| s.0),
-                district_hash: said.map(|s| s.1.clone()),
-                missing_revisions: (1..top).filter(|r| !got.contains(r)).collect(),
-                status: status.into(),
-            });
-        }
-    }
-    Ok(out)
-}
-
-/// What a district said it had published, as of the last bundle it sent: that bundle's own
-/// scope and its manifest.
-fn district_word(
-    d: &DistrictRow,
-    archive: &[(String, String, i32, String, String)],
-) -> BTreeMap<String, (i32, String)> {
-    let mut word = BTreeMap::new();
-    let Some(last) = archive.iter().rev().find(|b| b.0 == d.code) else {
-        return word;
-    };
-    if let Some(bundle) =
-        payload_bytes(&last.4).and_then(|bytes| serde_json::from_slice::<Bundle>(&bytes).ok())
-    {
-        for m in bundle.manifest.into_iter().filter(|m| m.dataset == DATASET) {
-            word.insert(m.period, (m.revision, m.hash));
-        }
-    }
-    word.insert(last.1.clone(), (last.2, last.3.clone()));
-    word
 }
 
 /// The city's figures per month over the twelve months to `last` (a year: its months), from

@@ -198,7 +198,11 @@ pub fn pull(settings: &Settings, from: &str, token: &str, since: i64) -> Result<
                 Err(e) => writeln!(out, "{label}: refused: {}", explain(e)),
             };
         }
-        since = page["next"].as_i64().unwrap_or(since);
+        // A district that does not move on (no `next`, or not past `since`) ends the pull.
+        match page["next"].as_i64() {
+            Some(next) if next > since => since = next,
+            _ => break,
+        }
     }
     let _ = writeln!(out, "pulled up to {since}");
     Ok(out)

@@ -1,7 +1,8 @@
 //! Delivering a published bundle to the city (the outbox worker's courier for the federation
-//! channel): 2xx delivered; 4xx refused — the city will answer the same to the same bytes, so it
-//! is not tried again and whoever published is told; anything else is tried again, with the
-//! outbox's capped back-off.
+//! channel): a receipt for its hash, delivered; 4xx refused — the city will answer the same to
+//! the same bytes, so it is not tried again and whoever published is told (unless a newer
+//! revision got there first: superseded); a redirect or a page that is no receipt, refused (the
+//! address is wrong); 5xx or no answer, tried again with the outbox's capped back-off.
 
 use crate::db::AnyConnection;
 use crate::federation::publish::{record_delivery, OutgoingRow};
@@ -37,26 +38,48 @@ pub fn deliver(conn: &mut AnyConnection, row: &OutboxRow) -> Delivery {
         .post(&url)
         .send_json(serde_json::json!({"bundle": bundle.bundle}))
     {
-        Ok(response) => {
+        // A receipt for these very bytes, or it was not delivered: a redirect (ureq follows
+        // none) or a page from something else in the way says the address is wrong.
+        Ok(response) if response.status() == 200 => {
             let body: serde_json::Value = response.into_json().unwrap_or_default();
+            if body["hash"].as_str() == Some(bundle.hash.as_str()) {
+                let note = format!(
+                    "{} (city: revision {}, {})",
+                    body["outcome"].as_str().unwrap_or_default(),
+                    body["revision"],
+                    body["state"].as_str().unwrap_or_default(),
+                );
+                ("delivered", note, Delivery::Sent)
+            } else {
+                let note = format!("{url} answered 200 without a receipt for this bundle");
+                ("refused", note.clone(), Delivery::Refused(note))
+            }
+        }
+        Ok(response) => {
             let note = format!(
-                "{} (city: revision {}, {})",
-                body["outcome"].as_str().unwrap_or("accepted"),
-                body["revision"].as_i64().unwrap_or(bundle.revision.into()),
-                body["state"].as_str().unwrap_or("submitted"),
+                "{url} answered HTTP {} {}: not the city's receiver (SA_FEDERATION_CITY_URL)",
+                response.status(),
+                response.header("location").unwrap_or_default()
             );
-            ("delivered", note, Delivery::Sent)
+            ("refused", note.clone(), Delivery::Refused(note))
         }
         Err(ureq::Error::Status(code, response))
             if (400..500).contains(&code) && code != 408 && code != 429 =>
         {
             let body: serde_json::Value = response.into_json().unwrap_or_default();
+            let kind = body["type"].as_str().unwrap_or_default();
             let note = format!(
-                "HTTP {code} {}: {}",
-                body["type"].as_str().unwrap_or_default(),
+                "HTTP {code} {kind}: {}",
                 body["detail"].as_str().unwrap_or_default()
             );
-            ("refused", note.clone(), Delivery::Refused(note))
+            // A newer revision got there first (this one waited out an outage): nothing
+            // to put right.
+            let state = if kind == "/problems/stale-revision" {
+                "superseded"
+            } else {
+                "refused"
+            };
+            (state, note.clone(), Delivery::Refused(note))
         }
         Err(ureq::Error::Status(code, _)) => {
             let note = format!("HTTP {code}; trying again");

@@ -6,7 +6,7 @@ use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use diesel::prelude::*;
 
-use crate::db::schema::{alliances, enterprises, industries, memberships, regions};
+use crate::db::schema::{enterprises, industries, memberships, regions};
 use crate::db::types::{now, today};
 use crate::db::AnyConnection;
 use crate::error::{AppError, AppResult};
@@ -108,41 +108,45 @@ impl Codes {
 
 type Key = (String, String);
 
-/// How many enterprises each cell describes: operating enterprises by street and industry (the
-/// district's own row: the whole district's of that industry); across industries, the current
-/// members of the alliances bound to none.
-fn enterprise_counts(
-    conn: &mut AnyConnection,
-    codes: &Codes,
-    district: &str,
-) -> AppResult<HashMap<Key, i64>> {
-    let operating: Vec<(i64, i64)> = enterprises::table
+/// How many enterprises each cell describes: the operating enterprises whose records land in
+/// it — those registered in its street (or at the district itself) of its industry, and the
+/// current members of the alliances whose work is counted there (an alliance's street, or the
+/// district for a district-wide one; its industry, or `*`). Each enterprise once per cell, so a
+/// cell's count is exactly the population its figures come from, and no wider total is published
+/// beside a suppressed cell to subtract it from.
+fn enterprise_counts(conn: &mut AnyConnection, codes: &Codes) -> AppResult<HashMap<Key, i64>> {
+    let operating: Vec<(i64, i64, i64)> = enterprises::table
         .filter(enterprises::closed_on.is_null())
-        .select((enterprises::region_id, enterprises::industry_id))
+        .select((
+            enterprises::id,
+            enterprises::region_id,
+            enterprises::industry_id,
+        ))
         .load(conn)?;
-    let mut counts: HashMap<Key, i64> = HashMap::new();
-    for (region, industry) in operating {
-        let i = codes.industry(Some(industry));
-        *counts.entry((codes.street(region), i.clone())).or_default() += 1;
-        *counts.entry((district.to_string(), i)).or_default() += 1;
-    }
-    let across: Vec<(i64, i64)> = memberships::table
-        .inner_join(alliances::table)
-        .filter(memberships::left_on.is_null())
-        .filter(alliances::industry_id.is_null())
-        .select((alliances::region_id, memberships::enterprise_id))
-        .load(conn)?;
-    let mut members: HashMap<String, BTreeSet<i64>> = HashMap::new();
-    for (region, enterprise) in across {
-        members
-            .entry(codes.street(region))
+    let open: BTreeSet<i64> = operating.iter().map(|e| e.0).collect();
+    let mut described: HashMap<Key, BTreeSet<i64>> = HashMap::new();
+    for (id, region, industry) in operating {
+        described
+            .entry((codes.street(region), codes.industry(Some(industry))))
             .or_default()
-            .insert(enterprise);
+            .insert(id);
     }
-    for (street, set) in members {
-        counts.insert((street, ACROSS_INDUSTRIES.to_string()), set.len() as i64);
+    let members: Vec<(i64, i64)> = memberships::table
+        .filter(memberships::left_on.is_null())
+        .select((memberships::alliance_id, memberships::enterprise_id))
+        .load(conn)?;
+    for (alliance, enterprise) in members {
+        if open.contains(&enterprise) {
+            described
+                .entry(codes.alliance(alliance))
+                .or_default()
+                .insert(enterprise);
+        }
     }
-    Ok(counts)
+    Ok(described
+        .into_iter()
+        .map(|(key, set)| (key, set.len() as i64))
+        .collect())
 }
 
 /// The cells of `period`, sorted by street and industry, with the code list they name.
@@ -192,11 +196,11 @@ pub fn cells(conn: &mut AnyConnection, period: Period) -> AppResult<(CodeList, V
         c.inspections_planned += planned;
         c.enterprises_inspected += submitted;
     }
-    let enterprises = enterprise_counts(conn, &codes, &list.district.code)?;
+    let enterprises = enterprise_counts(conn, &codes)?;
     // Every cell that describes an enterprise is sent, those without activity too: the city
     // replaces the district's scope whole, so a cell that fell to zero reads zero there.
     for (key, n) in &enterprises {
-        if *n > 0 && key.0 != list.district.code {
+        if *n > 0 {
             sums.entry(key.clone()).or_default();
         }
     }

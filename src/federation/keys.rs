@@ -61,7 +61,7 @@ pub fn keygen(path: &Path, replace: bool) -> Result<Generated, String> {
     let private = signing
         .to_pkcs8_pem(Default::default())
         .map_err(|e| e.to_string())?;
-    write_private(path, private.as_bytes())?;
+    write_private(path, private.as_bytes(), replace)?;
     let public = signing.verifying_key();
     let public_pem = public_pem(&public)?;
     let public_path = public_path(path);
@@ -84,8 +84,10 @@ pub fn public_path(private: &Path) -> PathBuf {
     private.with_file_name(format!("{stem}.pub.pem"))
 }
 
+/// Writes the private key through a temporary file (mode 0600 from its creation); without
+/// `replace`, the key takes a path nobody else took meanwhile (a link fails if it exists).
 #[cfg(unix)]
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_private(path: &Path, bytes: &[u8], replace: bool) -> Result<(), String> {
     use std::os::unix::fs::{OpenOptionsExt, PermissionsExt};
     let tmp = path.with_extension("tmp");
     let _ = std::fs::remove_file(&tmp);
@@ -100,11 +102,16 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
         .map_err(|e| format!("{}: {e}", tmp.display()))?;
     std::fs::set_permissions(&tmp, std::fs::Permissions::from_mode(0o600))
         .map_err(|e| format!("{}: {e}", tmp.display()))?;
-    std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()))
+    if replace {
+        return std::fs::rename(&tmp, path).map_err(|e| format!("{}: {e}", path.display()));
+    }
+    let linked = std::fs::hard_link(&tmp, path);
+    let _ = std::fs::remove_file(&tmp);
+    linked.map_err(|e| format!("{}: {e}", path.display()))
 }
 
 #[cfg(not(unix))]
-fn write_private(path: &Path, bytes: &[u8]) -> Result<(), String> {
+fn write_private(path: &Path, bytes: &[u8], _replace: bool) -> Result<(), String> {
     std::fs::write(path, bytes).map_err(|e| format!("{}: {e}", path.display()))
 }
 
@@ -117,15 +124,20 @@ pub struct Signer {
 impl Signer {
     /// Reads the private key; refuses one that others may read.
     pub fn load(path: &Path) -> Result<Signer, String> {
+        use std::io::Read;
+        // Opened once: the mode checked is the file read.
+        let mut file = std::fs::File::open(path).map_err(|e| {
+            format!(
+                "no signing key at {} ({e}): make one with `safety-alliance federation keygen`",
+                path.display()
+            )
+        })?;
         #[cfg(unix)]
         {
             use std::os::unix::fs::PermissionsExt;
-            let meta = std::fs::metadata(path).map_err(|e| {
-                format!(
-                    "no signing key at {} ({e}): make one with `safety-alliance federation keygen`",
-                    path.display()
-                )
-            })?;
+            let meta = file
+                .metadata()
+                .map_err(|e| format!("{}: {e}", path.display()))?;
             if meta.permissions().mode() & 0o077 != 0 {
                 return Err(format!(
                     "{} may be read by others (mode {:o}): chmod 600 it",
@@ -134,7 +146,9 @@ impl Signer {
                 ));
             }
         }
-        let pem = std::fs::read_to_string(path).map_err(|e| format!("{}: {e}", path.display()))?;
+        let mut pem = String::new();
+        file.read_to_string(&mut pem)
+            .map_err(|e| format!("{}: {e}", path.display()))?;
         let signing = SigningKey::from_pkcs8_pem(&pem)
             .map_err(|e| format!("{}: not an Ed25519 private key: {e}", path.display()))?;
         let key = EncodingKey::from_ed_pem(pem.as_bytes()).map_err(|e| e.to_string())?;

@@ -14,6 +14,7 @@ pub mod model;
 pub mod pages;
 pub mod publish;
 pub mod receive;
+pub mod reconcile;
 pub mod registry;
 pub mod routes;
 pub mod schema;

@@ -16,7 +16,7 @@ pub const MIN_ENTERPRISES: i64 = 3;
 pub const ACROSS_INDUSTRIES: &str = "*";
 
 /// How a published bundle's delivery stands at the district.
-pub const DELIVERIES: &[&str] = &["pending", "delivered", "refused", "pull"];
+pub const DELIVERIES: &[&str] = &["pending", "delivered", "refused", "superseded", "pull"];
 /// A district key's status at the city.
 pub const KEY_STATUSES: &[&str] = &["active", "retired", "revoked"];
 /// A (district, period) at the city: submitted, then approved (locked until a correction).

@@ -124,6 +124,7 @@ async fn publish_form(
 ) -> PageResult {
     let input = form.parse::<PublishInput>()?;
     let period = publish::period(&input.period).unwrap_or_else(|_| publish::default_period());
+    access::read(&db, actor.clone(), |_, p| publish::require_district(p)).await?;
     let signer = crate::federation::routes::load_signer(&settings)?;
     let to = destination(&settings);
     let reason = input.reason.clone();
@@ -158,8 +159,12 @@ async fn render_city(
         pages.word(ctx.lang, "rectified"),
     );
     let mut data = access::read(db, actor.clone(), move |c, p| {
-        let summary = city::summary(c, p, period, due)?;
-        let reconciliation = city::reconciliation(c, p)?;
+        let (summary, reconciliation) = city::snapshot(c, |c| {
+            Ok((
+                city::summary(c, p, period, due)?,
+                crate::federation::reconcile::reconciliation(c, p)?,
+            ))
+        })?;
         let trend: Vec<(String, i64, i64)> = summary
             .by_month
             .iter()
@@ -217,7 +222,11 @@ async fn approve_form(
     let due = settings.federation_due_days;
     match access::write(&db, actor, move |c, p| city::approve(c, p, &a, due)).await {
         Ok(_) => Ok(ctx.done(&back, "flash_federation_approved")),
-        Err(AppError::Conflict { .. }) => Ok(ctx.done(&back, "flash_federation_approved")),
+        Err(AppError::Conflict {
+            kind: "already-approved",
+            ..
+        }) => Ok(ctx.done(&back, "flash_federation_approved")),
+        Err(AppError::Conflict { .. }) => Ok(ctx.done(&back, "flash_federation_changed")),
         Err(e) => Err(e.into()),
     }
 }

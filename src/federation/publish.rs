@@ -62,8 +62,9 @@ pub struct Published {
     pub cells: i32,
     pub suppressed: i32,
     pub published_at: chrono::DateTime<chrono::FixedOffset>,
-    /// `pending` (queued to the city), `delivered`, `refused` (the city answered 4xx: not
-    /// tried again) or `pull` (no city address: it waits to be pulled).
+    /// `pending` (queued to the city), `delivered`, `refused` (the city answered 4xx, or the
+    /// address is not the city's receiver: not tried again), `superseded` (a newer revision
+    /// reached the city first) or `pull` (no city address: it waits to be pulled).
     pub delivery: String,
     /// What the city answered.
     pub delivery_note: String,

@@ -228,8 +228,17 @@ fn check(bundle: &Bundle, list: &CodeList) -> AppResult<Period> {
     }
 }
 
-/// Key of the PostgreSQL advisory lock that serializes receiving (bundles are few and small).
+/// Key of the PostgreSQL advisory lock that serializes what changes the city's scopes
+/// (receiving, approving): bundles are few and small.
 const RECEIVE_LOCK: i64 = 0x5341_4645_4452_0001;
+
+/// Takes the scopes' lock for the caller's transaction (PostgreSQL; SQLite has one writer).
+pub fn lock(conn: &mut AnyConnection) -> AppResult<()> {
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({RECEIVE_LOCK})")).execute(conn)?;
+    }
+    Ok(())
+}
 
 /// Receives a bundle (pushed, or pulled: `via`) in the caller's transaction.
 pub fn receive(
@@ -241,9 +250,7 @@ pub fn receive(
     let Verified { bundle, hash, kid } = verify(conn, audience, jws)?;
     let district = registry::district(conn, &bundle.iss)?.ok_or(AppError::NotFound)?;
     check(&bundle, &district.codes())?;
-    if let AnyConnection::Postgresql(_) = conn {
-        diesel::sql_query(format!("SELECT pg_advisory_xact_lock({RECEIVE_LOCK})")).execute(conn)?;
-    }
+    lock(conn)?;
     let scope = scopes::table
         .find((&bundle.iss, &bundle.dataset, &bundle.period))
         .select((

@@ -260,12 +260,19 @@ pub fn set_status(
         ));
     }
     let at = now();
-    diesel::update(keys::table.find(id))
+    // Only from the status read: a change made meanwhile (retire racing revoke) is not undone.
+    let changed = diesel::update(keys::table.find(id).filter(keys::status.eq(&row.status)))
         .set((
             keys::status.eq(status),
             keys::status_changed_at.eq(Some(at)),
         ))
         .execute(conn)?;
+    if changed == 0 {
+        return Err(AppError::conflict(
+            "key-status",
+            format!("Key {} changed meanwhile; read it again.", row.kid),
+        ));
+    }
     audit::record(
         conn,
         actor,

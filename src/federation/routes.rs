@@ -10,12 +10,13 @@ use crate::config::Settings;
 use crate::db::Db;
 use crate::error::{AppError, AppResult, Problem};
 use crate::extract::{JsonBody, QueryParams};
-use crate::federation::city::{self, Approval, CityQuery, CitySummary, DistrictLine, Reconciled};
+use crate::federation::city::{self, Approval, CityQuery, CitySummary, DistrictLine};
 use crate::federation::keys::Signer;
 use crate::federation::publish::{
     self, Destination, Preview, PreviewQuery, PublishInput, Published, PullPage, PullQuery,
 };
 use crate::federation::receive::{self, Incoming, Receipt};
+use crate::federation::reconcile::{self, Reconciled};
 use crate::federation::registry::{self, District, Enrolment, Key};
 
 /// Largest bundle accepted (a district of 40 streets × 30 industries is well under).
@@ -342,7 +343,10 @@ pub(crate) async fn city_summary(
 ) -> AppResult<HttpResponse> {
     let period = period_or_last(&q.0.period)?;
     let due = settings.federation_due_days;
-    let summary = access::read(&db, actor, move |c, p| city::summary(c, p, period, due)).await?;
+    let summary = access::read(&db, actor, move |c, p| {
+        city::snapshot(c, |c| city::summary(c, p, period, due))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(summary))
 }
 
@@ -384,6 +388,9 @@ pub(crate) async fn reconciliation(
     db: web::Data<Db>,
     ApiUser(actor): ApiUser,
 ) -> AppResult<HttpResponse> {
-    let rows = access::read(&db, actor, city::reconciliation).await?;
+    let rows = access::read(&db, actor, |c, p| {
+        city::snapshot(c, |c| reconcile::reconciliation(c, p))
+    })
+    .await?;
     Ok(HttpResponse::Ok().json(rows))
 }

@@ -26,8 +26,9 @@ fn a_district_publishes_and_the_city_approves_in_the_browser() {
     browser.goto(&district.url("/"));
     browser.click("#nav-federation");
     browser.find("#federation-cells");
-    browser.set_value("#federation-period", &year);
-    browser.click("#federation-preview");
+    // The period's own address (the form's "2026" would be found in last month's "2026-11").
+    browser.find("#federation-period-form");
+    browser.goto(&district.url(&format!("/federation?period={year}")));
     browser.wait_text("#federation-outgoing h2", &year);
     browser.wait_text("#federation-suppressed", "隐去");
     browser.shoot("federation-district");

@@ -67,7 +67,8 @@ fn a_regulator_previews_a_workbook_and_commits_its_valid_rows() {
     browser.shoot("import-preview");
     // Refused whole at first, then the valid rows only.
     browser.click("#import-commit-button");
-    browser.wait_text("#import-commit", "只导入无误的行");
+    // The refusal's own message (the checkbox's label is there before it too).
+    browser.wait_text("#import-commit-refused", "只导入无误的行");
     browser.click("#valid-rows-only");
     browser.click("#import-commit-button");
     browser.wait_text("#import-done", "导入");

@@ -269,9 +269,17 @@ fn a_district_publishes_and_the_city_holds_exactly_its_figures() {
     assert_eq!(after["districts"][0]["revision"], 2);
 
     // Approval locks the period; the reconciliation finds the city in step with the district.
+    let code = code_list(&district).district.code;
+    // Approving what one did not read (revision 1, while 2 is held) is refused.
     let r = city_admin.post(
         "/api/v1/federation/approvals",
-        &json!({"district": code_list(&district).district.code, "period": year}),
+        &json!({"district": code, "period": year, "revision": 1}),
+    );
+    assert_eq!(r.status, 409, "{}", r.body);
+    assert_eq!(r.body["type"], "/problems/revision-changed");
+    let r = city_admin.post(
+        "/api/v1/federation/approvals",
+        &json!({"district": code, "period": year, "revision": 2}),
     );
     assert_eq!(r.status, 200, "{}", r.body);
     assert_eq!(r.body["state"], "approved");
@@ -357,4 +365,57 @@ fn cells_hash_changed_by_a_report(district: &TestApp, preview: &Value) -> Value 
     );
     assert_eq!(r.status, 201, "{}", r.body);
     preview["cells_hash"].clone()
+}
+
+/// A cell counts the enterprises its figures come from, nothing wider: one enterprise registered
+/// at the district itself makes the district's own cell of its industry a cell of one (sent
+/// suppressed), however many of that industry the streets hold.
+#[test]
+fn a_cell_counts_only_the_enterprises_its_figures_come_from() {
+    let city = city();
+    let district = district(&city, false);
+    let admin = district.login("admin");
+    let regions = admin.get("/api/v1/regions?per_page=100").body;
+    let root = regions["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["parent_id"].is_null())
+        .unwrap()
+        .clone();
+    let industries = admin.get("/api/v1/industries?per_page=100").body;
+    let catering = industries["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|i| i["code"] == "catering_gas")
+        .unwrap()
+        .clone();
+    let r = admin.post(
+        "/api/v1/enterprises",
+        &json!({"name": "区直属燃气餐饮企业", "credit_code": crate::common::new_credit_code(),
+                "region_id": root["id"], "industry_id": catering["id"], "scale": "small_micro"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let r = admin.post(
+        "/api/v1/findings",
+        &json!({"enterprise_id": r.body["id"], "title": "区直属企业隐患", "category": "fire",
+                "grade": "major", "treatment": "on_the_spot"}),
+    );
+    assert_eq!(r.status, 201, "{}", r.body);
+    let preview = district
+        .login("district-regulator")
+        .get(&format!(
+            "/api/v1/federation/preview?period={}",
+            this_year()
+        ))
+        .body;
+    let cell = preview["cells"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["street"] == root["code"] && c["industry"] == "catering_gas")
+        .unwrap_or_else(|| panic!("the district's own cell: {preview}"));
+    assert_eq!(cell["suppressed"], true, "{cell}");
+    assert!(cell["counts"].is_null());
 }
