@@ -28,6 +28,9 @@ pub struct Tick {
     pub digests: usize,
     /// Sent outbox rows removed (older than [`KEEP_SENT_DAYS`]).
     pub pruned: usize,
+    /// Uploaded files never committed, forgotten after
+    /// [`crate::onboarding::KEEP_UNCOMMITTED_DAYS`].
+    pub imports_pruned: usize,
 }
 
 /// How long a sent mail or robot post stays in the outbox (the administrator's record of it).
@@ -82,6 +85,10 @@ pub async fn tick(db: &Db, today: NaiveDate, at: NaiveDateTime) -> AppResult<Tic
     done.events = events(db, today).await?;
     let keep = chrono::Duration::days(KEEP_SENT_DAYS);
     done.pruned = db.write(move |c| outbox::prune(c, at, keep)).await?;
+    let keep = chrono::Duration::days(crate::onboarding::KEEP_UNCOMMITTED_DAYS);
+    done.imports_pruned = db
+        .write(move |c| crate::onboarding::prune(c, at, keep))
+        .await?;
     if local(at).hour() >= DIGEST_HOUR {
         done.digests = digests(db, today).await?;
     }
@@ -241,6 +248,7 @@ pub async fn run(
                     events = t.events,
                     digests = t.digests,
                     pruned = t.pruned,
+                    imports_pruned = t.imports_pruned,
                     %today,
                     "reminders sent"
                 ),

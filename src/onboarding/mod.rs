@@ -293,6 +293,24 @@ pub fn keep(
     Ok(id)
 }
 
+/// How long an uploaded file that was never committed is kept (its rows: names, phones).
+pub const KEEP_UNCOMMITTED_DAYS: i64 = 30;
+
+/// Forgets the files uploaded before `at - keep` and never committed; how many. A committed
+/// import stays: it is the record of what it did (and its letters' source).
+pub fn prune(
+    conn: &mut AnyConnection,
+    at: NaiveDateTime,
+    keep: chrono::Duration,
+) -> AppResult<usize> {
+    Ok(diesel::delete(
+        imports::table
+            .filter(imports::committed_at.is_null())
+            .filter(imports::created_at.lt(at - keep)),
+    )
+    .execute(conn)?)
+}
+
 /// An import of the caller's own (nobody else sees another's file), or 404.
 fn own(conn: &mut AnyConnection, policy: &Policy, id: i64) -> AppResult<ImportRow> {
     imports::table

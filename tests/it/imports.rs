@@ -694,3 +694,73 @@ fn ten_thousand_rows_import_in_one_go() {
     // A debug build on a loaded CI machine; the release figure is in the README.
     assert!(total.as_secs() < 120, "{total:?}");
 }
+
+/// A file uploaded and never committed is forgotten after 30 days (its rows name people and
+/// their phones); a committed import stays, the record of what it did.
+#[test]
+fn uncommitted_files_are_forgotten_after_thirty_days() {
+    let app = TestApp::spawn();
+    let regulator = app.login("district-regulator");
+    let file = |name: &str| {
+        format!(
+            "企业名称,统一社会信用代码,所属街道,行业,规模,联系电话\n{name},{},东城街道,商贸,小微,13900139000\n",
+            new_credit_code()
+        )
+    };
+    let id = |r: Response| {
+        assert_eq!(r.status, 201, "{}", r.body);
+        r.body["id"].as_i64().unwrap()
+    };
+    let old = id(upload(
+        &regulator,
+        file("久未导入商行").as_bytes(),
+        "a.csv",
+        "text/csv",
+    ));
+    let committed = id(upload(
+        &regulator,
+        file("已导入商行").as_bytes(),
+        "b.csv",
+        "text/csv",
+    ));
+    let r = regulator.post(
+        &format!("/api/v1/imports/{committed}/commit"),
+        &json!({"valid_rows_only": false}),
+    );
+    assert_eq!(r.status, 200, "{}", r.body);
+    {
+        let mut conn = app.platform.db.conn().unwrap();
+        let backdate = diesel::sql_query("UPDATE imports SET created_at = $1 WHERE id IN ($2, $3)")
+            .bind::<diesel::sql_types::Timestamp, _>(
+                safety_alliance::db::types::now() - chrono::Duration::days(31),
+            )
+            .bind::<diesel::sql_types::BigInt, _>(old)
+            .bind::<diesel::sql_types::BigInt, _>(committed);
+        diesel::RunQueryDsl::execute(backdate, &mut *conn).unwrap();
+    }
+    let fresh = id(upload(
+        &regulator,
+        file("新近上传商行").as_bytes(),
+        "c.csv",
+        "text/csv",
+    ));
+    let today = safety_alliance::db::types::today();
+    let t = crate::mail::block(safety_alliance::notify::schedule::tick(
+        &app.platform.db,
+        today,
+        safety_alliance::db::types::now(),
+    ))
+    .unwrap();
+    assert_eq!(t.imports_pruned, 1);
+    assert_eq!(regulator.get(&format!("/api/v1/imports/{old}")).status, 404);
+    assert_eq!(
+        regulator
+            .get(&format!("/api/v1/imports/{committed}"))
+            .status,
+        200
+    );
+    assert_eq!(
+        regulator.get(&format!("/api/v1/imports/{fresh}")).status,
+        200
+    );
+}
