@@ -240,6 +240,13 @@ pub fn set_status(
     id: i64,
     status: &str,
 ) -> AppResult<Key> {
+    // One change of a key at a time: the second reads what the first left (PostgreSQL locks
+    // the row; SQLite has one writer).
+    if let AnyConnection::Postgresql(_) = conn {
+        diesel::sql_query("SELECT id FROM federation_keys WHERE id = $1 FOR UPDATE")
+            .bind::<diesel::sql_types::BigInt, _>(id)
+            .execute(conn)?;
+    }
     let row: KeyRow = keys::table
         .find(id)
         .select(KeyRow::as_select())

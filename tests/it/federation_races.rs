@@ -63,6 +63,59 @@ fn racing_receipts_and_publications_store_and_number_each_once() {
     assert_eq!(summary["districts"][0]["revision"], 5, "{summary}");
     assert_eq!(summary["figures"]["found"], 13);
 
+    // Two approvals at once: one approves, the other is told it is approved already.
+    let approvers = [city.login("admin"), city.login("district-regulator")];
+    let body = json!({"district": list.district.code, "period": "2026-10", "revision": 5});
+    let answers: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = approvers
+            .iter()
+            .map(|c| s.spawn(|| c.post("/api/v1/federation/approvals", &body)))
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let mut statuses: Vec<u16> = answers.iter().map(|r| r.status).collect();
+    statuses.sort_unstable();
+    assert_eq!(
+        statuses,
+        vec![200, 409],
+        "{:?}",
+        answers.iter().map(|r| &r.body).collect::<Vec<_>>()
+    );
+
+    // Retiring and revoking one key at once: whichever comes second sees the first's status
+    // (revoking a retired key is allowed; retiring a revoked one is not), and the key ends as
+    // the last success left it.
+    let admin = city.login("admin");
+    let key = admin.get("/api/v1/federation/districts").body[0]["keys"][0]["id"]
+        .as_i64()
+        .unwrap();
+    let answers: Vec<_> = std::thread::scope(|s| {
+        let handles: Vec<_> = ["retire", "revoke"]
+            .iter()
+            .map(|action| {
+                let admin = admin.clone();
+                s.spawn(move || {
+                    (
+                        *action,
+                        admin.post(
+                            &format!("/api/v1/federation/keys/{key}/{action}"),
+                            &json!({}),
+                        ),
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    let revoke = answers.iter().find(|(a, _)| *a == "revoke").unwrap();
+    assert_eq!(
+        revoke.1.status, 200,
+        "revoking always succeeds: {}",
+        revoke.1.body
+    );
+    let status = admin.get("/api/v1/federation/districts").body[0]["keys"][0]["status"].clone();
+    assert_eq!(status, "revoked", "a revocation is never lost");
+
     let regulator = district.login("district-regulator");
     let year = crate::federation::this_year();
     let answers: Vec<_> = std::thread::scope(|s| {
