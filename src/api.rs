@@ -46,6 +46,7 @@ pub const COUNT_CAP: i64 = 10_000;
 /// The query parameters of a list that takes no other filter.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct PageQuery {
     #[param(minimum = 1, maximum = 1000000)]
     pub page: Option<i64>,

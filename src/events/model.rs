@@ -227,6 +227,7 @@ pub struct NewRegistration {
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct EventQuery {
     pub kind: Option<EventKind>,
     /// Only events that have not ended (or only past ones).

@@ -91,6 +91,7 @@ pub fn xlsx(conn: &mut AnyConnection, policy: &Policy, id: EventId) -> AppResult
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct RecordQuery {
     /// Only this year (Beijing time).
     #[param(minimum = 2000, maximum = 2100)]

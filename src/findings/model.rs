@@ -284,6 +284,7 @@ pub struct TransitionRequest {
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct FindingQuery {
     pub state: Option<FindingState>,
     pub grade: Option<Grade>,

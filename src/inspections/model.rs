@@ -148,6 +148,7 @@ pub struct NewChecklist {
 
 #[derive(Debug, Clone, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct ChecklistQuery {
     /// Templates this alliance may use: its own and the district-wide ones.
     pub alliance_id: Option<AllianceId>,

@@ -164,6 +164,7 @@ impl From<NotificationRow> for Notification {
 /// The message centre's filters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct NotificationQuery {
     /// Only the unread ones.
     pub unread: Option<bool>,

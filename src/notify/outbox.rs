@@ -123,6 +123,7 @@ impl From<OutboxRow> for OutboxEntry {
 /// The administrator's outbox filters.
 #[derive(Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct OutboxQuery {
     /// `pending`, `sent` or `failed`.
     #[param(value_type = Option<String>)]

@@ -29,6 +29,7 @@ pub fn configure(cfg: &mut web::ServiceConfig) {
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct TemplateQuery {
     /// `xlsx` (the default) or `csv`.
     pub format: Option<String>,
@@ -78,6 +79,7 @@ pub(crate) async fn get_template(
 
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UploadQuery {
     /// What the file brings in.
     pub kind: ImportKind,

@@ -90,6 +90,7 @@ pub struct UserPatch {
 
 #[derive(Clone, Debug, Default, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
 pub struct UserQuery {
     /// Part of the name or email.
     pub q: Option<String>,

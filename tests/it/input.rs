@@ -155,3 +155,24 @@ fn the_api_document_agrees_with_the_server_on_the_edges_found() {
     }
     assert!(download["application/octet-stream"].is_null());
 }
+
+/// A list's query takes only the parameters its document names: another one (or one without a
+/// name) is refused naming it, not silently ignored.
+#[test]
+fn unknown_query_parameters_are_refused() {
+    let app = TestApp::spawn();
+    let admin = app.login("admin");
+    for path in [
+        "/api/v1/findings?=null&after=0_0",
+        "/api/v1/findings?colour=red",
+        "/api/v1/users?colour=red",
+        "/api/v1/notifications?colour=red",
+        "/api/v1/admin/outbox?colour=red",
+        "/api/v1/checklists?colour=red",
+        "/api/v1/regions?colour=red",
+    ] {
+        let r = admin.get(path);
+        assert_eq!(r.status, 422, "{path}: {}", r.body);
+    }
+    assert_eq!(admin.get("/api/v1/findings?per_page=5").status, 200);
+}
