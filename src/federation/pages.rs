@@ -339,12 +339,35 @@ async fn retire_form(
     status_form(&db, &ctx, actor, &id, "retired").await
 }
 
+/// Revoking cannot be undone: asked first.
 async fn revoke_form(
-    db: web::Data<Db>,
+    (pages, db): (web::Data<Pages>, web::Data<Db>),
     ctx: PageContext,
     WebUser(actor): WebUser,
     id: web::Path<String>,
-    _form: PageForm,
+    mut form: PageForm,
 ) -> PageResult {
+    if !form.confirmed() {
+        let key = path_id::<i64>(&id)?;
+        let kid = access::read(&db, actor.clone(), move |c, p| {
+            registry::require_admin(p)?;
+            registry::list(c)?
+                .into_iter()
+                .flat_map(|d| d.keys)
+                .find(|k| k.id == key)
+                .map(|k| format!("{} {}", k.district_code, k.kid))
+                .ok_or(AppError::NotFound)
+        })
+        .await?;
+        let action = format!("/federation/keys/{key}/revoke");
+        return pages.confirm(
+            &ctx,
+            &actor,
+            &form,
+            ("confirm_revoke_key", &kid),
+            &action,
+            "/federation/keys",
+        );
+    }
     status_form(&db, &ctx, actor, &id, "revoked").await
 }

@@ -88,6 +88,20 @@ fn federation_pages_publish_show_approve_and_enrol() {
     let done = admin.post(&format!("/federation/keys/{id}/retire"), &[("csrf", &csrf)]);
     assert_eq!(done.status, 303);
     assert!(admin.get("/federation/keys").body.contains("key-retired"));
+    // Revoking is asked first, then done.
+    let asked = admin.post(&format!("/federation/keys/{id}/revoke"), &[("csrf", &csrf)]);
+    assert_eq!(asked.status, 200, "{}", asked.body);
+    assert!(asked.body.contains(kid), "the question names the key");
+    assert!(
+        admin.get("/federation/keys").body.contains("key-retired"),
+        "not yet"
+    );
+    let done = admin.post(
+        &format!("/federation/keys/{id}/revoke"),
+        &[("csrf", &csrf), ("confirmed", "yes")],
+    );
+    assert_eq!(done.status, 303);
+    assert!(admin.get("/federation/keys").body.contains("key-revoked"));
 
     // A street's regulator may not; an enterprise's people do not see it.
     let (mut street, _) = signed_in(&district, "street-regulator");
