@@ -68,6 +68,8 @@ pub struct Verified {
     pub bundle: Bundle,
     pub hash: String,
     pub kid: String,
+    /// The district the bundle claims, as enrolled (its code list).
+    pub district: registry::DistrictRow,
 }
 
 /// Verifies `jws` for the city named `audience`: its key (enrolled for the district it claims,
@@ -99,12 +101,12 @@ pub fn verify(conn: &mut AnyConnection, audience: &str, jws: &str) -> AppResult<
     let claimed: serde_json::Value =
         serde_json::from_slice(&bytes).map_err(|e| malformed(&format!("payload: {e}")))?;
     let iss = claimed["iss"].as_str().unwrap_or_default().to_string();
-    if registry::district(conn, &iss)?.is_none() {
+    let Some(district) = registry::district(conn, &iss)? else {
         return Err(refused(
             "unknown-key",
             format!("District {iss:?} is not enrolled at this city."),
         ));
-    }
+    };
     let key = registry::key(conn, &iss, &kid)?.ok_or_else(|| {
         refused(
             "unknown-key",
@@ -168,6 +170,7 @@ pub fn verify(conn: &mut AnyConnection, audience: &str, jws: &str) -> AppResult<
         bundle,
         hash: sha256_hex(&bytes),
         kid,
+        district,
     })
 }
 
@@ -247,8 +250,12 @@ pub fn receive(
     jws: &str,
     via: &str,
 ) -> AppResult<Receipt> {
-    let Verified { bundle, hash, kid } = verify(conn, audience, jws)?;
-    let district = registry::district(conn, &bundle.iss)?.ok_or(AppError::NotFound)?;
+    let Verified {
+        bundle,
+        hash,
+        kid,
+        district,
+    } = verify(conn, audience, jws)?;
     check(&bundle, &district.codes())?;
     lock(conn)?;
     let scope = scopes::table

@@ -83,12 +83,18 @@ const fn admins(ok: (u16, u16)) -> [(u16, u16); 9] {
 }
 
 /// A fresh key of the matrix's district, enrolled; its id.
-fn fresh_key(f: &super::Fixture) -> i64 {
+/// A new key pair's public key (the private one is thrown away with its folder).
+fn fresh_pem() -> String {
     let dir = tempfile::tempdir().unwrap();
-    let made = safety_alliance::federation::keys::keygen(&dir.path().join("k.pem"), false).unwrap();
+    safety_alliance::federation::keys::keygen(&dir.path().join("k.pem"), false)
+        .unwrap()
+        .public_pem
+}
+
+fn fresh_key(f: &super::Fixture) -> i64 {
     let r = f.admin.post(
         "/api/v1/federation/keys",
-        &json!({"code_list": f.federation.codes, "public_key": made.public_pem}),
+        &json!({"code_list": f.federation.codes, "public_key": fresh_pem()}),
     );
     assert_eq!(r.status, 201, "{}", r.body);
     r.body["id"].as_i64().unwrap()
@@ -153,13 +159,9 @@ pub(super) fn ops() -> Vec<Op> {
             path: "/api/v1/federation/keys",
             expect: admins((201, 201)),
             build: |f, _, _| {
-                let dir = tempfile::tempdir().unwrap();
-                let made =
-                    safety_alliance::federation::keys::keygen(&dir.path().join("k.pem"), false)
-                        .unwrap();
                 (
                     "/api/v1/federation/keys".into(),
-                    Some(json!({"code_list": f.federation.codes, "public_key": made.public_pem})),
+                    Some(json!({"code_list": f.federation.codes, "public_key": fresh_pem()})),
                 )
             },
         },
