@@ -211,7 +211,9 @@ fn those_who_must_attend_are_reminded_the_day_before_an_event_once() {
     let e = crate::events::plan(
         &lead,
         alliance,
-        json!({"starts_at": crate::events::at(2, 9), "ends_at": crate::events::at(2, 11)}),
+        // 09:00–11:00 (Beijing) the day after tomorrow, whatever the hour now.
+        json!({"starts_at": format!("{}T09:00:00+08:00", days_from_today(2)),
+               "ends_at": format!("{}T11:00:00+08:00", days_from_today(2))}),
     );
     assert!(e["id"].is_i64(), "{e}");
     assert_eq!(run(&app, day(0)).events, 0, "two days before: not yet");
